@@ -1,0 +1,73 @@
+"""Money is integer fen inside yibao; yuan only at the edges. Ratios are exact Decimals.
+
+Every computed payment goes through `round_half_up` exactly once, at the layer that
+produces it, so no float ever touches money.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+FEN_PER_YUAN = 100
+_FEN = Decimal(1)
+_CENT = Decimal("0.01")
+_RATIO_PLACES = Decimal("0.0001")
+
+
+class MoneyError(ValueError):
+    """A yuan amount that cannot be represented exactly in fen."""
+
+
+def to_decimal(value: object) -> Decimal:
+    """Parse a JSON/YAML number or string into a Decimal without passing through float."""
+    if isinstance(value, bool):
+        raise MoneyError("must be a number, not a boolean")
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        # JSON parsers give floats; their shortest repr is the literal the user wrote.
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:
+            raise MoneyError(f"not a number: {value!r}") from None
+    raise MoneyError(f"must be a number, got {type(value).__name__}")
+
+
+def yuan_to_fen(value: object) -> int:
+    """Exact yuan → fen; more than two decimals is an error, never a silent rounding."""
+    amount = to_decimal(value)
+    if not amount.is_finite():
+        raise MoneyError("must be a finite number")
+    fen = amount * FEN_PER_YUAN
+    if fen != fen.to_integral_value():
+        raise MoneyError(f"{value} has more than two decimals")
+    return int(fen)
+
+
+def fen_to_yuan(fen: int) -> Decimal:
+    """Fen → yuan Decimal with two places (for output)."""
+    return (Decimal(fen) / FEN_PER_YUAN).quantize(_CENT)
+
+
+def yuan_str(fen: int) -> str:
+    """Fen as a yuan string with two decimals and thousands separators, for bills."""
+    return f"{fen_to_yuan(fen):,.2f}"
+
+
+def round_half_up(amount: Decimal) -> int:
+    """Round a fen amount computed with ratios to whole fen, half-up (the one rounding rule)."""
+    return int(amount.quantize(_FEN, rounding=ROUND_HALF_UP))
+
+
+def apply_ratio(fen: int, ratio: Decimal) -> int:
+    """`fen × ratio`, rounded half-up once."""
+    return round_half_up(Decimal(fen) * ratio)
+
+
+def ratio4(ratio: Decimal) -> Decimal:
+    """A ratio shown with four decimals (`pool_prop_selfpay`)."""
+    return ratio.quantize(_RATIO_PLACES, rounding=ROUND_HALF_UP)

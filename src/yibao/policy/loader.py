@@ -1,0 +1,174 @@
+"""Load region policy files: YAML → merged dated versions → validated `RegionPolicy`.
+
+A bad file fails here, at load, naming the file, the path inside it and the reason —
+never in the middle of a settlement.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from yibao.errors import first_error
+from yibao.policy.merge import MergeError, merge, stamp_overlay
+from yibao.policy.schema import RegionPolicy
+
+VERSION_KEYS = ("valid_from", "valid_to", "label")
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used: which file, where in it, and why."""
+
+    def __init__(self, file: str, path: str, reason: str) -> None:
+        super().__init__(f"{file}: {path}: {reason}" if path else f"{file}: {reason}")
+        self.file, self.path, self.reason = file, path, reason
+
+
+def packaged_regions() -> list[str]:
+    folder = resources.files("yibao.policy") / "regions"
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+@lru_cache(maxsize=None)
+def load_region(region: str) -> RegionPolicy:
+    """The packaged policy of a region (cached: policies are immutable)."""
+    if region not in packaged_regions():
+        known = ", ".join(packaged_regions())
+        raise PolicyError(f"{region}.yaml", "", f"unknown region {region!r} (known: {known})")
+    text = (resources.files("yibao.policy") / "regions" / f"{region}.yaml").read_text("utf-8")
+    return parse_region(text, f"{region}.yaml")
+
+
+def load_region_file(path: Path) -> RegionPolicy:
+    return parse_region(path.read_text("utf-8"), path.name)
+
+
+def parse_region(text: str, file: str, overlays: tuple[Path, ...] = ()) -> RegionPolicy:
+    raw = _read_yaml(text, file)
+    if not isinstance(raw, dict) or "versions" not in raw or "seed" not in raw:
+        raise PolicyError(file, "", "a region file needs region, name, seed, description, versions")
+    _fill_seed(raw, raw["seed"])
+    versions = _resolve_versions(raw["versions"], file)
+    for overlay in overlays:
+        versions = _apply_overlay(versions, overlay, raw.get("region"), raw["seed"])
+    _check_continuity(versions, file)
+    try:
+        return RegionPolicy.model_validate({**raw, "versions": versions})
+    except ValidationError as exc:
+        raise PolicyError(file, "", first_error(exc)) from None
+
+
+def load_with_overlays(region: str, overlays: tuple[Path, ...]) -> RegionPolicy:
+    """The packaged policy of `region` with reform overlays merged over it, in order."""
+    if not overlays:
+        return load_region(region)
+    load_region(region)  # the same clear error for an unknown region
+    text = (resources.files("yibao.policy") / "regions" / f"{region}.yaml").read_text("utf-8")
+    return parse_region(text, f"{region}.yaml", overlays)
+
+
+def _read_yaml(text: str, file: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        raise PolicyError(file, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+
+
+def _fill_seed(node: Any, seed: str) -> None:
+    """A `source:` without `seed:` quotes the region's own seed file."""
+    if isinstance(node, list):
+        for item in node:
+            _fill_seed(item, seed)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "source":
+                for src in value if isinstance(value, list) else [value]:
+                    if isinstance(src, dict):
+                        src.setdefault("seed", seed)
+            else:
+                _fill_seed(value, seed)
+
+
+def _resolve_versions(raw_versions: Any, file: str) -> list[dict]:
+    """Later versions list only their `changes:`, merged over the version before."""
+    if not isinstance(raw_versions, list) or not raw_versions:
+        raise PolicyError(file, "versions", "must be a non-empty list")
+    resolved: list[dict] = []
+    for i, raw in enumerate(raw_versions):
+        where = f"versions[{i}]"
+        if not isinstance(raw, dict):
+            raise PolicyError(file, where, "must be a mapping")
+        head = {key: raw[key] for key in VERSION_KEYS if key in raw}
+        if "changes" in raw:
+            if not resolved:
+                raise PolicyError(file, where, "the first version must be complete, not changes:")
+            extra = set(raw) - {*VERSION_KEYS, "changes"}
+            if extra:
+                raise PolicyError(file, where, f"unknown keys beside changes: {sorted(extra)}")
+            body = {k: v for k, v in resolved[-1].items() if k not in VERSION_KEYS}
+            try:
+                body = merge(body, raw["changes"], f"{where}.changes")
+            except MergeError as exc:
+                raise PolicyError(file, exc.path, exc.reason) from None
+            resolved.append({**head, **body})
+        else:
+            resolved.append(dict(raw))
+    return resolved
+
+
+def _check_continuity(versions: list[dict], file: str) -> None:
+    """Versions follow each other day by day; only the newest is open-ended."""
+    for i, version in enumerate(versions):
+        start, end = version.get("valid_from"), version.get("valid_to")
+        where = f"versions[{i}]"
+        if not isinstance(start, dt.date):
+            raise PolicyError(file, f"{where}.valid_from", "must be a date (YYYY-MM-DD)")
+        last = i == len(versions) - 1
+        if end is None and not last:
+            raise PolicyError(file, f"{where}.valid_to", "only the newest version may be open")
+        if end is not None and (not isinstance(end, dt.date) or end < start):
+            raise PolicyError(file, f"{where}.valid_to", "must be a date on or after valid_from")
+        if i:
+            previous_end = versions[i - 1]["valid_to"]
+            expected = previous_end + dt.timedelta(days=1)
+            if start != expected:
+                kind = "overlaps" if start < expected else "leaves a gap after"
+                raise PolicyError(
+                    file, f"{where}.valid_from", f"{start} {kind} the version ending {previous_end}"
+                )
+
+
+def _apply_overlay(
+    versions: list[dict], overlay: Path, region: str | None, seed: str
+) -> list[dict]:
+    """Merge a reform overlay's `changes:` into every version it covers."""
+    name = overlay.name
+    raw = _read_yaml(overlay.read_text("utf-8"), name)
+    if not isinstance(raw, dict) or "changes" not in raw:
+        raise PolicyError(name, "", "an overlay needs `changes:` (and optionally region, from)")
+    extra = set(raw) - {"region", "name", "description", "from", "changes"}
+    if extra:
+        raise PolicyError(name, "", f"unknown keys {sorted(extra)}")
+    if raw.get("region") not in (None, region):
+        raise PolicyError(name, "region", f"is for {raw['region']!r}, not {region!r}")
+    start = raw.get("from")
+    changes = stamp_overlay(raw["changes"], name)
+    _fill_seed(changes, seed)
+    out = []
+    for version in versions:
+        if start is not None and version.get("valid_to") is not None and version["valid_to"] < start:
+            out.append(version)
+            continue
+        try:
+            out.append(merge(version, changes, "changes", overlay=name))
+        except MergeError as exc:
+            raise PolicyError(name, exc.path, exc.reason) from None
+    return out

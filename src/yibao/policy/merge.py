@@ -1,0 +1,82 @@
+"""Deep merge of a partial policy over a full one: version changes and reform overlays.
+
+Dicts merge key by key; lists of blocks with an `id` merge by id; other lists are replaced.
+A cited value that a patch changes takes the patch's provenance — never the old quote.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PROVENANCE_KEYS = frozenset({"source", "assumed", "reason", "overlay"})
+CITED_KEYS = frozenset({"value", "by_level", "bands", "in_service", "retired"})
+
+
+class MergeError(ValueError):
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+def _is_cited(node: Any) -> bool:
+    return isinstance(node, dict) and bool(PROVENANCE_KEYS & node.keys())
+
+
+def stamp_overlay(patch: Any, overlay: str) -> Any:
+    """Mark every value a reform overlay writes without provenance as coming from the overlay."""
+    if isinstance(patch, list):
+        return [stamp_overlay(item, overlay) for item in patch]
+    if not isinstance(patch, dict):
+        return patch
+    stamped = {key: stamp_overlay(value, overlay) for key, value in patch.items()}
+    if CITED_KEYS & stamped.keys() and not PROVENANCE_KEYS & stamped.keys():
+        stamped["overlay"] = overlay
+    return stamped
+
+
+def merge(base: Any, patch: Any, path: str = "", overlay: str | None = None) -> Any:
+    """Return `base` with `patch` applied; `overlay` names the reform file, if any."""
+    if _is_cited(base):
+        return _merge_cited(base, patch, path, overlay)
+    if isinstance(base, dict) and isinstance(patch, dict):
+        merged = dict(base)
+        for key, value in patch.items():
+            sub = f"{path}.{key}" if path else str(key)
+            merged[key] = merge(base[key], value, sub, overlay) if key in base else value
+        return merged
+    if isinstance(base, list) and isinstance(patch, list) and _all_have_ids(base, patch):
+        return _merge_by_id(base, patch, path, overlay)
+    return patch
+
+
+def _merge_cited(base: dict, patch: Any, path: str, overlay: str | None) -> dict:
+    if not isinstance(patch, dict):
+        patch = {"value": patch}
+    if not PROVENANCE_KEYS & patch.keys():
+        if overlay is None:
+            raise MergeError(path, "changes a cited value without its own source: or assumed:")
+        patch = {**patch, "overlay": overlay}
+    merged = {key: value for key, value in base.items() if key not in PROVENANCE_KEYS}
+    for key, value in patch.items():
+        if key in merged and key not in PROVENANCE_KEYS:
+            merged[key] = merge(merged[key], value, f"{path}.{key}", overlay)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _all_have_ids(*lists: list) -> bool:
+    return all(isinstance(item, dict) and "id" in item for items in lists for item in items)
+
+
+def _merge_by_id(base: list, patch: list, path: str, overlay: str | None) -> list:
+    merged = list(base)
+    index = {item["id"]: i for i, item in enumerate(base)}
+    for item in patch:
+        if item["id"] in index:
+            i = index[item["id"]]
+            merged[i] = merge(base[i], item, f"{path}[{item['id']}]", overlay)
+        else:
+            merged.append(item)
+    return merged

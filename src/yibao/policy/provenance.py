@@ -1,0 +1,211 @@
+"""Where each policy number comes from: a seed quote, an explicit assumption, or a reform overlay.
+
+Every number in a region file is wrapped in a `Cited*` model, so no value can be loaded
+without saying where it came from (`source:` with the rule id of `policy-facts.md` and the
+verbatim Chinese quote, or `assumed: true` with the gap id as `reason:`).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from yibao.money import MoneyError, yuan_to_fen
+
+RULE_ID = re.compile(r"^[A-Z]{2}-\d{2}$")
+
+
+class Strict(BaseModel):
+    """Base of every policy model: unknown keys are errors, models are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(Strict):
+    """A rule of `policy-facts.md` and the exact words of the seed that state it."""
+
+    rule: str
+    quote: str = Field(min_length=2)
+    seed: str | None = None  # filled from the region file's `seed:` when omitted
+
+    @field_validator("rule")
+    @classmethod
+    def _rule_id(cls, value: str) -> str:
+        if not RULE_ID.match(value):
+            raise ValueError(f"rule id {value!r} is not of the form TL-05")
+        return value
+
+    def cite(self) -> str:
+        return f"{self.rule} {self.seed}: {self.quote}"
+
+
+class Provenance(Strict):
+    """Exactly one of: `source` (seed), `assumed` + `reason` (gap id), `overlay` (reform file)."""
+
+    source: Source | list[Source] | None = None
+    assumed: bool = False
+    reason: str | None = None
+    overlay: str | None = None
+
+    @model_validator(mode="after")
+    def _one_provenance(self) -> Provenance:
+        kinds = [self.source is not None, self.assumed, self.overlay is not None]
+        if sum(kinds) != 1:
+            raise ValueError("needs exactly one of `source:`, `assumed: true` or `overlay:`")
+        if self.assumed and not self.reason:
+            raise ValueError("`assumed: true` needs a `reason:` (the gap id, e.g. G-TL-1)")
+        if self.reason and not self.assumed:
+            raise ValueError("`reason:` is only for `assumed: true`")
+        return self
+
+    @property
+    def sources(self) -> list[Source]:
+        if self.source is None:
+            return []
+        return self.source if isinstance(self.source, list) else [self.source]
+
+    def cite(self) -> str:
+        """One line naming where the value comes from, for traces and bills."""
+        if self.overlay is not None:
+            return f"reform overlay {self.overlay}"
+        if self.assumed:
+            return f"assumed ({self.reason})"
+        return " … ".join(s.cite() for s in self.sources)
+
+    def rule_ids(self) -> list[str]:
+        if self.assumed:
+            return [self.reason or ""]
+        return [s.rule for s in self.sources]
+
+
+def _check_ratio(value: Decimal) -> Decimal:
+    if not Decimal(0) <= value <= Decimal(1):
+        raise ValueError(f"ratio {value} must be between 0 and 1")
+    return value
+
+
+def _check_yuan(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError(f"amount {value} must be >= 0")
+    try:
+        yuan_to_fen(value)
+    except MoneyError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+Yuan = Annotated[Decimal, AfterValidator(_check_yuan)]
+Ratio = Annotated[Decimal, AfterValidator(_check_ratio)]
+
+
+class CitedMoney(Provenance):
+    """An amount in yuan (as written in policy) with its provenance; `.fen` for the engine."""
+
+    value: Yuan
+
+    @property
+    def fen(self) -> int:
+        return yuan_to_fen(self.value)
+
+
+class CitedRatio(Provenance):
+    """A share in [0, 1] (a payment ratio, a floor share)."""
+
+    value: Ratio
+
+
+class CitedPoints(Provenance):
+    """A change of a ratio in percentage points, as a fraction (+5 points = 0.05)."""
+
+    value: Decimal = Field(ge=-1, le=1)
+
+
+class CitedFactor(Provenance):
+    """A multiplier of an amount (the poor's deductible ×0.5)."""
+
+    value: Decimal = Field(ge=0, le=10)
+
+
+class CitedFlag(Provenance):
+    """A yes/no policy switch (Liaoyang: some 乙类 first self-pay cancelled)."""
+
+    value: bool
+
+
+class CitedChoice(Provenance):
+    """A choice among named options, e.g. the order of the supplementary layers."""
+
+    value: list[str] = Field(min_length=1)
+
+
+Level = Literal[1, 2, 3]
+
+
+def _complete_levels(table: dict[int, Decimal]) -> dict[int, Decimal]:
+    if sorted(table) != [1, 2, 3]:
+        raise ValueError(f"by_level needs exactly the levels 1, 2 and 3, got {sorted(table)}")
+    return table
+
+
+class CitedLevelMoney(Provenance):
+    """An amount for each hospital level (1 township/community, 2 county, 3 city and above)."""
+
+    by_level: dict[Level, Yuan]
+
+    _complete = field_validator("by_level")(_complete_levels)
+
+    def fen(self, level: int) -> int:
+        return yuan_to_fen(self.by_level[level])
+
+
+class CitedLevelRatio(Provenance):
+    """A ratio for each hospital level."""
+
+    by_level: dict[Level, Ratio]
+
+    _complete = field_validator("by_level")(_complete_levels)
+
+
+class CitedEmploymentMoney(Provenance):
+    """An amount that differs for in-service (在职) and retired (退休) employees."""
+
+    in_service: Yuan
+    retired: Yuan
+
+    def fen(self, retired: bool) -> int:
+        return yuan_to_fen(self.retired if retired else self.in_service)
+
+
+class Band(Strict):
+    """One segment of a tiered ratio: cumulative amounts in [lower, upper) paid at `ratio`."""
+
+    lower: Decimal = Field(ge=0)
+    upper: Decimal | None = None
+    ratio: Ratio
+
+
+class CitedBands(Provenance):
+    """Segments sorted and contiguous; the last one open-ended (upper: null)."""
+
+    bands: list[Band] = Field(min_length=1)
+
+    @field_validator("bands")
+    @classmethod
+    def _contiguous(cls, bands: list[Band]) -> list[Band]:
+        for i, band in enumerate(bands):
+            last = i == len(bands) - 1
+            if band.upper is None and not last:
+                raise ValueError(f"band {i} is open-ended but is not the last one")
+            if band.upper is not None and band.upper <= band.lower:
+                raise ValueError(f"band {i}: upper {band.upper} must be above lower {band.lower}")
+            if i and band.lower != bands[i - 1].upper:
+                raise ValueError(
+                    f"band {i} starts at {band.lower} but band {i - 1} ends at "
+                    f"{bands[i - 1].upper}: segments must be sorted and contiguous"
+                )
+        if bands[-1].upper is not None:
+            raise ValueError("the last band must be open-ended (upper: null)")
+        return bands
