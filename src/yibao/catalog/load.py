@@ -77,3 +77,11 @@ def _entry(row: dict[str, str]) -> CatalogEntry:
 def _opt(text: str | None, convert):
     text = (text or "").strip()
     return convert(text) if text else None
+
+
+def catalogs_for(policy) -> dict[str, Catalog]:
+    """The catalogue of each policy version, keyed by version id (what the engine is given)."""
+    return {
+        policy.version_id(version): load_packaged(tuple(version.catalog.files))
+        for version in policy.versions
+    }

@@ -1,0 +1,46 @@
+"""Read claim files (`.json`, `.jsonl` or `-`) into validated `ClaimFile`s, or one-line errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from yibao.engine.inputs import ClaimFile
+from yibao.errors import InputError, first_error
+
+
+def read_text(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text("utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+
+
+def parse_claim_files(path: str) -> list[ClaimFile]:
+    """All claim files in `path`: one object for .json, one per line for .jsonl."""
+    text = read_text(path)
+    if path.endswith(".jsonl"):
+        rows = [(i, line) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
+        return [_parse(line, f"line {i}: ") for i, line in rows]
+    return [_parse(text, "")]
+
+
+def _parse(text: str, where: str) -> ClaimFile:
+    try:
+        raw = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where}not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    if not isinstance(raw, dict):
+        raise InputError(f"{where}a claim file must be a JSON object")
+    try:
+        return ClaimFile.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(where + first_error(exc)) from None

@@ -1,0 +1,82 @@
+"""Claim lines → four buckets: 丙类 self-paid, over the price limit, 乙类 first self-pay, in scope.
+
+Each line's amount is split exactly: `fulamt + overlmt + preselfpay + inscp == amount`.
+The item's own fields win over the catalogue, the catalogue over the region's default.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from yibao.catalog.model import Catalog, CatalogEntry, Restriction
+from yibao.engine.inputs import Claim, Item
+from yibao.engine.result import LineResult
+from yibao.money import apply_ratio, round_half_up
+from yibao.policy.schema import CatalogPolicy
+
+_ZERO = Decimal(0)
+
+
+def split_lines(
+    claim: Claim, catalog: Catalog, policy: CatalogPolicy, sex: str | None, age: int | None
+) -> list[LineResult]:
+    return [_split(item, catalog.get(item.code), policy, claim, sex, age) for item in claim.items]
+
+
+def _split(
+    item: Item,
+    entry: CatalogEntry | None,
+    policy: CatalogPolicy,
+    claim: Claim,
+    sex: str | None,
+    age: int | None,
+) -> LineResult:
+    amount = round_half_up(Decimal(item.price) * item.quantity)
+    category = item.category or (entry.category if entry else "C")
+    name = item.name or (entry.name if entry else "")
+    if category == "C":
+        note = "丙类/目录外" if entry or item.category else "目录外 (not in catalogue)"
+        return LineResult(item.code, name, "C", amount, amount, 0, 0, 0, note)
+    if entry is not None and not entry.restriction.is_empty():
+        refusal = _restriction_refusal(entry.restriction, claim, sex, age)
+        if refusal:
+            return LineResult(item.code, name, category, amount, amount, 0, 0, 0, refusal)
+    limit = item.price_limit if item.price_limit is not None else (entry and entry.price_limit_fen)
+    over = 0
+    if limit is not None and item.price > limit:
+        over = min(amount, round_half_up(Decimal(item.price - limit) * item.quantity))
+    base = amount - over
+    ratio = _selfpay_ratio(item, entry, category, policy)
+    pre = apply_ratio(base, ratio) if ratio else 0
+    note = f"先行自付 {ratio:.0%}" if pre else ""
+    return LineResult(item.code, name, category, amount, 0, over, pre, base - pre, note)
+
+
+def _selfpay_ratio(
+    item: Item, entry: CatalogEntry | None, category: str, policy: CatalogPolicy
+) -> Decimal:
+    if item.selfpay_ratio is not None:
+        return item.selfpay_ratio
+    waive = policy.waive_listed_b_selfpay
+    if entry is not None and entry.selfpay_waivable and waive is not None and waive.value:
+        return _ZERO
+    if entry is not None and entry.selfpay_ratio is not None:
+        return entry.selfpay_ratio
+    return policy.b_selfpay_ratio.value if category == "B" else _ZERO
+
+
+def _restriction_refusal(rule: Restriction, claim: Claim, sex: str | None, age: int | None) -> str:
+    """Why the item falls outside its 限定支付范围 for this claim, or '' if it is inside."""
+    if rule.sex and sex and sex != rule.sex:
+        return f"限定性别 {rule.sex}"
+    if age is not None and rule.min_age is not None and age < rule.min_age:
+        return f"限定年龄 ≥{rule.min_age}"
+    if age is not None and rule.max_age is not None and age > rule.max_age:
+        return f"限定年龄 ≤{rule.max_age}"
+    if rule.levels and claim.level not in rule.levels:
+        return f"限定医院等级 {sorted(rule.levels)}"
+    if rule.indication_icd and not any(
+        dx.startswith(rule.indication_icd) for dx in claim.diagnoses
+    ):
+        return "限定适应症 (diagnosis outside the indication)"
+    return ""

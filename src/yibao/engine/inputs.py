@@ -1,0 +1,156 @@
+"""The claim file (input of `yibao settle`), as validated models the engine reads directly.
+
+Money fields are given in yuan and held as integer fen (`price` is fen after validation).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from yibao.money import MoneyError, to_decimal, yuan_to_fen
+from yibao.policy.schema import Category
+
+
+def _fen(value: Any) -> int:
+    try:
+        fen = yuan_to_fen(value)
+    except MoneyError as exc:
+        raise ValueError(str(exc)) from None
+    if fen < 0:
+        raise ValueError("must be >= 0")
+    return fen
+
+
+def _ratio(value: Any) -> Decimal:
+    try:
+        ratio = to_decimal(value)
+    except MoneyError as exc:
+        raise ValueError(str(exc)) from None
+    if not Decimal(0) <= ratio <= Decimal(1):
+        raise ValueError("must be between 0 and 1")
+    return ratio
+
+
+def _quantity(value: Any) -> Decimal:
+    try:
+        quantity = to_decimal(value)
+    except MoneyError as exc:
+        raise ValueError(str(exc)) from None
+    if quantity <= 0:
+        raise ValueError("must be > 0")
+    return quantity
+
+
+Fen = Annotated[int, BeforeValidator(_fen)]
+Ratio = Annotated[Decimal, BeforeValidator(_ratio)]
+Quantity = Annotated[Decimal, BeforeValidator(_quantity)]
+MedType = Literal["11", "14", "21", "41"]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FamilyAccount(Input):
+    """A relative's personal account that may pay through family mutual aid (家庭共济)."""
+
+    holder: str
+    relation: Literal["spouse", "parent", "child"]
+    balance: Fen
+
+
+class YearToDateIn(Input):
+    """Year-to-date state before the first claim: the shape `year_to_date` is printed in."""
+
+    year: int
+    amounts: dict[str, Fen] = Field(default_factory=dict)
+    counts: dict[str, int] = Field(default_factory=dict)
+    groups_seen: list[str] = Field(default_factory=list)
+    account_balance: Fen | None = None
+    family_balances: dict[str, Fen] = Field(default_factory=dict)
+
+
+class Person(Input):
+    id: str = Field(min_length=1)
+    scheme: Literal["employee", "resident"]
+    employment: Literal["in_service", "retired", "flexible"] | None = None
+    categories: frozenset[Category] = frozenset()
+    birth_date: dt.date | None = None
+    sex: Literal["M", "F"] | None = None
+    account_balance: Fen = 0
+    family_accounts: tuple[FamilyAccount, ...] = ()
+    flags: frozenset[str] = frozenset()
+    products: frozenset[str] = frozenset()
+    ytd: YearToDateIn | None = None
+    certno: str | None = None
+    name: str | None = None
+
+    @property
+    def retired(self) -> bool:
+        return self.employment == "retired"
+
+    def age_on(self, day: dt.date) -> int | None:
+        if self.birth_date is None:
+            return None
+        born = self.birth_date
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class Item(Input):
+    code: str = ""
+    name: str = ""
+    category: Literal["A", "B", "C"] | None = None
+    price: Fen
+    quantity: Quantity = Decimal(1)
+    selfpay_ratio: Ratio | None = None
+    price_limit: Fen | None = None
+    date: dt.date | None = None
+
+
+class Claim(Input):
+    id: str = Field(min_length=1)
+    date: dt.date
+    med_type: MedType
+    hospital_level: Literal[1, 2, 3] | None = None
+    out_of_region: bool = False
+    referral: bool = False
+    admit_date: dt.date | None = None
+    discharge_date: dt.date | None = None
+    diagnoses: tuple[str, ...] = ()
+    disease: str | None = None
+    institution: str | None = None
+    acct_used: bool = True
+    items: tuple[Item, ...] = Field(min_length=1)
+
+    @field_validator("diagnoses")
+    @classmethod
+    def _icd(cls, codes: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(code.strip().upper() for code in codes)
+
+    @model_validator(mode="after")
+    def _stay(self) -> Claim:
+        if self.admit_date and self.discharge_date and self.discharge_date < self.admit_date:
+            raise ValueError("discharge_date is before admit_date")
+        return self
+
+    @property
+    def settle_date(self) -> dt.date:
+        """Inpatient claims settle on discharge; everything else on its date."""
+        return self.discharge_date or self.date
+
+    @property
+    def level(self) -> int:
+        """An institution without a level counts as level 1; a pharmacy as level 3 (G-ALL-7)."""
+        if self.hospital_level is not None:
+            return self.hospital_level
+        return 3 if self.med_type == "41" else 1
+
+
+class ClaimFile(Input):
+    region: str
+    person: Person
+    claims: tuple[Claim, ...] = Field(min_length=1)

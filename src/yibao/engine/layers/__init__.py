@@ -1,0 +1,28 @@
+"""Supplementary layers after basic pooling, each one small function with one signature.
+
+`LAYERS` maps the names a policy's `layer_order` uses to the functions; adding a layer is
+adding one function here and one schema block — not editing the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from yibao.engine.context import ClaimContext
+from yibao.engine.layers.assistance import medical_assistance
+from yibao.engine.layers.civil_servant import civil_servant_subsidy
+from yibao.engine.layers.commercial import commercial_supplement
+from yibao.engine.layers.critical_illness import critical_illness
+from yibao.engine.layers.large_expense import large_expense
+from yibao.engine.layers.top_up import poverty_top_up
+
+Layer = Callable[[ClaimContext, object], None]
+
+LAYERS: dict[str, Layer] = {
+    "large_expense": large_expense,
+    "civil_servant": civil_servant_subsidy,
+    "critical_illness": critical_illness,
+    "medical_assistance": medical_assistance,
+    "poverty_top_up": poverty_top_up,
+    "commercial": commercial_supplement,
+}

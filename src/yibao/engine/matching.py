@@ -1,0 +1,51 @@
+"""Does a policy condition (disease list, level, categories) hold for this claim?"""
+
+from __future__ import annotations
+
+from yibao.engine.inputs import Claim, Person
+from yibao.policy.schema import BenefitMatch, Disease, DiseaseList
+
+
+def find_disease(
+    diseases: DiseaseList, claim: Claim, person: Person, age: int | None
+) -> Disease | None:
+    """The listed disease this claim is for: by the claim's `disease` code, else ICD prefixes."""
+    codes = ([claim.disease.upper()] if claim.disease else []) + list(claim.diagnoses)
+    for disease in diseases.items:
+        if claim.disease is not None and claim.disease == disease.code:
+            return disease if _person_fits(disease, person, age) else None
+    for disease in diseases.items:
+        prefixes = tuple(disease.icd)
+        if prefixes and any(code.startswith(prefixes) for code in codes):
+            if _person_fits(disease, person, age):
+                return disease
+    return None
+
+
+def _person_fits(disease: Disease, person: Person, age: int | None) -> bool:
+    if disease.sex and person.sex and disease.sex != person.sex:
+        return False
+    return not (disease.max_age is not None and age is not None and age > disease.max_age)
+
+
+def benefit_matches(
+    match: BenefitMatch | None, claim: Claim, person: Person, age: int | None
+) -> tuple[bool, Disease | None]:
+    """Whether a pooling benefit's extra conditions hold, and the disease that made it so."""
+    if match is None:
+        return True, None
+    if match.levels and claim.level not in match.levels:
+        return False, None
+    if match.in_region_only and claim.out_of_region:
+        return False, None
+    if match.requires_person_flag and match.requires_person_flag not in person.flags:
+        return False, None
+    if match.diseases is None:
+        return True, None
+    disease = find_disease(match.diseases, claim, person, age)
+    return disease is not None, disease
+
+
+def level_key(claim: Claim) -> str:
+    """Admissions are counted per level; transfer-out (转外) counts as its own level."""
+    return "out" if claim.out_of_region else str(claim.level)

@@ -1,0 +1,121 @@
+"""Settle claims: line buckets → basic pooling → supplementary layers → accounts → trace.
+
+`settle_claim` is pure: the same person, claim, state and policy give the same settlement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from yibao.catalog.model import Catalog
+from yibao.engine import funds
+from yibao.engine.account import pay_from_accounts
+from yibao.engine.buckets import split_lines
+from yibao.engine.context import ClaimContext
+from yibao.engine.inputs import Claim, ClaimFile, Person
+from yibao.engine.layers import LAYERS
+from yibao.engine.pooling import basic_pooling
+from yibao.engine.result import SetlInfo, Settlement
+from yibao.engine.state import YearToDate
+from yibao.money import ratio4
+from yibao.policy.schema import RegionPolicy
+
+
+class SettlementError(ValueError):
+    """A claim the policy cannot settle (no version in force, scheme not run by the region)."""
+
+
+def settle_claim(
+    policy: RegionPolicy,
+    catalogs: Mapping[str, Catalog],
+    person: Person,
+    claim: Claim,
+    state: YearToDate,
+) -> tuple[Settlement, YearToDate]:
+    """Settle one claim against the policy version in force on its settlement date."""
+    day = claim.settle_date
+    try:
+        version = policy.version_on(day)
+    except LookupError as exc:
+        raise SettlementError(str(exc)) from None
+    scheme = version.schemes.get(person.scheme)
+    if scheme is None:
+        raise SettlementError(f"{policy.region} runs no {person.scheme} scheme on {day}")
+    version_id = policy.version_id(version)
+    ytd = state.for_year(day.year)
+    age = person.age_on(day)
+    lines = split_lines(claim, catalogs[version_id], version.catalog, person.sex, age)
+    ctx = ClaimContext(
+        region=policy.region,
+        person=person,
+        claim=claim,
+        scheme=scheme,
+        ytd=ytd,
+        age=age,
+        lines=lines,
+        medfee=sum(line.amount for line in lines),
+        fulamt=sum(line.fulamt_ownpay_amt for line in lines),
+        overlmt=sum(line.overlmt_selfpay for line in lines),
+        preselfpay=sum(line.preselfpay_amt for line in lines),
+        inscp=sum(line.inscp_scp_amt for line in lines),
+    )
+    basic_pooling(ctx)
+    for name in scheme.layer_order.value:
+        LAYERS[name](ctx, getattr(scheme, name))
+    acct_pay, mulaid = pay_from_accounts(ctx, scheme.account)
+    info = _setlinfo(ctx, acct_pay, mulaid)
+    settlement = Settlement(
+        claim_id=claim.id,
+        policy_version=version_id,
+        med_type=claim.med_type,
+        insutype=funds.INSUTYPE[person.scheme],
+        setl_date=day.isoformat(),
+        setlinfo=info,
+        setldetail=ctx.details,
+        lines=lines,
+        trace=ctx.trace,
+    )
+    return settlement, ytd
+
+
+def _setlinfo(ctx: ClaimContext, acct_pay: int, mulaid: int) -> SetlInfo:
+    paid = ctx.paid
+    fund_total = sum(paid.get(name, 0) for name in funds.FUND_FIELDS)
+    person_part = ctx.medfee - fund_total
+    return SetlInfo(
+        medfee_sumamt=ctx.medfee,
+        fulamt_ownpay_amt=ctx.fulamt,
+        overlmt_selfpay=ctx.overlmt,
+        preselfpay_amt=ctx.preselfpay,
+        inscp_scp_amt=ctx.inscp,
+        act_pay_dedc=ctx.act_pay_dedc,
+        hifp_pay=paid.get("hifp_pay", 0),
+        pool_prop_selfpay=ratio4(ctx.pool_ratio),
+        cvlserv_pay=paid.get("cvlserv_pay", 0),
+        hifes_pay=paid.get("hifes_pay", 0),
+        hifmi_pay=paid.get("hifmi_pay", 0),
+        hifob_pay=paid.get("hifob_pay", 0),
+        maf_pay=paid.get("maf_pay", 0),
+        oth_pay=paid.get("oth_pay", 0),
+        fund_pay_sumamt=fund_total,
+        psn_part_amt=person_part,
+        acct_pay=acct_pay,
+        acct_mulaid_pay=mulaid,
+        psn_cash_pay=person_part - acct_pay,
+        balc=ctx.ytd.account_balance,
+    )
+
+
+def settle_history(
+    claim_file: ClaimFile, policy: RegionPolicy, catalogs: Mapping[str, Catalog]
+) -> tuple[list[Settlement], YearToDate]:
+    """Settle a person's claims in settlement-date order, carrying year-to-date state."""
+    state = YearToDate.for_person(claim_file.person)
+    order = sorted(enumerate(claim_file.claims), key=lambda pair: (pair[1].settle_date, pair[0]))
+    settlements = []
+    for _, claim in order:
+        settlement, state = settle_claim(policy, catalogs, claim_file.person, claim, state)
+        settlements.append(settlement)
+    return settlements, state
+
+

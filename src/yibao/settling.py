@@ -1,0 +1,35 @@
+"""Use case: settle a claim file against its region's policy (plus reform overlays)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from yibao.catalog.load import catalogs_for
+from yibao.engine.inputs import ClaimFile
+from yibao.engine.result import Settlement
+from yibao.engine.settle import SettlementError, settle_history
+from yibao.engine.state import YearToDate
+from yibao.errors import InputError
+from yibao.policy.loader import PolicyError, load_with_overlays
+
+
+def settle_file(
+    claim_file: ClaimFile, overlays: tuple[Path, ...] = ()
+) -> tuple[list[Settlement], YearToDate]:
+    try:
+        policy, catalogs = _policy(claim_file.region, overlays)
+    except PolicyError as exc:
+        if exc.reason.startswith("unknown region"):
+            raise InputError(f"region: {exc.reason}") from None
+        raise
+    try:
+        return settle_history(claim_file, policy, catalogs)
+    except SettlementError as exc:
+        raise InputError(f"claims: {exc}") from None
+
+
+@lru_cache(maxsize=32)
+def _policy(region: str, overlays: tuple[Path, ...]):
+    policy = load_with_overlays(region, overlays)
+    return policy, catalogs_for(policy)
