@@ -1,0 +1,139 @@
+"""`yibao settle` as a user runs it: output format, exit codes, errors on one line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+CONTRACT_EXAMPLE = {
+    "region": "erenhot",
+    "person": {"id": "P001", "scheme": "employee", "employment": "retired", "categories": [],
+               "birth_date": "1955-03-02", "sex": "M"},
+    "claims": [{
+        "id": "C1", "date": "2023-03-01", "med_type": "11", "hospital_level": 3,
+        "out_of_region": False, "referral": False, "admit_date": None, "discharge_date": None,
+        "diagnoses": ["I10"], "disease": None,
+        "items": [
+            {"code": "X01", "name": "硝苯地平缓释片", "category": "A", "price": "12.50",
+             "quantity": 10},
+            {"code": "X02", "name": "某乙类药", "category": "B", "price": "100.00", "quantity": 1,
+             "selfpay_ratio": "0.10"},
+            {"code": "X03", "name": "某丙类项目", "category": "C", "price": "80", "quantity": 1},
+            {"code": "X04", "name": "限价材料", "category": "A", "price": "500.00", "quantity": 1,
+             "price_limit": "300.00"},
+        ],
+    }],
+}
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "yibao.cli.main", *args], input=stdin,
+                          capture_output=True, text=True, check=False)
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    path = tmp_path / "claims.json"
+    path.write_text(json.dumps(CONTRACT_EXAMPLE, ensure_ascii=False), "utf-8")
+    return path
+
+
+def test_contract_example_settles_as_the_contract_says(example):
+    done = run("settle", str(example), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout, parse_float=Decimal)
+    info = out["settlements"][0]["setlinfo"]
+    assert out["region"] == "erenhot" and out["person_id"] == "P001"
+    assert out["settlements"][0]["policy_version"] == "erenhot/2023-01-01"
+    expected = {"medfee_sumamt": "805.00", "fulamt_ownpay_amt": "80.00",
+                "overlmt_selfpay": "200.00", "preselfpay_amt": "10.00",
+                "inscp_scp_amt": "515.00", "act_pay_dedc": "515.00", "hifp_pay": "0.00",
+                "pool_prop_selfpay": "0.6500", "fund_pay_sumamt": "0.00",
+                "psn_part_amt": "805.00", "psn_cash_pay": "805.00"}
+    assert {k: str(info[k]) for k in expected} == expected
+    assert '"pool_prop_selfpay": 0.6500' in done.stdout  # exact JSON numbers, not floats
+    assert out["settlements"][0]["setldetail"][0]["fund_pay_type"] == "310100"
+    assert out["year_to_date"]["amounts"]["deductible:general_outpatient"] == Decimal("515.00")
+
+
+def test_explain_prints_a_bill_with_sources(example):
+    done = run("settle", str(example), "--explain")
+    assert done.returncode == 0
+    assert "医疗费总额" in done.stdout and "805.00" in done.stdout
+    assert "EH-10 003_4bef5791700317d1.txt: 政策范围内医疗费用年度累计起付线为1000元" in done.stdout
+
+
+def test_bad_input_exits_2_with_the_field_path_and_nothing_on_stdout(tmp_path):
+    bad = json.loads(json.dumps(CONTRACT_EXAMPLE))
+    bad["claims"][0]["items"][0]["price"] = "-1"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad), "utf-8")
+    done = run("settle", str(path))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.strip() == "error: claims[0].items[0].price: must be >= 0"
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda raw: raw.update(region="atlantis"), "region: unknown region 'atlantis'"),
+    (lambda raw: raw["claims"][0].update(med_type="99"), "claims[0].med_type: Input should be"),
+    (lambda raw: raw["claims"][0].update(date="2023-02-30"), "claims[0].date:"),
+    (lambda raw: raw["claims"][0]["items"][1].update(price="1.005"),
+     "claims[0].items[1].price: 1.005 has more than two decimals"),
+    (lambda raw: raw["claims"][0].update(date="2001-01-01"), "erenhot has no policy in force"),
+    (lambda raw: raw["person"].update(scheme="resident"), "erenhot runs no resident scheme"),
+])
+def test_each_bad_field_is_named(tmp_path, edit, message):
+    raw = json.loads(json.dumps(CONTRACT_EXAMPLE))
+    edit(raw)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(raw), "utf-8")
+    done = run("settle", str(path))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_stdin_holds_one_json_claim_file():
+    twice = json.dumps(CONTRACT_EXAMPLE) + "\n" + json.dumps(CONTRACT_EXAMPLE)
+    done = run("settle", "-", stdin=twice)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert "not valid JSON: Extra data" in done.stderr
+
+
+def test_missing_file_is_a_clear_error():
+    done = run("settle", "/nonexistent/claims.json")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert "cannot read" in done.stderr
+
+
+def test_jsonl_file(tmp_path):
+    second = json.loads(json.dumps(CONTRACT_EXAMPLE))
+    second["person"]["id"] = "P002"
+    path = tmp_path / "many.jsonl"
+    path.write_text(json.dumps(CONTRACT_EXAMPLE) + "\n" + json.dumps(second) + "\n", "utf-8")
+    done = run("settle", str(path))
+    assert done.returncode == 0
+    lines = done.stdout.strip().splitlines()
+    assert [json.loads(line)["person_id"] for line in lines] == ["P001", "P002"]
+
+
+def test_jsonl_error_names_the_line_and_prints_nothing(tmp_path):
+    bad = json.loads(json.dumps(CONTRACT_EXAMPLE))
+    bad["claims"][0]["items"][0]["quantity"] = 0
+    path = tmp_path / "many.jsonl"
+    path.write_text(json.dumps(CONTRACT_EXAMPLE) + "\n" + json.dumps(bad) + "\n", "utf-8")
+    done = run("settle", str(path))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert "line 2: claims[0].items[0].quantity: must be > 0" in done.stderr
+
+
+def test_stdin_json(example):
+    done = run("settle", "-", stdin=example.read_text("utf-8"))
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["person_id"] == "P001"

@@ -1,0 +1,76 @@
+"""Reform overlays: a partial YAML merged over the packaged policy changes exactly what it names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import claim, fen, item, person
+from yibao.engine.inputs import ClaimFile
+from yibao.policy.flatten import flatten
+from yibao.policy.loader import PolicyError, load_region, load_with_overlays
+from yibao.settling import settle_file
+
+REFORM = """
+region: tongliao
+name: deductible 800 at city level, poor +10 points
+changes:
+  schemes:
+    resident:
+      pooling:
+        benefits:
+          - id: inpatient
+            deductible:
+              amount:
+                by_level: {3: 800}
+            tilts:
+              - id: poverty_registered
+                ratio_points: 0.10
+"""
+
+
+@pytest.fixture
+def reform(tmp_path: Path) -> Path:
+    path = tmp_path / "reform.yaml"
+    path.write_text(REFORM, "utf-8")
+    return path
+
+
+def _rows(policy):
+    return {r.path: r for r in flatten(policy.versions[0])}
+
+
+def test_overlay_changes_exactly_what_it_names(reform):
+    base, new = _rows(load_region("tongliao")), _rows(load_with_overlays("tongliao", (reform,)))
+    changed = {p for p in base if (base[p].value, base[p].provenance) != (new[p].value,
+                                                                           new[p].provenance)}
+    prefix = "schemes.resident.pooling.benefits[inpatient]"
+    assert changed == {f"{prefix}.deductible.amount",
+                       f"{prefix}.tilts[poverty_registered].ratio_points"}
+    assert new[f"{prefix}.deductible.amount"].value == "L1 200 元 / L2 400 元 / L3 800 元"
+    assert new[f"{prefix}.deductible.amount"].provenance == "reform overlay reform.yaml"
+
+
+def test_overlay_changes_the_settlement(reform):
+    # Level 3, in-scope 10000: base (10000 − 600) × 70% = 6580; reform (10000 − 800) × 70% = 6440.
+    raw = {"region": "tongliao", "person": person(),
+           "claims": [claim("C1", "2017-03-01", items=[item("10000")])]}
+    base, _ = settle_file(ClaimFile.model_validate(raw))
+    reformed, _ = settle_file(ClaimFile.model_validate(raw), (reform,))
+    assert base[0].setlinfo.hifp_pay == fen("6580")
+    assert reformed[0].setlinfo.hifp_pay == fen("6440")
+
+
+def test_overlay_for_another_region_is_refused(reform, tmp_path):
+    other = tmp_path / "other.yaml"
+    other.write_text(REFORM.replace("region: tongliao", "region: fuxin"), "utf-8")
+    with pytest.raises(PolicyError, match="is for 'fuxin', not 'tongliao'"):
+        load_with_overlays("tongliao", (other,))
+
+
+def test_overlay_with_a_bad_value_fails_at_load(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(REFORM.replace("ratio_points: 0.10", "ratio_points: 7"), "utf-8")
+    with pytest.raises(PolicyError, match="ratio_points"):
+        load_with_overlays("tongliao", (bad,))
