@@ -12,14 +12,27 @@ from yibao.settling import settle_file
 
 def item(price: str, category: str = "A", quantity: int | str = 1, **extra: Any) -> dict:
     """One claim line; `price` in yuan as the claim file writes it."""
-    return {"code": extra.pop("code", "T"), "name": "t", "category": category,
-            "price": price, "quantity": quantity, **extra}
+    return {
+        "code": extra.pop("code", "T"),
+        "name": "t",
+        "category": category,
+        "price": price,
+        "quantity": quantity,
+        **extra,
+    }
 
 
-def claim(claim_id: str, date: str, med_type: str = "21", level: int = 3, *, items: list,
-          **extra: Any) -> dict:
-    return {"id": claim_id, "date": date, "med_type": med_type, "hospital_level": level,
-            "items": items, **extra}
+def claim(
+    claim_id: str, date: str, med_type: str = "21", level: int = 3, *, items: list, **extra: Any
+) -> dict:
+    return {
+        "id": claim_id,
+        "date": date,
+        "med_type": med_type,
+        "hospital_level": level,
+        "items": items,
+        **extra,
+    }
 
 
 def person(scheme: str = "resident", **extra: Any) -> dict:
@@ -27,8 +40,9 @@ def person(scheme: str = "resident", **extra: Any) -> dict:
 
 
 def settle(region: str, who: dict, claims: list[dict]) -> tuple[list[Settlement], YearToDate]:
-    return settle_file(ClaimFile.model_validate({"region": region, "person": who,
-                                                 "claims": claims}))
+    return settle_file(
+        ClaimFile.model_validate({"region": region, "person": who, "claims": claims})
+    )
 
 
 def yuan(fen: int) -> str:

@@ -1,3 +1,3 @@
-"""yibao: medical-insurance (医保) settlement for Chinese cities — policy as cited data, a pure engine."""
+"""yibao: 医保 settlement for Chinese cities — policy as cited data, a pure engine."""
 
 __version__ = "0.1.0"

@@ -64,8 +64,22 @@ def round_half_up(amount: Decimal) -> int:
 
 
 def apply_ratio(fen: int, ratio: Decimal) -> int:
-    """`fen × ratio`, rounded half-up once."""
-    return round_half_up(Decimal(fen) * ratio)
+    """`fen × ratio`, rounded half-up once — exact integer arithmetic on the ratio's fraction."""
+    num, den = _fraction(ratio)
+    product = fen * num
+    if product >= 0:
+        return (2 * product + den) // (2 * den)
+    return -((-2 * product + den) // (2 * den))
+
+
+_FRACTIONS: dict[Decimal, tuple[int, int]] = {}
+
+
+def _fraction(ratio: Decimal) -> tuple[int, int]:
+    found = _FRACTIONS.get(ratio)
+    if found is None:
+        found = _FRACTIONS[ratio] = ratio.as_integer_ratio()
+    return found
 
 
 def ratio4(ratio: Decimal) -> Decimal:

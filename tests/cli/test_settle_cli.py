@@ -12,28 +12,71 @@ import pytest
 
 CONTRACT_EXAMPLE = {
     "region": "erenhot",
-    "person": {"id": "P001", "scheme": "employee", "employment": "retired", "categories": [],
-               "birth_date": "1955-03-02", "sex": "M"},
-    "claims": [{
-        "id": "C1", "date": "2023-03-01", "med_type": "11", "hospital_level": 3,
-        "out_of_region": False, "referral": False, "admit_date": None, "discharge_date": None,
-        "diagnoses": ["I10"], "disease": None,
-        "items": [
-            {"code": "X01", "name": "硝苯地平缓释片", "category": "A", "price": "12.50",
-             "quantity": 10},
-            {"code": "X02", "name": "某乙类药", "category": "B", "price": "100.00", "quantity": 1,
-             "selfpay_ratio": "0.10"},
-            {"code": "X03", "name": "某丙类项目", "category": "C", "price": "80", "quantity": 1},
-            {"code": "X04", "name": "限价材料", "category": "A", "price": "500.00", "quantity": 1,
-             "price_limit": "300.00"},
-        ],
-    }],
+    "person": {
+        "id": "P001",
+        "scheme": "employee",
+        "employment": "retired",
+        "categories": [],
+        "birth_date": "1955-03-02",
+        "sex": "M",
+    },
+    "claims": [
+        {
+            "id": "C1",
+            "date": "2023-03-01",
+            "med_type": "11",
+            "hospital_level": 3,
+            "out_of_region": False,
+            "referral": False,
+            "admit_date": None,
+            "discharge_date": None,
+            "diagnoses": ["I10"],
+            "disease": None,
+            "items": [
+                {
+                    "code": "X01",
+                    "name": "硝苯地平缓释片",
+                    "category": "A",
+                    "price": "12.50",
+                    "quantity": 10,
+                },
+                {
+                    "code": "X02",
+                    "name": "某乙类药",
+                    "category": "B",
+                    "price": "100.00",
+                    "quantity": 1,
+                    "selfpay_ratio": "0.10",
+                },
+                {
+                    "code": "X03",
+                    "name": "某丙类项目",
+                    "category": "C",
+                    "price": "80",
+                    "quantity": 1,
+                },
+                {
+                    "code": "X04",
+                    "name": "限价材料",
+                    "category": "A",
+                    "price": "500.00",
+                    "quantity": 1,
+                    "price_limit": "300.00",
+                },
+            ],
+        }
+    ],
 }
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "yibao.cli.main", *args], input=stdin,
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "yibao.cli.main", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -50,11 +93,19 @@ def test_contract_example_settles_as_the_contract_says(example):
     info = out["settlements"][0]["setlinfo"]
     assert out["region"] == "erenhot" and out["person_id"] == "P001"
     assert out["settlements"][0]["policy_version"] == "erenhot/2023-01-01"
-    expected = {"medfee_sumamt": "805.00", "fulamt_ownpay_amt": "80.00",
-                "overlmt_selfpay": "200.00", "preselfpay_amt": "10.00",
-                "inscp_scp_amt": "515.00", "act_pay_dedc": "515.00", "hifp_pay": "0.00",
-                "pool_prop_selfpay": "0.6500", "fund_pay_sumamt": "0.00",
-                "psn_part_amt": "805.00", "psn_cash_pay": "805.00"}
+    expected = {
+        "medfee_sumamt": "805.00",
+        "fulamt_ownpay_amt": "80.00",
+        "overlmt_selfpay": "200.00",
+        "preselfpay_amt": "10.00",
+        "inscp_scp_amt": "515.00",
+        "act_pay_dedc": "515.00",
+        "hifp_pay": "0.00",
+        "pool_prop_selfpay": "0.6500",
+        "fund_pay_sumamt": "0.00",
+        "psn_part_amt": "805.00",
+        "psn_cash_pay": "805.00",
+    }
     assert {k: str(info[k]) for k in expected} == expected
     assert '"pool_prop_selfpay": 0.6500' in done.stdout  # exact JSON numbers, not floats
     assert out["settlements"][0]["setldetail"][0]["fund_pay_type"] == "310100"
@@ -79,15 +130,20 @@ def test_bad_input_exits_2_with_the_field_path_and_nothing_on_stdout(tmp_path):
     assert done.stderr.strip() == "error: claims[0].items[0].price: must be >= 0"
 
 
-@pytest.mark.parametrize(("edit", "message"), [
-    (lambda raw: raw.update(region="atlantis"), "region: unknown region 'atlantis'"),
-    (lambda raw: raw["claims"][0].update(med_type="99"), "claims[0].med_type: Input should be"),
-    (lambda raw: raw["claims"][0].update(date="2023-02-30"), "claims[0].date:"),
-    (lambda raw: raw["claims"][0]["items"][1].update(price="1.005"),
-     "claims[0].items[1].price: 1.005 has more than two decimals"),
-    (lambda raw: raw["claims"][0].update(date="2001-01-01"), "erenhot has no policy in force"),
-    (lambda raw: raw["person"].update(scheme="resident"), "erenhot runs no resident scheme"),
-])
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda raw: raw.update(region="atlantis"), "region: unknown region 'atlantis'"),
+        (lambda raw: raw["claims"][0].update(med_type="99"), "claims[0].med_type: Input should be"),
+        (lambda raw: raw["claims"][0].update(date="2023-02-30"), "claims[0].date:"),
+        (
+            lambda raw: raw["claims"][0]["items"][1].update(price="1.005"),
+            "claims[0].items[1].price: 1.005 has more than two decimals",
+        ),
+        (lambda raw: raw["claims"][0].update(date="2001-01-01"), "erenhot has no policy in force"),
+        (lambda raw: raw["person"].update(scheme="resident"), "erenhot runs no resident scheme"),
+    ],
+)
 def test_each_bad_field_is_named(tmp_path, edit, message):
     raw = json.loads(json.dumps(CONTRACT_EXAMPLE))
     edit(raw)

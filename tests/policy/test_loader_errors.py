@@ -84,8 +84,14 @@ def _two_versions(raw, start: str, end_first: str) -> None:
     import datetime as dt
 
     raw["versions"][0]["valid_to"] = dt.date.fromisoformat(end_first)
-    raw["versions"].append({"valid_from": dt.date.fromisoformat(start), "valid_to": None,
-                            "label": "later", "changes": {}})
+    raw["versions"].append(
+        {
+            "valid_from": dt.date.fromisoformat(start),
+            "valid_to": None,
+            "label": "later",
+            "changes": {},
+        }
+    )
 
 
 def test_versions_with_a_gap():
@@ -163,10 +169,14 @@ def test_a_version_change_must_cite_its_new_value():
 
     def edit(raw):
         raw["versions"][0]["valid_to"] = dt.date(2019, 12, 31)
-        raw["versions"].append({
-            "valid_from": dt.date(2020, 1, 1), "valid_to": None, "label": "2020",
-            "changes": {"schemes": {"resident": {"pooling": {"annual_cap": {"value": 1}}}}},
-        })
+        raw["versions"].append(
+            {
+                "valid_from": dt.date(2020, 1, 1),
+                "valid_to": None,
+                "label": "2020",
+                "changes": {"schemes": {"resident": {"pooling": {"annual_cap": {"value": 1}}}}},
+            }
+        )
 
     message = _bad(edit)
     assert "versions[1].changes.schemes.resident.pooling.annual_cap" in message

@@ -43,19 +43,25 @@ def _rows(policy):
 
 def test_overlay_changes_exactly_what_it_names(reform):
     base, new = _rows(load_region("tongliao")), _rows(load_with_overlays("tongliao", (reform,)))
-    changed = {p for p in base if (base[p].value, base[p].provenance) != (new[p].value,
-                                                                           new[p].provenance)}
+    changed = {
+        p for p in base if (base[p].value, base[p].provenance) != (new[p].value, new[p].provenance)
+    }
     prefix = "schemes.resident.pooling.benefits[inpatient]"
-    assert changed == {f"{prefix}.deductible.amount",
-                       f"{prefix}.tilts[poverty_registered].ratio_points"}
+    assert changed == {
+        f"{prefix}.deductible.amount",
+        f"{prefix}.tilts[poverty_registered].ratio_points",
+    }
     assert new[f"{prefix}.deductible.amount"].value == "L1 200 元 / L2 400 元 / L3 800 元"
     assert new[f"{prefix}.deductible.amount"].provenance == "reform overlay reform.yaml"
 
 
 def test_overlay_changes_the_settlement(reform):
     # Level 3, in-scope 10000: base (10000 − 600) × 70% = 6580; reform (10000 − 800) × 70% = 6440.
-    raw = {"region": "tongliao", "person": person(),
-           "claims": [claim("C1", "2017-03-01", items=[item("10000")])]}
+    raw = {
+        "region": "tongliao",
+        "person": person(),
+        "claims": [claim("C1", "2017-03-01", items=[item("10000")])],
+    }
     base, _ = settle_file(ClaimFile.model_validate(raw))
     reformed, _ = settle_file(ClaimFile.model_validate(raw), (reform,))
     assert base[0].setlinfo.hifp_pay == fen("6580")

@@ -52,8 +52,9 @@ def test_every_quote_is_verbatim_in_its_seed(region):
 @pytest.mark.parametrize("region", packaged_regions())
 def test_assumptions_name_a_gap_and_sources_name_a_rule_of_the_region(region):
     policy = load_region(region)
-    prefix = {"tongliao": "TL", "qingdao": "QD", "fuxin": "FX", "erenhot": "EH",
-              "liaoyang": "LY"}[region]
+    prefix = {"tongliao": "TL", "qingdao": "QD", "fuxin": "FX", "erenhot": "EH", "liaoyang": "LY"}[
+        region
+    ]
     for node in _provenances(policy, []):
         if node.assumed:
             assert node.reason and node.reason.startswith("G-"), node.reason

@@ -5,23 +5,23 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from yibao.catalog.model import Catalog, CatalogEntry, Restriction
 from yibao.money import MoneyError, yuan_to_fen
 
 COLUMNS = (
-    "code name category kind price_limit selfpay_ratio sex min_age max_age levels "
-    "indication_icd selfpay_waivable"
-).split()
+    "code", "name", "category", "kind", "price_limit", "selfpay_ratio",
+    "sex", "min_age", "max_age", "levels", "indication_icd", "selfpay_waivable",
+)  # fmt: skip
 
 
 class CatalogError(ValueError):
     pass
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_packaged(files: tuple[str, ...]) -> Catalog:
     """Packaged catalogue files merged in order: a later file's row replaces an earlier one."""
     entries: dict[str, CatalogEntry] = {}
@@ -71,6 +71,7 @@ def _entry(row: dict[str, str]) -> CatalogEntry:
         selfpay_ratio=ratio,
         restriction=restriction,
         selfpay_waivable=row["selfpay_waivable"].strip().lower() in ("1", "true", "yes"),
+        restricted=not restriction.is_empty(),
     )
 
 

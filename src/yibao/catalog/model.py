@@ -37,6 +37,7 @@ class CatalogEntry:
     selfpay_ratio: Decimal | None
     restriction: Restriction
     selfpay_waivable: bool
+    restricted: bool = False  # precomputed: most items have no 限定支付范围
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +19,7 @@ policy_app = typer.Typer(help="Inspect packaged region policies.", no_args_is_he
 app.add_typer(policy_app, name="policy")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     json = "json"
     text = "text"
 

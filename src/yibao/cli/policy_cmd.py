@@ -54,16 +54,20 @@ def run_show(region: str, date: str | None, fmt: str, overlays: tuple[Path, ...]
     version = _version(policy, _date(date, "--date"))
     rows = flatten(version)
     if fmt == "json":
-        typer.echo(dumps({
-            "region": region,
-            "version": policy.version_id(version),
-            "valid_from": version.valid_from.isoformat(),
-            "valid_to": version.valid_to.isoformat() if version.valid_to else None,
-            "label": version.label,
-            "values": [
-                {"path": r.path, "value": r.value, r.kind: r.provenance} for r in rows
-            ],
-        }))
+        typer.echo(
+            dumps(
+                {
+                    "region": region,
+                    "version": policy.version_id(version),
+                    "valid_from": version.valid_from.isoformat(),
+                    "valid_to": version.valid_to.isoformat() if version.valid_to else None,
+                    "label": version.label,
+                    "values": [
+                        {"path": r.path, "value": r.value, r.kind: r.provenance} for r in rows
+                    ],
+                }
+            )
+        )
         return
     typer.echo(f"{policy.name} {policy.version_id(version)} — {version.label}")
     for r in rows:

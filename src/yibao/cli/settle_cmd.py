@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from yibao.cli.main import fail
 from yibao.claimfile import parse_claim_files
+from yibao.cli.main import fail
 from yibao.errors import InputError
 from yibao.policy.loader import PolicyError
 

@@ -23,8 +23,11 @@ def pay_from_accounts(ctx: ClaimContext, rule: Account | None) -> tuple[int, int
             if take > 0:
                 ctx.ytd.family_balances[holder] -= take
                 family += take
-                ctx.note("account.mutual_aid", rule.family_mutual_aid,
-                         f"{holder} 共济账户支付 {yuan_str(take)}")
+                ctx.note(
+                    "account.mutual_aid",
+                    rule.family_mutual_aid,
+                    f"{holder} 共济账户支付 {yuan_str(take)}",
+                )
     if own:
         ctx.note("account.own", None, f"个人账户支付 {yuan_str(own)}")
     return own + family, family

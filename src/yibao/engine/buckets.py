@@ -31,25 +31,33 @@ def _split(
     sex: str | None,
     age: int | None,
 ) -> LineResult:
-    amount = round_half_up(Decimal(item.price) * item.quantity)
+    amount = _times(item.price, item.quantity)
     category = item.category or (entry.category if entry else "C")
     name = item.name or (entry.name if entry else "")
     if category == "C":
         note = "丙类/目录外" if entry or item.category else "目录外 (not in catalogue)"
         return LineResult(item.code, name, "C", amount, amount, 0, 0, 0, note)
-    if entry is not None and not entry.restriction.is_empty():
+    if entry is not None and entry.restricted:
         refusal = _restriction_refusal(entry.restriction, claim, sex, age)
         if refusal:
             return LineResult(item.code, name, category, amount, amount, 0, 0, 0, refusal)
     limit = item.price_limit if item.price_limit is not None else (entry and entry.price_limit_fen)
     over = 0
     if limit is not None and item.price > limit:
-        over = min(amount, round_half_up(Decimal(item.price - limit) * item.quantity))
+        over = min(amount, _times(item.price - limit, item.quantity))
     base = amount - over
     ratio = _selfpay_ratio(item, entry, category, policy)
     pre = apply_ratio(base, ratio) if ratio else 0
     note = f"先行自付 {ratio:.0%}" if pre else ""
     return LineResult(item.code, name, category, amount, 0, over, pre, base - pre, note)
+
+
+def _times(fen: int, quantity: Decimal) -> int:
+    """price × quantity in fen; whole quantities (the usual case) stay in integers."""
+    whole = int(quantity)
+    if whole == quantity:
+        return fen * whole
+    return round_half_up(Decimal(fen) * quantity)
 
 
 def _selfpay_ratio(

@@ -16,9 +16,9 @@ def find_disease(
             return disease if _person_fits(disease, person, age) else None
     for disease in diseases.items:
         prefixes = tuple(disease.icd)
-        if prefixes and any(code.startswith(prefixes) for code in codes):
-            if _person_fits(disease, person, age):
-                return disease
+        hit = prefixes and any(code.startswith(prefixes) for code in codes)
+        if hit and _person_fits(disease, person, age):
+            return disease
     return None
 
 

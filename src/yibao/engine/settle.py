@@ -45,19 +45,15 @@ def settle_claim(
     ytd = state.for_year(day.year)
     age = person.age_on(day)
     lines = split_lines(claim, catalogs[version_id], version.catalog, person.sex, age)
+    medfee = fulamt = overlmt = pre = inscp = 0
+    for line in lines:
+        medfee += line.amount
+        fulamt += line.fulamt_ownpay_amt
+        overlmt += line.overlmt_selfpay
+        pre += line.preselfpay_amt
+        inscp += line.inscp_scp_amt
     ctx = ClaimContext(
-        region=policy.region,
-        person=person,
-        claim=claim,
-        scheme=scheme,
-        ytd=ytd,
-        age=age,
-        lines=lines,
-        medfee=sum(line.amount for line in lines),
-        fulamt=sum(line.fulamt_ownpay_amt for line in lines),
-        overlmt=sum(line.overlmt_selfpay for line in lines),
-        preselfpay=sum(line.preselfpay_amt for line in lines),
-        inscp=sum(line.inscp_scp_amt for line in lines),
+        policy.region, person, claim, scheme, ytd, age, lines, medfee, fulamt, overlmt, pre, inscp
     )
     basic_pooling(ctx)
     for name in scheme.layer_order.value:
@@ -117,5 +113,3 @@ def settle_history(
         settlement, state = settle_claim(policy, catalogs, claim_file.person, claim, state)
         settlements.append(settlement)
     return settlements, state
-
-

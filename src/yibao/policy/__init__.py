@@ -1,1 +1,1 @@
-"""Policy as dated, cited data: YAML per region → validated pydantic models; reforms are overlays."""
+"""Policy as dated, cited data: YAML per region → validated models; reforms are overlays."""

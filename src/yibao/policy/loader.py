@@ -7,7 +7,7 @@ never in the middle of a settlement.
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -32,10 +32,12 @@ class PolicyError(ValueError):
 
 def packaged_regions() -> list[str]:
     folder = resources.files("yibao.policy") / "regions"
-    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_region(region: str) -> RegionPolicy:
     """The packaged policy of a region (cached: policies are immutable)."""
     if region not in packaged_regions():
@@ -164,7 +166,11 @@ def _apply_overlay(
     _fill_seed(changes, seed)
     out = []
     for version in versions:
-        if start is not None and version.get("valid_to") is not None and version["valid_to"] < start:
+        if (
+            start is not None
+            and version.get("valid_to") is not None
+            and version["valid_to"] < start
+        ):
             out.append(version)
             continue
         try:

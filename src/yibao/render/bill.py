@@ -43,7 +43,9 @@ def pad(text: str, size: int) -> str:
 def render_bill(s: Settlement, explain: bool) -> str:
     info = s.setlinfo
     med = MED_TYPES.get(s.med_type, s.med_type)
-    out = [f"结算单 {s.claim_id} · {s.setl_date} · {med} ({s.med_type}) · policy {s.policy_version}"]
+    out = [
+        f"结算单 {s.claim_id} · {s.setl_date} · {med} ({s.med_type}) · policy {s.policy_version}"
+    ]
     for line in s.lines:
         label = pad(f"  {line.code} {line.name}", 34)
         out.append(
@@ -55,12 +57,16 @@ def render_bill(s: Settlement, explain: bool) -> str:
         value = getattr(info, name)
         if value or name in ("medfee_sumamt", "fund_pay_sumamt", "psn_part_amt", "hifp_pay"):
             out.append(f"  {pad(label, 22)}{pad(name, 20)}{yuan_str(value):>14}")
-    out.append(f"  {pad('统筹支付比例', 22)}{pad('pool_prop_selfpay', 20)}{info.pool_prop_selfpay:>14}")
+    out.append(
+        f"  {pad('统筹支付比例', 22)}{pad('pool_prop_selfpay', 20)}{info.pool_prop_selfpay:>14}"
+    )
     if info.balc:
         out.append(f"  {pad('账户余额', 22)}{pad('balc', 20)}{yuan_str(info.balc):>14}")
     out.append("  基金分项 setldetail:")
     for d in s.setldetail:
-        out.append(f"    {d.fund_pay_type} {pad(d.fund_pay_type_name, 30)}{yuan_str(d.fund_payamt):>12}")
+        out.append(
+            f"    {d.fund_pay_type} {pad(d.fund_pay_type_name, 30)}{yuan_str(d.fund_payamt):>12}"
+        )
     if explain:
         out.append("  计算过程 explanation:")
         for i, t in enumerate(s.trace, 1):

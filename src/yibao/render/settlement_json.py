@@ -6,7 +6,7 @@ from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
-from yibao.engine.result import Settlement, SetlInfo
+from yibao.engine.result import SetlInfo, Settlement
 from yibao.engine.state import YearToDate
 from yibao.money import fen_to_yuan
 

@@ -22,11 +22,17 @@ def medical_assistance(ctx: ClaimContext, rule: MedicalAssistance) -> None:
     key = f"assistance:{program.limit_group or program.id}"
     room = max(0, program.annual_limit.fen - ctx.ytd.amount(key))
     amount = min(wanted, room)
-    ctx.note(f"medical_assistance.{program.id}", program.ratio,
-             f"{program.name}: {yuan_str(base)} × {program.ratio.value:.0%} = {yuan_str(wanted)}")
+    ctx.note(
+        f"medical_assistance.{program.id}",
+        program.ratio,
+        f"{program.name}: {yuan_str(base)} × {program.ratio.value:.0%} = {yuan_str(wanted)}",
+    )
     if amount < wanted:
-        ctx.note(f"medical_assistance.{program.id}.limit", program.annual_limit,
-                 f"年度救助限额 room {yuan_str(room)}")
+        ctx.note(
+            f"medical_assistance.{program.id}.limit",
+            program.annual_limit,
+            f"年度救助限额 room {yuan_str(room)}",
+        )
     ctx.ytd.add(key, amount)
     ctx.pay(funds.MEDICAL_ASSISTANCE, amount, base, program.name)
 

@@ -21,8 +21,11 @@ def civil_servant_subsidy(ctx: ClaimContext, rule: CivilServant) -> None:
     payable = above_threshold(before, burden, rule.deductible.fen)
     ctx.ytd.add(BURDEN_KEY, burden)
     amount = apply_ratio(payable, rule.ratio.value)
-    ctx.note("civil_servant.deductible", rule.deductible,
-             f"burden {yuan_str(burden)}, year {yuan_str(before + burden)}; "
-             f"above 起付线 {yuan_str(payable)}")
+    ctx.note(
+        "civil_servant.deductible",
+        rule.deductible,
+        f"burden {yuan_str(burden)}, year {yuan_str(before + burden)}; "
+        f"above 起付线 {yuan_str(payable)}",
+    )
     ctx.note("civil_servant.ratio", rule.ratio, f"× {rule.ratio.value:.0%} = {yuan_str(amount)}")
     ctx.pay(funds.CIVIL_SERVANT, amount, burden, "公务员医疗补助")

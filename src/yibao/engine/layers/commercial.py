@@ -40,8 +40,11 @@ def _part(ctx: ClaimContext, part: CommercialPart, name: str, base: int) -> Deci
     before = ctx.ytd.amount(key)
     payable = above_threshold(before, base, part.deductible.fen)
     ctx.ytd.add(key, base)
-    ctx.note(f"commercial.{name}.deductible", part.deductible,
-             f"base {yuan_str(base)}, year {yuan_str(before + base)}; above {yuan_str(payable)}")
+    ctx.note(
+        f"commercial.{name}.deductible",
+        part.deductible,
+        f"base {yuan_str(base)}, year {yuan_str(before + base)}; above {yuan_str(payable)}",
+    )
     if payable:
         ctx.note(f"commercial.{name}.ratio", part.ratio, f"× {part.ratio.value:.0%}")
     return Decimal(payable) * part.ratio.value

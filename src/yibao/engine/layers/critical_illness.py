@@ -57,16 +57,25 @@ def _terms(rule: CriticalIllness, tilts: list[IllnessTilt], ctx: ClaimContext) -
     for tilt in tilts:
         if tilt.deductible_factor is not None:
             factor *= tilt.deductible_factor.value
-            ctx.note(f"critical_illness.{tilt.id}.deductible", tilt.deductible_factor,
-                     f"起付线 × {tilt.deductible_factor.value}")
+            ctx.note(
+                f"critical_illness.{tilt.id}.deductible",
+                tilt.deductible_factor,
+                f"起付线 × {tilt.deductible_factor.value}",
+            )
         if tilt.ratio_points is not None:
             points += tilt.ratio_points.value
-            ctx.note(f"critical_illness.{tilt.id}.ratio", tilt.ratio_points,
-                     f"各段 +{tilt.ratio_points.value:.0%}")
+            ctx.note(
+                f"critical_illness.{tilt.id}.ratio",
+                tilt.ratio_points,
+                f"各段 +{tilt.ratio_points.value:.0%}",
+            )
         if tilt.ratio_floor is not None:
             floor = max(floor, tilt.ratio_floor.value)
-            ctx.note(f"critical_illness.{tilt.id}.floor", tilt.ratio_floor,
-                     f"比例不低于 {tilt.ratio_floor.value:.0%}")
+            ctx.note(
+                f"critical_illness.{tilt.id}.floor",
+                tilt.ratio_floor,
+                f"比例不低于 {tilt.ratio_floor.value:.0%}",
+            )
         if tilt.no_cap is not None and tilt.no_cap.value:
             capped = False
             ctx.note(f"critical_illness.{tilt.id}.no_cap", tilt.no_cap, "不设封顶线")

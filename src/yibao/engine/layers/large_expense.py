@@ -24,8 +24,12 @@ def large_expense(ctx: ClaimContext, rule: LargeExpense) -> None:
     used = ctx.ytd.amount(POOL_KEY) + ctx.ytd.amount(KEY)
     room = max(0, rule.combined_cap.fen - used)
     amount = min(wanted, room, ctx.inscope_left)
-    ctx.note("large_expense.ratio", rule.ratio, f"{yuan_str(round_half_up(ctx.overflow_cost))} "
-             f"above the basic cap × {rule.ratio.value:.0%} = {yuan_str(wanted)}")
+    ctx.note(
+        "large_expense.ratio",
+        rule.ratio,
+        f"{yuan_str(round_half_up(ctx.overflow_cost))} "
+        f"above the basic cap × {rule.ratio.value:.0%} = {yuan_str(wanted)}",
+    )
     if amount < wanted:
         ctx.note("large_expense.cap", rule.combined_cap, f"combined room {yuan_str(room)}")
     ctx.pay(funds.LARGE_EXPENSE, amount, round_half_up(ctx.overflow_cost), rule.name)

@@ -18,7 +18,10 @@ def poverty_top_up(ctx: ClaimContext, rule: PovertyTopUp) -> None:
         return
     target = apply_ratio(ctx.inscp, rule.floor_share.value)
     amount = min(max(0, target - ctx.fund_total), ctx.inscope_left)
-    ctx.note("poverty_top_up", rule.floor_share,
-             f"{rule.floor_share.value:.0%} × {yuan_str(ctx.inscp)} = {yuan_str(target)}; "
-             f"funds so far {yuan_str(ctx.fund_total)}; top-up {yuan_str(amount)}")
+    ctx.note(
+        "poverty_top_up",
+        rule.floor_share,
+        f"{rule.floor_share.value:.0%} × {yuan_str(ctx.inscp)} = {yuan_str(target)}; "
+        f"funds so far {yuan_str(ctx.fund_total)}; top-up {yuan_str(amount)}",
+    )
     ctx.pay(Fund(rule.fund_pay_type, rule.name, TOP_UP.field), amount, ctx.inscp, rule.name)
