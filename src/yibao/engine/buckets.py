@@ -65,6 +65,8 @@ def _selfpay_ratio(
 ) -> Decimal:
     if item.selfpay_ratio is not None:
         return item.selfpay_ratio
+    if entry is not None and entry.category != category:
+        entry = None  # the item re-classed itself: the catalogue's ratio is for another class
     waive = policy.waive_listed_b_selfpay
     if entry is not None and entry.selfpay_waivable and waive is not None and waive.value:
         return _ZERO

@@ -22,6 +22,16 @@ def find_disease(
     return None
 
 
+def groups_claimed(diseases: DiseaseList, claim: Claim) -> set[str]:
+    """Every disease group the claim's diagnoses show (one visit may show both 两病)."""
+    codes = ([claim.disease.upper()] if claim.disease else []) + list(claim.diagnoses)
+    return {
+        d.group
+        for d in diseases.items
+        if d.group and (claim.disease == d.code or any(c.startswith(tuple(d.icd)) for c in codes))
+    }
+
+
 def _person_fits(disease: Disease, person: Person, age: int | None) -> bool:
     if disease.sex and person.sex and disease.sex != person.sex:
         return False

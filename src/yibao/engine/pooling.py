@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from yibao.engine import funds
 from yibao.engine.context import ClaimContext
-from yibao.engine.matching import benefit_matches, level_key
+from yibao.engine.matching import benefit_matches, groups_claimed, level_key
 from yibao.money import apply_ratio, round_half_up, yuan_str
 from yibao.policy.schema import Cap, PoolBenefit, Tilt, Waiver
 
@@ -54,8 +54,8 @@ def _select(ctx: ClaimContext) -> PoolBenefit | None:
         ok, disease = benefit_matches(benefit.match, ctx.claim, ctx.person, ctx.age)
         if ok:
             ctx.disease_code = disease.code if disease else None
-            if disease and disease.group:
-                ctx.ytd.groups_seen.add(disease.group)
+            if disease and benefit.match and benefit.match.diseases:
+                ctx.ytd.groups_seen |= groups_claimed(benefit.match.diseases, ctx.claim)
             return benefit
     return None
 
