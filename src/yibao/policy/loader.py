@@ -77,7 +77,7 @@ def load_with_overlays(region: str, overlays: tuple[Path, ...]) -> RegionPolicy:
 
 def _read_yaml(text: str, file: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else ""
