@@ -197,3 +197,11 @@ def test_b_class_first_selfpay_and_price_limit():
         fen("1200"),
     )
     assert info.hifp_pay == fen("900")
+
+
+def test_trace_cites_the_seed_sentence_creating_each_benefit():
+    # The outpatient pooling benefit exists by TL-07; its numbers are assumptions (G-TL-8).
+    s, _ = settle(R, person(), [claim("C1", "2017-03-01", "11", 1, items=[item("100")])])
+    sources = {t.rule: t.source for t in s[0].trace}
+    assert "參保人員統一享受到了門診統籌待遇" in sources["tongliao.general_outpatient.benefit"]
+    assert sources["tongliao.general_outpatient.ratio.base"] == "assumed (G-TL-8)"

@@ -29,5 +29,5 @@ def pay_from_accounts(ctx: ClaimContext, rule: Account | None) -> tuple[int, int
                     f"{holder} 共济账户支付 {yuan_str(take)}",
                 )
     if own:
-        ctx.note("account.own", None, f"个人账户支付 {yuan_str(own)}")
+        ctx.note("account.own", rule, f"个人账户支付 {yuan_str(own)}")
     return own + family, family

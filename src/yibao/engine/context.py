@@ -9,7 +9,7 @@ from yibao.engine.funds import Fund
 from yibao.engine.inputs import Claim, Person
 from yibao.engine.result import FundDetail, LineResult, TraceEntry
 from yibao.engine.state import YearToDate
-from yibao.policy.provenance import Provenance
+from yibao.policy.provenance import Cites
 from yibao.policy.schema import SchemePolicy
 
 
@@ -51,8 +51,8 @@ class ClaimContext:
     def has_any(self, categories: list[str] | None) -> bool:
         return bool(categories) and not self.person.categories.isdisjoint(categories)
 
-    def note(self, rule: str, cited: Provenance | str | None, detail: str) -> None:
-        source = cited.cite() if isinstance(cited, Provenance) else (cited or "")
+    def note(self, rule: str, cited: Cites | str | None, detail: str) -> None:
+        source = cited.cite() if isinstance(cited, Cites) else (cited or "")
         self.trace.append(TraceEntry(f"{self.region}.{rule}", source, detail))
 
     def pay(self, fund: Fund, amount: int, seen: int, info: str) -> None:

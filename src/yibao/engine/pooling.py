@@ -27,7 +27,7 @@ def basic_pooling(ctx: ClaimContext) -> None:
         ctx.note("pooling", None, f"no pooling benefit for med_type {ctx.claim.med_type}")
         ctx.pay(fund, 0, ctx.inscp, "no matching benefit")
         return
-    ctx.note(f"{benefit.id}.benefit", None, f"{benefit.name}: settles this claim")
+    ctx.note(f"{benefit.id}.benefit", benefit, f"{benefit.name}: settles this claim")
     tilts = [t for t in benefit.tilts if _tilt_applies(t, ctx)]
     ctx.act_pay_dedc = _deductible(benefit, tilts, ctx)
     ratio = _ratio(benefit, tilts, ctx)

@@ -13,7 +13,7 @@ from yibao.engine.account import pay_from_accounts
 from yibao.engine.buckets import split_lines
 from yibao.engine.context import ClaimContext
 from yibao.engine.inputs import Claim, ClaimFile, Person
-from yibao.engine.layers import LAYERS
+from yibao.engine.layers import LAYERS, TITLES
 from yibao.engine.pooling import basic_pooling
 from yibao.engine.result import SetlInfo, Settlement
 from yibao.engine.state import YearToDate
@@ -57,7 +57,7 @@ def settle_claim(
     )
     basic_pooling(ctx)
     for name in scheme.layer_order.value:
-        LAYERS[name](ctx, getattr(scheme, name))
+        _run_layer(ctx, name, getattr(scheme, name))
     acct_pay, mulaid = pay_from_accounts(ctx, scheme.account)
     info = _setlinfo(ctx, acct_pay, mulaid)
     settlement = Settlement(
@@ -72,6 +72,16 @@ def settle_claim(
         trace=ctx.trace,
     )
     return settlement, ytd
+
+
+def _run_layer(ctx: ClaimContext, name: str, block) -> None:
+    """Run one layer; if it applied to the claim, its trace opens with the rule's basis."""
+    start = len(ctx.trace)
+    LAYERS[name](ctx, block)
+    if len(ctx.trace) > start and block.cite():
+        label = getattr(block, "name", None) or TITLES[name]
+        ctx.note(f"{name}.basis", block, label)
+        ctx.trace.insert(start, ctx.trace.pop())
 
 
 def _setlinfo(ctx: ClaimContext, acct_pay: int, mulaid: int) -> SetlInfo:

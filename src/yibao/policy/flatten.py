@@ -15,6 +15,7 @@ from yibao.policy.provenance import (
     CitedLevelMoney,
     CitedLevelRatio,
     CitedMoney,
+    Cites,
     Provenance,
 )
 from yibao.policy.schema import DiseaseList, PolicyVersion
@@ -35,7 +36,7 @@ def flatten(version: PolicyVersion) -> list[Row]:
 
 
 def _walk(node: Any, path: str, rows: list[Row]) -> None:
-    if isinstance(node, Provenance):
+    if isinstance(node, Provenance) or (isinstance(node, Cites) and node.cite()):
         rows.append(Row(path, describe(node), node.cite(), _kind(node)))
     if isinstance(node, BaseModel):
         for name in type(node).model_fields:
@@ -53,7 +54,7 @@ def _walk(node: Any, path: str, rows: list[Row]) -> None:
             _walk(item, f"{path}.{key}", rows)
 
 
-def _kind(node: Provenance) -> str:
+def _kind(node: Cites) -> str:
     if node.overlay is not None:
         return "overlay"
     return "assumed" if node.assumed else "source"
@@ -63,7 +64,7 @@ def _num(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def describe(node: Provenance) -> str:
+def describe(node: Cites) -> str:
     """The value of a cited node in one short line (amounts in 元, ratios in %)."""
     if isinstance(node, CitedMoney):
         return f"{_num(node.value)} 元"

@@ -20,7 +20,10 @@ class MergeError(ValueError):
 
 
 def _is_cited(node: Any) -> bool:
-    return isinstance(node, dict) and bool(PROVENANCE_KEYS & node.keys())
+    """A cited number (not a block that merely cites the sentence creating it)."""
+    return isinstance(node, dict) and bool(
+        PROVENANCE_KEYS & node.keys() and CITED_KEYS & node.keys()
+    )
 
 
 def stamp_overlay(patch: Any, overlay: str) -> Any:

@@ -42,8 +42,11 @@ class Source(Strict):
         return f"{self.rule} {self.seed}: {self.quote}"
 
 
-class Provenance(Strict):
-    """Exactly one of: `source` (seed), `assumed` + `reason` (gap id), `overlay` (reform file)."""
+class Cites(Strict):
+    """A rule block that may cite the seed sentence creating it (a benefit, a layer, a tilt).
+
+    At most one of `source`, `assumed` + `reason`, `overlay`; `cite()` is '' when none is given.
+    """
 
     source: Source | list[Source] | None = None
     assumed: bool = False
@@ -51,10 +54,10 @@ class Provenance(Strict):
     overlay: str | None = None
 
     @model_validator(mode="after")
-    def _one_provenance(self) -> Provenance:
+    def _at_most_one(self) -> Cites:
         kinds = [self.source is not None, self.assumed, self.overlay is not None]
-        if sum(kinds) != 1:
-            raise ValueError("needs exactly one of `source:`, `assumed: true` or `overlay:`")
+        if sum(kinds) > 1:
+            raise ValueError("give only one of `source:`, `assumed: true` or `overlay:`")
         if self.assumed and not self.reason:
             raise ValueError("`assumed: true` needs a `reason:` (the gap id, e.g. G-TL-1)")
         if self.reason and not self.assumed:
@@ -75,10 +78,16 @@ class Provenance(Strict):
             return f"assumed ({self.reason})"
         return " … ".join(s.cite() for s in self.sources)
 
-    def rule_ids(self) -> list[str]:
-        if self.assumed:
-            return [self.reason or ""]
-        return [s.rule for s in self.sources]
+
+class Provenance(Cites):
+    """A number: exactly one of `source` (seed), `assumed` + `reason` (gap), `overlay` (reform)."""
+
+    @model_validator(mode="after")
+    def _one_provenance(self) -> Provenance:
+        kinds = [self.source is not None, self.assumed, self.overlay is not None]
+        if sum(kinds) != 1:
+            raise ValueError("needs exactly one of `source:`, `assumed: true` or `overlay:`")
+        return self
 
 
 def _check_ratio(value: Decimal) -> Decimal:

@@ -22,6 +22,7 @@ from yibao.policy.provenance import (
     CitedMoney,
     CitedPoints,
     CitedRatio,
+    Cites,
     Provenance,
     Source,
     Strict,
@@ -71,7 +72,7 @@ class DiseaseList(Provenance):
     items: list[Disease] = Field(min_length=1)
 
 
-class Tilt(Strict):
+class Tilt(Cites):
     """A special-population adjustment of a benefit (倾斜): deductible factor, ratio points."""
 
     id: str
@@ -143,7 +144,7 @@ class BenefitMatch(Strict):
     requires_person_flag: str | None = None
 
 
-class PoolBenefit(Strict):
+class PoolBenefit(Cites):
     """One basic-pooling benefit (住院统筹, 门诊统筹, 门诊慢特病, 两病...); first match wins."""
 
     id: str
@@ -166,7 +167,7 @@ class Pooling(Strict):
     benefits: list[PoolBenefit] = Field(min_length=1)
 
 
-class LargeExpense(Strict):
+class LargeExpense(Cites):
     """大额医疗费用补助 / 超限额补充: pays cost above the basic annual cap."""
 
     name: str
@@ -175,7 +176,7 @@ class LargeExpense(Strict):
     combined_cap: CitedMoney
 
 
-class CivilServant(Strict):
+class CivilServant(Cites):
     """公务员医疗补助: a share of the in-scope personal burden above an annual deductible."""
 
     med_types: list[MedType]
@@ -184,7 +185,7 @@ class CivilServant(Strict):
     ratio: CitedRatio
 
 
-class IllnessTilt(Strict):
+class IllnessTilt(Cites):
     """A special-population change of the 大病 layer: threshold, ratios, cap."""
 
     id: str
@@ -195,7 +196,7 @@ class IllnessTilt(Strict):
     no_cap: CitedFlag | None = None
 
 
-class CriticalIllness(Strict):
+class CriticalIllness(Cites):
     """大病保险: tiered ratios on the year's cumulative in-scope personal burden."""
 
     name: str
@@ -216,7 +217,7 @@ class CriticalIllness(Strict):
         return self
 
 
-class AssistanceProgram(Strict):
+class AssistanceProgram(Cites):
     """One 医疗救助 programme: who, for which diseases, at what ratio, within which limit."""
 
     id: str
@@ -228,14 +229,14 @@ class AssistanceProgram(Strict):
     limit_group: str | None = None
 
 
-class MedicalAssistance(Strict):
+class MedicalAssistance(Cites):
     """医疗救助: the first matching programme pays a share of the in-scope self-pay."""
 
     med_types: list[MedType]
     programs: list[AssistanceProgram] = Field(min_length=1)
 
 
-class PovertyTopUp(Strict):
+class PovertyTopUp(Cites):
     """兜底: funds together reach a floor share of the compliant in-scope cost."""
 
     name: str
@@ -252,7 +253,7 @@ class CommercialPart(Strict):
     med_types: list[MedType]
 
 
-class Commercial(Strict):
+class Commercial(Cites):
     """City commercial supplementary (惠民保 / 琴岛e保): last layer, may cover out-of-scope cost."""
 
     product: str
@@ -263,7 +264,7 @@ class Commercial(Strict):
     annual_cap: CitedMoney
 
 
-class Account(Strict):
+class Account(Cites):
     """个人账户: pays the person's part; family mutual aid (共济) draws on relatives' accounts."""
 
     med_types: list[MedType]

@@ -26,3 +26,12 @@ LAYERS: dict[str, Layer] = {
     "poverty_top_up": poverty_top_up,
     "commercial": commercial_supplement,
 }
+
+TITLES = {
+    "large_expense": "大额医疗费用补助",
+    "civil_servant": "公务员医疗补助",
+    "critical_illness": "大病保险",
+    "medical_assistance": "医疗救助",
+    "poverty_top_up": "兜底保障",
+    "commercial": "商业补充保险",
+}

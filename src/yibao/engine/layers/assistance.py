@@ -22,6 +22,8 @@ def medical_assistance(ctx: ClaimContext, rule: MedicalAssistance) -> None:
     key = f"assistance:{program.limit_group or program.id}"
     room = max(0, program.annual_limit.fen - ctx.ytd.amount(key))
     amount = min(wanted, room)
+    if program.cite():
+        ctx.note(f"medical_assistance.{program.id}.basis", program, program.name)
     ctx.note(
         f"medical_assistance.{program.id}",
         program.ratio,
