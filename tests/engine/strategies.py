@@ -6,6 +6,8 @@ import datetime as dt
 
 from hypothesis import strategies as st
 
+from yibao.policy.schema import Category
+
 REGIONS = {
     # region: (schemes it runs, first day of its policy)
     "tongliao": (["resident"], dt.date(2017, 1, 1)),
@@ -14,15 +16,7 @@ REGIONS = {
     "erenhot": (["employee"], dt.date(2022, 10, 1)),
     "liaoyang": (["employee"], dt.date(2005, 1, 1)),
 }
-CATEGORIES = [
-    "poverty_registered",
-    "dibao",
-    "tekun",
-    "severely_disabled",
-    "disabled_child",
-    "civil_servant",
-    "low_income_marginal",
-]
+CATEGORIES = list(Category.__args__)
 DIAGNOSES = [
     "I10",
     "E11.9",

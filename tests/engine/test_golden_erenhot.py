@@ -11,6 +11,7 @@ shared with outpatient pooling (EH-16); 大额 90% of the cost above it within 4
 cumulative burden above 15000, cap 300000. Layer order 大额 → 公务员 → 大病 (EH-31, G-ALL-3).
 """
 
+from tests.contract_example import CONTRACT_EXAMPLE
 from tests.helpers import claim, fen, item, person, settle
 
 R = "erenhot"
@@ -27,51 +28,7 @@ def test_contract_c1_first_visit_of_the_year_all_to_the_deductible():
     # Total 805; in-scope 125 + 90 + 300 = 515, all of it to the annual 1000 deductible (EH-10),
     # so the fund pays 0. Ratio shown: 60% + 5 retired (EH-12/14) = 0.6500.
     who = employee("retired", birth_date="1955-03-02", sex="M")
-    s, _ = settle(
-        R,
-        who,
-        [
-            claim(
-                "C1",
-                "2023-03-01",
-                "11",
-                3,
-                diagnoses=["I10"],
-                items=[
-                    {
-                        "code": "X01",
-                        "name": "硝苯地平缓释片",
-                        "category": "A",
-                        "price": "12.50",
-                        "quantity": 10,
-                    },
-                    {
-                        "code": "X02",
-                        "name": "某乙类药",
-                        "category": "B",
-                        "price": "100.00",
-                        "quantity": 1,
-                        "selfpay_ratio": "0.10",
-                    },
-                    {
-                        "code": "X03",
-                        "name": "某丙类项目",
-                        "category": "C",
-                        "price": "80",
-                        "quantity": 1,
-                    },
-                    {
-                        "code": "X04",
-                        "name": "限价材料",
-                        "category": "A",
-                        "price": "500.00",
-                        "quantity": 1,
-                        "price_limit": "300.00",
-                    },
-                ],
-            )
-        ],
-    )
+    s, _ = settle(R, who, CONTRACT_EXAMPLE["claims"])
     info = s[0].setlinfo
     assert s[0].policy_version == "erenhot/2023-01-01"
     assert info.medfee_sumamt == fen("805")

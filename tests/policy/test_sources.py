@@ -7,33 +7,19 @@ from pydantic import BaseModel
 
 from tests.seeds import SEEDS
 from yibao.policy.loader import load_region, packaged_regions
-from yibao.policy.provenance import Provenance, Source
+from yibao.policy.provenance import Cites, Source
 
 
-def _sources(node, found: list[Source]) -> list[Source]:
-    if isinstance(node, Source):
-        found.append(node)
-    elif isinstance(node, BaseModel):
-        for name in type(node).model_fields:
-            _sources(getattr(node, name), found)
-    elif isinstance(node, list | tuple):
-        for item in node:
-            _sources(item, found)
-    elif isinstance(node, dict):
-        for item in node.values():
-            _sources(item, found)
-    return found
-
-
-def _provenances(node, found: list[Provenance]) -> list[Provenance]:
-    if isinstance(node, Provenance):
+def _nodes(node, kind: type, found: list) -> list:
+    """Every model of `kind` anywhere inside a loaded policy."""
+    if isinstance(node, kind):
         found.append(node)
     if isinstance(node, BaseModel):
         for name in type(node).model_fields:
-            _provenances(getattr(node, name), found)
+            _nodes(getattr(node, name), kind, found)
     elif isinstance(node, list | tuple | dict):
         for item in node.values() if isinstance(node, dict) else node:
-            _provenances(item, found)
+            _nodes(item, kind, found)
     return found
 
 
@@ -42,7 +28,7 @@ def test_every_quote_is_verbatim_in_its_seed(region):
     if not SEEDS.is_dir():
         pytest.skip(f"seed documents not found at {SEEDS}")
     policy = load_region(region)
-    sources = _sources(policy, [])
+    sources = _nodes(policy, Source, [])
     assert sources, "a region policy must quote its seed at least once"
     for source in sources:
         text = (SEEDS / source.seed).read_text("utf-8")
@@ -55,7 +41,7 @@ def test_assumptions_name_a_gap_and_sources_name_a_rule_of_the_region(region):
     prefix = {"tongliao": "TL", "qingdao": "QD", "fuxin": "FX", "erenhot": "EH", "liaoyang": "LY"}[
         region
     ]
-    for node in _provenances(policy, []):
+    for node in _nodes(policy, Cites, []):
         if node.assumed:
             assert node.reason and node.reason.startswith("G-"), node.reason
         for source in node.sources:

@@ -25,21 +25,22 @@ def _fen(value: Any) -> int:
     return fen
 
 
-def _ratio(value: Any) -> Decimal:
+def _decimal(value: Any) -> Decimal:
     try:
-        ratio = to_decimal(value)
+        return to_decimal(value)
     except MoneyError as exc:
         raise ValueError(str(exc)) from None
+
+
+def _ratio(value: Any) -> Decimal:
+    ratio = _decimal(value)
     if not Decimal(0) <= ratio <= Decimal(1):
         raise ValueError("must be between 0 and 1")
     return ratio
 
 
 def _quantity(value: Any) -> Decimal:
-    try:
-        quantity = to_decimal(value)
-    except MoneyError as exc:
-        raise ValueError(str(exc)) from None
+    quantity = _decimal(value)
     if quantity <= 0:
         raise ValueError("must be > 0")
     return quantity
