@@ -46,3 +46,27 @@ def test_diff_between_fuxin_2019_and_2020():
 def test_unknown_region():
     done = run("policy", "show", "atlantis")
     assert done.returncode == 2 and "unknown region 'atlantis'" in done.stderr
+
+
+def test_diff_and_settle_under_a_reform_overlay(tmp_path):
+    reform = tmp_path / "reform.yaml"
+    reform.write_text(
+        "region: tongliao\nchanges:\n  schemes:\n    resident:\n      pooling:\n"
+        "        annual_cap: 400000\n",
+        "utf-8",
+    )
+    done = run(
+        "policy",
+        "diff",
+        "tongliao",
+        "--from",
+        "2017-01-01",
+        "--to",
+        "2017-01-01",
+        "--policy",
+        str(reform),
+    )
+    assert done.returncode == 0
+    assert "~ schemes.resident.pooling.annual_cap: 300000 元 → 400000 元" in done.stdout
+    assert "reform overlay reform.yaml" in done.stdout
+    assert len([line for line in done.stdout.splitlines() if line[:2] in ("~ ", "+ ", "- ")]) == 1
