@@ -1,0 +1,66 @@
+"""Designated institutions and API keys (stored hashed; shown once at creation)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from yibao.policy.loader import packaged_regions
+from yibao.service import audit
+from yibao.service.errors import Conflict, ServiceError
+from yibao.service.principal import SYSTEM, Principal, hash_key, new_api_key
+from yibao.store.db import Database
+from yibao.store.models import Credential, Institution
+
+
+def add_institution(
+    db: Database,
+    code: str,
+    name: str,
+    level: int,
+    kind: str,
+    region: str,
+    who: Principal = SYSTEM,
+) -> str:
+    """Register a designated institution; returns its new API key (only its hash is kept)."""
+    if level not in (1, 2, 3):
+        raise ServiceError("level: must be 1, 2 or 3")
+    if kind not in ("hospital", "pharmacy"):
+        raise ServiceError("kind: must be hospital or pharmacy")
+    if region not in packaged_regions():
+        raise ServiceError(f"region: unknown region {region!r}")
+    key = new_api_key()
+    with db.transaction() as session:
+        if session.get(Institution, code) is not None:
+            raise Conflict(f"institution {code} already exists")
+        session.add(Institution(code=code, name=name, level=level, kind=kind, region=region))
+        session.flush()
+        session.add(
+            Credential(name=code, role="institution", institution_code=code, key_hash=hash_key(key))
+        )
+        audit.record(session, who, "institution.add", code, level=level, kind=kind, region=region)
+    return key
+
+
+def add_user(db: Database, name: str, role: str, who: Principal = SYSTEM) -> str:
+    """Create a bureau or auditor key; returns the key."""
+    if role not in ("bureau", "auditor"):
+        raise ServiceError("role: must be bureau or auditor")
+    key = new_api_key()
+    with db.transaction() as session:
+        session.add(Credential(name=name, role=role, key_hash=hash_key(key)))
+        audit.record(session, who, "user.add", name, role=role)
+    return key
+
+
+def authenticate(db: Database, key: str) -> Principal | None:
+    with db.sessions() as session:
+        row = session.scalars(
+            select(Credential).where(Credential.key_hash == hash_key(key), Credential.active)
+        ).first()
+        if row is None:
+            return None
+        if row.institution_code:
+            inst = session.get(Institution, row.institution_code)
+            if inst is None or inst.status != "active":
+                return None
+        return Principal(row.name, row.role, row.institution_code)  # type: ignore[arg-type]

@@ -1,0 +1,213 @@
+"""Enrollment: persons, their categories over time, accounts and family bindings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from yibao.engine.inputs import Person as EnginePerson
+from yibao.errors import first_error
+from yibao.money import fen_to_yuan
+from yibao.policy.loader import packaged_regions
+from yibao.policy.schema import Category
+from yibao.service import audit
+from yibao.service.errors import NotFound, ServiceError
+from yibao.service.identity import certno_problem, mask
+from yibao.service.principal import Principal
+from yibao.store.db import Database
+from yibao.store.models import Account, AccountEntry, FamilyBinding, Person, PersonCategory
+
+EPOCH = dt.date(1900, 1, 1)
+
+
+class CategoryPeriod(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    category: Category
+    valid_from: dt.date = EPOCH
+    valid_to: dt.date | None = None
+
+
+class FamilyLink(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    holder: str
+    relation: Literal["spouse", "parent", "child"]
+
+
+class PersonIn(BaseModel):
+    """The claim file's person object plus enrollment details (certno, name, periods)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=30)
+    scheme: Literal["employee", "resident"]
+    employment: Literal["in_service", "retired", "flexible"] | None = None
+    categories: list[Category] = Field(default_factory=list)
+    category_periods: list[CategoryPeriod] = Field(default_factory=list)
+    birth_date: dt.date | None = None
+    sex: Literal["M", "F"] | None = None
+    certno: str | None = None
+    name: str | None = Field(default=None, max_length=50)
+    flags: list[str] = Field(default_factory=list)
+    products: list[str] = Field(default_factory=list)
+    family: list[FamilyLink] = Field(default_factory=list)
+
+    @field_validator("certno")
+    @classmethod
+    def _certno(cls, value: str | None) -> str | None:
+        if value is not None and (problem := certno_problem(value)):
+            raise ValueError(problem)
+        return value
+
+
+def parse_person(raw: Any) -> PersonIn:
+    try:
+        return PersonIn.model_validate(raw)
+    except ValidationError as exc:
+        raise ServiceError(first_error(exc, "person")) from None
+
+
+def enroll(db: Database, who: Principal, region: str, person: PersonIn) -> dict:
+    """Create or update a person; categories given as a plain list hold from 1900 on."""
+    if region not in packaged_regions():
+        raise ServiceError(f"region: unknown region {region!r}")
+    with db.transaction() as session:
+        row = session.get(Person, person.id)
+        created = row is None
+        if row is None:
+            row = Person(id=person.id)
+            session.add(row)
+        for name in ("scheme", "employment", "birth_date", "sex", "certno", "name"):
+            setattr(row, name, getattr(person, name))
+        row.region, row.flags, row.products = region, person.flags, person.products
+        periods = person.category_periods + [CategoryPeriod(category=c) for c in person.categories]
+        session.flush()
+        session.execute(delete(PersonCategory).where(PersonCategory.person_id == person.id))
+        session.add_all(
+            PersonCategory(
+                person_id=person.id,
+                category=p.category,
+                valid_from=p.valid_from,
+                valid_to=p.valid_to,
+            )
+            for p in periods
+        )
+        _bind_family(session, person)
+        if session.get(Account, person.id) is None:
+            session.add(Account(person_id=person.id, balance=0))
+        audit.record(
+            session,
+            who,
+            "person.enroll" if created else "person.update",
+            person.id,
+            certno=mask(person.certno),
+            region=region,
+        )
+    return {"id": person.id, "created": created}
+
+
+def _bind_family(session: Session, person: PersonIn) -> None:
+    session.execute(delete(FamilyBinding).where(FamilyBinding.person_id == person.id))
+    for link in person.family:
+        if session.get(Person, link.holder) is None:
+            raise ServiceError(f"person.family: holder {link.holder!r} is not enrolled")
+        session.add(
+            FamilyBinding(person_id=person.id, holder_id=link.holder, relation=link.relation)
+        )
+
+
+def credit_account(db: Database, who: Principal, person_id: str, amount_fen: int, note: str) -> int:
+    """Credit a personal account (划入); returns the new balance in fen."""
+    if amount_fen <= 0:
+        raise ServiceError("amount: must be > 0")
+    with db.transaction() as session:
+        account = session.get(Account, person_id, with_for_update=True)
+        if account is None:
+            raise NotFound(f"person {person_id} is not enrolled")
+        account.balance += amount_fen
+        session.add(AccountEntry(person_id=person_id, amount=amount_fen, kind="credit", note=note))
+        audit.record(session, who, "account.credit", person_id, amount_fen=amount_fen)
+        return account.balance
+
+
+def person_view(session: Session, person_id: str, who: Principal) -> dict:
+    """The person as the caller may see it: ID numbers masked for institutions."""
+    row = session.get(Person, person_id)
+    if row is None:
+        raise NotFound(f"person {person_id} is not enrolled")
+    periods = session.scalars(
+        select(PersonCategory).where(PersonCategory.person_id == person_id)
+    ).all()
+    account = session.get(Account, person_id)
+    certno = row.certno if who.role != "institution" else mask(row.certno)
+    return {
+        "id": row.id,
+        "region": row.region,
+        "scheme": row.scheme,
+        "employment": row.employment,
+        "birth_date": row.birth_date.isoformat() if row.birth_date else None,
+        "sex": row.sex,
+        "certno": certno,
+        "name": row.name,
+        "flags": row.flags,
+        "products": row.products,
+        "category_periods": [
+            {
+                "category": p.category,
+                "valid_from": p.valid_from.isoformat(),
+                "valid_to": p.valid_to.isoformat() if p.valid_to else None,
+            }
+            for p in periods
+        ],
+        "account_balance_fen": account.balance if account else 0,
+    }
+
+
+def engine_person(
+    session: Session, row: Person, day: dt.date, lock: bool = False
+) -> tuple[EnginePerson, list[str]]:
+    """The engine's view of a person on `day`, and the account holders it may draw on.
+
+    With `lock`, the accounts it may debit are locked (in id order, so never a deadlock)."""
+    categories = session.scalars(
+        select(PersonCategory.category).where(
+            PersonCategory.person_id == row.id,
+            PersonCategory.valid_from <= day,
+            (PersonCategory.valid_to.is_(None)) | (PersonCategory.valid_to >= day),
+        )
+    ).all()
+    links = session.scalars(select(FamilyBinding).where(FamilyBinding.person_id == row.id)).all()
+    holders = sorted(link.holder_id for link in links)
+    balances = _balances(session, sorted({row.id, *holders}), lock)
+    person = EnginePerson.model_validate(
+        {
+            "id": row.id,
+            "scheme": row.scheme,
+            "employment": row.employment,
+            "categories": sorted(set(categories)),
+            "birth_date": row.birth_date,
+            "sex": row.sex,
+            "flags": row.flags or [],
+            "products": row.products or [],
+            "account_balance": fen_to_yuan(balances.get(row.id, 0)),
+            "family_accounts": [
+                {
+                    "holder": link.holder_id,
+                    "relation": link.relation,
+                    "balance": fen_to_yuan(balances.get(link.holder_id, 0)),
+                }
+                for link in sorted(links, key=lambda x: x.holder_id)
+            ],
+        }
+    )
+    return person, holders
+
+
+def _balances(session: Session, person_ids: list[str], lock: bool) -> dict[str, int]:
+    query = select(Account).where(Account.person_id.in_(person_ids)).order_by(Account.person_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    rows = session.scalars(query).all()
+    return {row.person_id: row.balance for row in rows}

@@ -1,0 +1,86 @@
+"""Reconciliation (对账): totals by fund type and institution over days, and the detail list.
+
+Reversals are stored with negated amounts, so a reversed settlement nets to zero here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+
+from yibao.money import fen_to_yuan
+from yibao.service.errors import Forbidden
+from yibao.service.principal import Principal
+from yibao.store.db import Database
+from yibao.store.models import Settlement, SettlementFund
+
+TOTAL_FIELDS = ("medfee_sumamt", "fund_pay_sumamt", "psn_part_amt", "acct_pay", "psn_cash_pay")
+
+
+def reconcile(
+    db: Database,
+    who: Principal,
+    begin: dt.date,
+    end: dt.date,
+    institution: str | None = None,
+    with_details: bool = False,
+) -> dict[str, Any]:
+    """Totals for one institution (an institution caller: always itself) or all of them."""
+    if who.role == "institution":
+        if institution not in (None, who.institution_code):
+            raise Forbidden("an institution reconciles only its own settlements")
+        institution = who.institution_code
+    where = [Settlement.setl_date >= begin, Settlement.setl_date <= end]
+    if institution:
+        where.append(Settlement.institution_code == institution)
+    with db.sessions() as session:
+        totals = session.execute(
+            select(
+                func.count(),
+                *[func.coalesce(func.sum(getattr(Settlement, f)), 0) for f in TOTAL_FIELDS],
+            ).where(*where)
+        ).one()
+        funds = session.execute(
+            select(
+                SettlementFund.fund_pay_type,
+                SettlementFund.fund_pay_type_name,
+                func.sum(SettlementFund.fund_payamt),
+            )
+            .join(Settlement, Settlement.setl_id == SettlementFund.setl_id)
+            .where(*where)
+            .group_by(SettlementFund.fund_pay_type, SettlementFund.fund_pay_type_name)
+            .order_by(SettlementFund.fund_pay_type)
+        ).all()
+        answer: dict[str, Any] = {
+            "stmt_begndate": begin.isoformat(),
+            "stmt_enddate": end.isoformat(),
+            "fixmedins_code": institution,
+            "setl_cnt": totals[0],
+            **{f: fen_to_yuan(int(v)) for f, v in zip(TOTAL_FIELDS, totals[1:], strict=True)},
+            "funds": [
+                {
+                    "fund_pay_type": code,
+                    "fund_pay_type_name": name,
+                    "fund_payamt": fen_to_yuan(int(total)),
+                }
+                for code, name, total in funds
+            ],
+        }
+        if with_details:
+            rows = session.scalars(select(Settlement).where(*where).order_by(Settlement.setl_id))
+            answer["details"] = [
+                {
+                    "setl_id": r.setl_id,
+                    "psn_no": r.person_id,
+                    "fixmedins_code": r.institution_code,
+                    "setl_date": r.setl_date.isoformat(),
+                    "status": r.status,
+                    "reverses_setl_id": r.reverses_setl_id,
+                    "med_type": r.med_type,
+                    **{f: fen_to_yuan(getattr(r, f)) for f in TOTAL_FIELDS},
+                }
+                for r in rows.all()
+            ]
+    return answer

@@ -1,0 +1,451 @@
+"""Real-time settlement (一站式结算) against the store: pre-settle, settle, reverse.
+
+A settlement is one transaction: lock the person's accumulator row for the claim's year
+(and the accounts it may debit), run the pure engine, write the settlement, its lines, its
+fund details, the new accumulators, the account ledger and the audit entry, then commit.
+A message id (msgid) makes every write idempotent: a retry gets the first answer back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from functools import cache
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from yibao.catalog.load import catalogs_for
+from yibao.engine.inputs import Claim
+from yibao.engine.result import Settlement as EngineSettlement
+from yibao.engine.settle import SettlementError, settle_claim
+from yibao.engine.state import YearToDate
+from yibao.errors import first_error
+from yibao.money import fen_to_yuan
+from yibao.policy.loader import load_region
+from yibao.service import audit
+from yibao.service.errors import Conflict, Forbidden, NotFound, ServiceError
+from yibao.service.output import freeze, settlement_output, thaw
+from yibao.service.persons import engine_person
+from yibao.service.principal import Principal
+from yibao.store.db import Database
+from yibao.store.models import (
+    AMOUNT_COLUMNS,
+    Account,
+    AccountEntry,
+    Accumulator,
+    Idempotency,
+    Institution,
+    Person,
+    Settlement,
+    SettlementFund,
+    SettlementLine,
+)
+
+
+@cache
+def _policy(region: str):
+    policy = load_region(region)
+    return policy, catalogs_for(policy)
+
+
+def parse_claim(raw: Any) -> Claim:
+    try:
+        return Claim.model_validate(raw)
+    except ValidationError as exc:
+        raise ServiceError(first_error(exc, "claim")) from None
+
+
+def _institution(session: Session, who: Principal, code: str | None) -> Institution:
+    """The institution settling: an institution key may only settle as itself."""
+    code = code or who.institution_code
+    if who.role == "institution" and code != who.institution_code:
+        raise Forbidden(f"fixmedins_code {code} is not the caller's institution")
+    if who.role == "auditor":
+        raise Forbidden("auditors cannot settle")
+    inst = session.get(Institution, code) if code else None
+    if inst is None:
+        raise NotFound(f"institution {code} is not registered")
+    if inst.status != "active":
+        raise Forbidden(f"institution {code} is {inst.status}")
+    return inst
+
+
+def _person(session: Session, psn_no: str) -> Person:
+    person = session.get(Person, psn_no)
+    if person is None:
+        raise NotFound(f"person {psn_no} is not enrolled")
+    return person
+
+
+def _run(
+    session: Session, person_row: Person, claim: Claim, acc: Accumulator | None, lock: bool
+) -> tuple[EngineSettlement, YearToDate, YearToDate, list[str]]:
+    person, holders = engine_person(session, person_row, claim.settle_date, lock=lock)
+    before = YearToDate.for_person(person)
+    if acc is not None:
+        before.year = acc.year
+        before.amounts = {k: int(v) for k, v in acc.amounts.items()}
+        before.counts = {k: int(v) for k, v in acc.counts.items()}
+        before.groups_seen = set(acc.groups_seen)
+    policy, catalogs = _policy(person_row.region)
+    try:
+        settled, after = settle_claim(policy, catalogs, person, claim, before)
+    except SettlementError as exc:
+        raise ServiceError(f"claim: {exc}") from None
+    return settled, before, after, holders
+
+
+def pre_settle(
+    db: Database,
+    who: Principal,
+    psn_no: str,
+    raw_claim: Any,
+    fixmedins_code: str | None,
+    mdtrt_id: str | None = None,
+) -> dict[str, Any]:
+    """Pre-settlement (预结算): the same numbers as a settlement, and nothing is written."""
+    claim = parse_claim(raw_claim)
+    with db.sessions() as session:
+        _institution(session, who, fixmedins_code)
+        person_row = _person(session, psn_no)
+        acc = session.get(Accumulator, (psn_no, claim.settle_date.year))
+        settled, *_ = _run(session, person_row, claim, acc, lock=False)
+        session.rollback()
+        return settlement_output(settled, person_row, None, mdtrt_id, None)
+
+
+def settle(
+    db: Database,
+    who: Principal,
+    psn_no: str,
+    raw_claim: Any,
+    fixmedins_code: str | None,
+    msgid: str,
+    infno: str,
+    mdtrt_id: str | None = None,
+) -> dict[str, Any]:
+    """Settle one claim for real; a repeated msgid returns the first answer unchanged."""
+    claim = parse_claim(raw_claim)
+    try:
+        with db.transaction() as session:
+            if (stored := _replay(session, msgid, who)) is not None:
+                return stored
+            inst = _institution(session, who, fixmedins_code)
+            person_row = _person(session, psn_no)
+            acc = _lock_accumulator(db, session, psn_no, claim.settle_date.year)
+            if (stored := _replay(session, msgid, who)) is not None:
+                return stored  # a twin of this request committed while we waited for the lock
+            settled, before, after, holders = _run(session, person_row, claim, acc, lock=True)
+            setl_id = new_setl_id(claim.settle_date)
+            delta = _delta(before, after, holders)
+            _write_settlement(session, settled, setl_id, person_row, inst, msgid, mdtrt_id, delta)
+            _store_accumulators(acc, after)
+            _debit_accounts(session, psn_no, delta["accounts"], setl_id)
+            answer = settlement_output(settled, person_row, setl_id, mdtrt_id, msgid)
+            session.add(
+                Idempotency(msgid=msgid, caller=who.name, infno=infno, response=freeze(answer))
+            )
+            audit.record(
+                session,
+                who,
+                "settlement.settle",
+                setl_id,
+                psn_no=psn_no,
+                institution=inst.code,
+                claim_id=claim.id,
+                msgid=msgid,
+                fund_pay_sumamt=settled.setlinfo.fund_pay_sumamt,
+            )
+            return answer
+    except IntegrityError:
+        return _replay_after_race(db, msgid, who)
+
+
+def reverse(
+    db: Database, who: Principal, psn_no: str, setl_id: str, msgid: str, infno: str
+) -> dict[str, Any]:
+    """Reverse (撤销) a settlement: accumulators and accounts restored exactly, once."""
+    try:
+        with db.transaction() as session:
+            if (stored := _replay(session, msgid, who)) is not None:
+                return stored
+            row = session.get(Settlement, setl_id)
+            if row is None or row.person_id != psn_no or not who.can_see(row.institution_code):
+                raise NotFound(f"settlement {setl_id} not found for person {psn_no}")
+            if who.role == "auditor":
+                raise Forbidden("auditors cannot reverse settlements")
+            acc = _lock_accumulator(db, session, psn_no, row.setl_date.year)
+            session.refresh(row)
+            if (stored := _replay(session, msgid, who)) is not None:
+                return stored
+            if row.status != "settled":
+                raise Conflict(f"settlement {setl_id} is {row.status}: it cannot be reversed")
+            answer = _write_reversal(session, row, acc, msgid)
+            session.add(
+                Idempotency(msgid=msgid, caller=who.name, infno=infno, response=freeze(answer))
+            )
+            audit.record(
+                session,
+                who,
+                "settlement.reverse",
+                setl_id,
+                psn_no=psn_no,
+                reversal=answer["setlinfo"]["setl_id"],
+                msgid=msgid,
+            )
+            return answer
+    except IntegrityError:
+        return _replay_after_race(db, msgid, who)
+
+
+def new_setl_id(day: dt.date) -> str:
+    return f"S{day:%Y%m%d}{uuid.uuid4().hex[:16].upper()}"
+
+
+def _replay(session: Session, msgid: str, who: Principal) -> dict[str, Any] | None:
+    stored = session.get(Idempotency, msgid, populate_existing=True)
+    if stored is None:
+        return None
+    if stored.caller != who.name:
+        raise Conflict(f"msgid {msgid} was already used by another caller")
+    return thaw(stored.response)
+
+
+def _replay_after_race(db: Database, msgid: str, who: Principal) -> dict[str, Any]:
+    with db.sessions() as session:
+        stored = _replay(session, msgid, who)
+    if stored is None:
+        raise Conflict(f"msgid {msgid}: concurrent request failed, retry")
+    return stored
+
+
+def _lock_accumulator(db: Database, session: Session, psn_no: str, year: int) -> Accumulator:
+    """The person's accumulator row for the year, locked until commit (created if new)."""
+    if db.is_postgres:
+        session.execute(
+            pg_insert(Accumulator)
+            .values(
+                person_id=psn_no, year=year, amounts={}, counts={}, groups_seen=[], settlements=0
+            )
+            .on_conflict_do_nothing()
+        )
+        query = (
+            select(Accumulator)
+            .where(Accumulator.person_id == psn_no, Accumulator.year == year)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return session.scalars(query).one()
+    acc = session.get(Accumulator, (psn_no, year))  # SQLite: BEGIN IMMEDIATE serializes
+    if acc is None:
+        acc = Accumulator(
+            person_id=psn_no, year=year, amounts={}, counts={}, groups_seen=[], settlements=0
+        )
+        session.add(acc)
+        session.flush()
+    return acc
+
+
+def _delta(before: YearToDate, after: YearToDate, holders: list[str]) -> dict[str, Any]:
+    """What this settlement changed: reversing it subtracts exactly this."""
+    keys = before.amounts.keys() | after.amounts.keys()
+    counts = before.counts.keys() | after.counts.keys()
+    return {
+        "amounts": {
+            k: after.amount(k) - before.amount(k)
+            for k in sorted(keys)
+            if after.amount(k) != before.amount(k)
+        },
+        "counts": {
+            k: after.count(k) - before.count(k)
+            for k in sorted(counts)
+            if after.count(k) != before.count(k)
+        },
+        "groups_added": sorted(after.groups_seen - before.groups_seen),
+        "accounts": {
+            "own": before.account_balance - after.account_balance,
+            "family": {
+                h: before.family_balances.get(h, 0) - after.family_balances.get(h, 0)
+                for h in holders
+                if before.family_balances.get(h, 0) != after.family_balances.get(h, 0)
+            },
+        },
+    }
+
+
+def _store_accumulators(acc: Accumulator, after: YearToDate) -> None:
+    acc.amounts = dict(after.amounts)
+    acc.counts = dict(after.counts)
+    acc.groups_seen = sorted(after.groups_seen)
+    acc.settlements = (acc.settlements or 0) + 1
+
+
+def _debit_accounts(session: Session, psn_no: str, moves: dict, setl_id: str) -> None:
+    """Ledger entries for what the accounts paid (own, then relatives' mutual aid)."""
+    changes = [(psn_no, moves["own"], "settlement", None)]
+    changes += [(holder, fen, "mutual_aid", psn_no) for holder, fen in moves["family"].items()]
+    for holder, fen, kind, beneficiary in changes:
+        if fen:
+            account = session.get(Account, holder)
+            account.balance -= fen
+            session.add(
+                AccountEntry(
+                    person_id=holder,
+                    amount=-fen,
+                    kind=kind,
+                    setl_id=setl_id,
+                    beneficiary_id=beneficiary,
+                )
+            )
+
+
+def _write_settlement(
+    session: Session,
+    s: EngineSettlement,
+    setl_id: str,
+    person: Person,
+    inst: Institution,
+    msgid: str | None,
+    mdtrt_id: str | None,
+    delta: dict,
+) -> None:
+    info = s.setlinfo
+    session.add(
+        Settlement(
+            setl_id=setl_id,
+            person_id=person.id,
+            institution_code=inst.code,
+            mdtrt_id=mdtrt_id,
+            claim_id=s.claim_id,
+            msgid=msgid,
+            med_type=s.med_type,
+            insutype=s.insutype,
+            setl_date=dt.date.fromisoformat(s.setl_date),
+            policy_version=s.policy_version,
+            status="settled",
+            pool_prop_selfpay=info.pool_prop_selfpay,
+            balc=info.balc,
+            ytd_delta=delta,
+            trace=[{"rule": t.rule, "source": t.source, "detail": t.detail} for t in s.trace],
+            **{name: getattr(info, name) for name in AMOUNT_COLUMNS},
+        )
+    )
+    session.flush()
+    session.add_all(
+        SettlementLine(
+            setl_id=setl_id,
+            line_no=i,
+            code=line.code,
+            name=line.name,
+            category=line.category,
+            amount=line.amount,
+            fulamt_ownpay_amt=line.fulamt_ownpay_amt,
+            overlmt_selfpay=line.overlmt_selfpay,
+            preselfpay_amt=line.preselfpay_amt,
+            inscp_scp_amt=line.inscp_scp_amt,
+            note=line.note,
+        )
+        for i, line in enumerate(s.lines, 1)
+    )
+    session.add_all(
+        SettlementFund(
+            setl_id=setl_id,
+            fund_pay_type=d.fund_pay_type,
+            fund_pay_type_name=d.fund_pay_type_name,
+            inscp_scp_amt=d.inscp_scp_amt,
+            fund_payamt=d.fund_payamt,
+            setl_proc_info=d.setl_proc_info,
+        )
+        for d in s.setldetail
+    )
+
+
+def _write_reversal(
+    session: Session, row: Settlement, acc: Accumulator, msgid: str
+) -> dict[str, Any]:
+    delta = row.ytd_delta
+    acc.amounts = _minus(acc.amounts, delta["amounts"])
+    acc.counts = _minus(acc.counts, delta["counts"])
+    acc.groups_seen = sorted(set(acc.groups_seen) - set(delta["groups_added"]))
+    acc.settlements = max(0, (acc.settlements or 0) - 1)
+    refunds = [(row.person_id, delta["accounts"]["own"], "reversal", None)]
+    refunds += [
+        (h, fen, "mutual_aid_reversal", row.person_id)
+        for h, fen in delta["accounts"]["family"].items()
+    ]
+    reversal_id = new_setl_id(row.setl_date)
+    for holder, fen, kind, beneficiary in refunds:
+        if fen:
+            account = session.scalars(
+                select(Account).where(Account.person_id == holder).with_for_update()
+            ).one()
+            account.balance += fen
+            session.add(
+                AccountEntry(
+                    person_id=holder,
+                    amount=fen,
+                    kind=kind,
+                    setl_id=reversal_id,
+                    beneficiary_id=beneficiary,
+                )
+            )
+    row.status = "reversed"
+    negated = {name: -getattr(row, name) for name in AMOUNT_COLUMNS}
+    own = session.get(Account, row.person_id)
+    session.add(
+        Settlement(
+            setl_id=reversal_id,
+            person_id=row.person_id,
+            institution_code=row.institution_code,
+            mdtrt_id=row.mdtrt_id,
+            claim_id=row.claim_id,
+            msgid=msgid,
+            med_type=row.med_type,
+            insutype=row.insutype,
+            setl_date=row.setl_date,
+            policy_version=row.policy_version,
+            status="reversal",
+            reverses_setl_id=row.setl_id,
+            pool_prop_selfpay=row.pool_prop_selfpay,
+            balc=own.balance if own else 0,
+            ytd_delta={},
+            trace=[],
+            **negated,
+        )
+    )
+    session.flush()
+    funds = session.scalars(select(SettlementFund).where(SettlementFund.setl_id == row.setl_id))
+    for fund in funds.all():
+        session.add(
+            SettlementFund(
+                setl_id=reversal_id,
+                fund_pay_type=fund.fund_pay_type,
+                fund_pay_type_name=fund.fund_pay_type_name,
+                inscp_scp_amt=-fund.inscp_scp_amt,
+                fund_payamt=-fund.fund_payamt,
+                setl_proc_info="撤销",
+            )
+        )
+    info: dict[str, Any] = {
+        "setl_id": reversal_id,
+        "mdtrt_id": row.mdtrt_id,
+        "psn_no": row.person_id,
+        "reversed_setl_id": row.setl_id,
+        "setl_time": row.setl_date.isoformat(),
+    }
+    info |= {name: fen_to_yuan(value) for name, value in negated.items()}
+    return {"setlinfo": info}
+
+
+def _minus(current: dict[str, Any], delta: dict[str, int]) -> dict[str, int]:
+    out = {k: int(v) for k, v in current.items()}
+    for key, change in delta.items():
+        out[key] = out.get(key, 0) - change
+        if out[key] == 0:
+            del out[key]
+    return out

@@ -1,0 +1,27 @@
+"""Alembic environment: migrations run against the URL the caller configured."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from yibao.store.models import Base
+
+target_metadata = Base.metadata
+
+
+def run_migrations() -> None:
+    url = context.config.get_main_option("sqlalchemy.url")
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run_migrations()
