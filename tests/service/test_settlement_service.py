@@ -177,3 +177,12 @@ def test_categories_apply_only_inside_their_dates(db):
     dec = settlement.settle(db, h, "R1", {**stay, "date": "2017-12-01"}, "T1", "d", "2304")
     assert june["setlinfo"]["act_pay_dedc"] == Decimal("300.00")
     assert dec["setlinfo"]["act_pay_dedc"] == Decimal("600.00")
+
+
+def test_a_msgid_is_never_reused_for_another_trade(world):
+    db, h = world.db, world.hospital
+    done = settlement.settle(
+        db, h, "P1", outpatient("C1", "2023-03-01", "100"), "H001", "m", "2207"
+    )
+    with pytest.raises(Conflict, match="already used for transaction 2207"):
+        settlement.reverse(db, h, "P1", done["setlinfo"]["setl_id"], "m", "2208")

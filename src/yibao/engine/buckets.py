@@ -46,7 +46,7 @@ def _split(
     if limit is not None and item.price > limit:
         over = min(amount, _times(item.price - limit, item.quantity))
     base = amount - over
-    ratio = _selfpay_ratio(item, entry, category, policy)
+    ratio = selfpay_ratio(item, entry, category, policy)
     pre = apply_ratio(base, ratio) if ratio else 0
     note = f"先行自付 {ratio:.0%}" if pre else ""
     return LineResult(item.code, name, category, amount, 0, over, pre, base - pre, note)
@@ -60,7 +60,7 @@ def _times(fen: int, quantity: Decimal) -> int:
     return round_half_up(Decimal(fen) * quantity)
 
 
-def _selfpay_ratio(
+def selfpay_ratio(
     item: Item, entry: CatalogEntry | None, category: str, policy: CatalogPolicy
 ) -> Decimal:
     if item.selfpay_ratio is not None:

@@ -64,3 +64,22 @@ def authenticate(db: Database, key: str) -> Principal | None:
             if inst is None or inst.status != "active":
                 return None
         return Principal(row.name, row.role, row.institution_code)  # type: ignore[arg-type]
+
+
+def list_institutions(db: Database, who: Principal) -> list[dict]:
+    """Registered institutions; an institution sees only itself."""
+    query = select(Institution).order_by(Institution.code)
+    if who.role == "institution":
+        query = query.where(Institution.code == who.institution_code)
+    with db.sessions() as session:
+        return [
+            {
+                "code": row.code,
+                "name": row.name,
+                "level": row.level,
+                "kind": row.kind,
+                "region": row.region,
+                "status": row.status,
+            }
+            for row in session.scalars(query).all()
+        ]

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from yibao.engine.funds import INSUTYPE
 from yibao.engine.inputs import Person as EnginePerson
 from yibao.errors import first_error
 from yibao.money import fen_to_yuan
@@ -17,6 +18,7 @@ from yibao.policy.schema import Category
 from yibao.service import audit
 from yibao.service.errors import NotFound, ServiceError
 from yibao.service.identity import certno_problem, mask
+from yibao.service.output import psn_type
 from yibao.service.principal import Principal
 from yibao.store.db import Database
 from yibao.store.models import Account, AccountEntry, FamilyBinding, Person, PersonCategory
@@ -211,3 +213,81 @@ def _balances(session: Session, person_ids: list[str], lock: bool) -> dict[str, 
         query = query.with_for_update().execution_options(populate_existing=True)
     rows = session.scalars(query).all()
     return {row.person_id: row.balance for row in rows}
+
+
+def insured_info(db: Database, who: Principal, raw: Any, day: dt.date) -> dict[str, Any]:
+    """1101 人员信息获取: a person by `psn_no`, or by ID number (`certno`, or
+    `mdtrt_cert_type` 02 with `mdtrt_cert_no`); ID numbers masked for institutions."""
+    query = raw if isinstance(raw, dict) else {}
+    psn_no, certno = query.get("psn_no"), query.get("certno")
+    if not certno and query.get("mdtrt_cert_type") == "02":
+        certno = query.get("mdtrt_cert_no")
+    if not psn_no and not certno:
+        kind = query.get("mdtrt_cert_type")
+        if kind not in (None, "02"):
+            raise ServiceError(
+                f"mdtrt_cert_type: {kind} cannot be resolved here; send psn_no or an ID number (02)"
+            )
+        raise ServiceError("psn_no: required (or mdtrt_cert_type 02 with mdtrt_cert_no)")
+    if not isinstance(psn_no or certno, str):
+        raise ServiceError(f"{'psn_no' if psn_no else 'certno'}: must be a string")
+    with db.sessions() as session:
+        if psn_no:
+            row = session.get(Person, psn_no)
+        else:
+            if problem := certno_problem(certno):
+                raise ServiceError(f"certno: {problem}")
+            row = session.scalars(
+                select(Person).where(Person.certno.in_({certno, certno.upper(), certno.lower()}))
+            ).first()
+        if row is None:
+            raise NotFound(f"person {psn_no or mask(certno)} is not enrolled")
+        periods = session.scalars(
+            select(PersonCategory)
+            .where(PersonCategory.person_id == row.id)
+            .order_by(PersonCategory.valid_from, PersonCategory.category)
+        ).all()
+        account = session.get(Account, row.id)
+    current = sorted(
+        {p.category for p in periods if p.valid_from <= day and (p.valid_to or day) >= day}
+    )
+    insurance = {
+        "insutype": INSUTYPE[row.scheme],
+        "psn_type": psn_type(row),
+        "insuplc_admdvs": row.region,
+        "categories": current,
+    }
+    age = None
+    if row.birth_date:
+        born = row.birth_date
+        age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+    return {
+        "baseinfo": {
+            "psn_no": row.id,
+            "psn_cert_type": "01" if row.certno else None,
+            "certno": row.certno if who.role != "institution" else mask(row.certno),
+            "psn_name": row.name,
+            "gend": {"M": "1", "F": "2"}.get(row.sex or "", "0"),
+            "brdy": row.birth_date.isoformat() if row.birth_date else None,
+            "age": age,
+            "scheme": row.scheme,
+            "employment": row.employment,
+            **insurance,
+        },
+        "insuinfo": [
+            {
+                "balc": fen_to_yuan(account.balance if account else 0),
+                **insurance,
+                "psn_insu_stas": "1",
+                "cvlserv_flag": "1" if "civil_servant" in current else "0",
+            }
+        ],
+        "idetinfo": [
+            {
+                "psn_idet_type": p.category,
+                "begntime": p.valid_from.isoformat(),
+                "endtime": p.valid_to.isoformat() if p.valid_to else None,
+            }
+            for p in periods
+        ],
+    }

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from yibao.money import fen_to_yuan
-from yibao.service.errors import Forbidden
+from yibao.service.errors import Forbidden, ServiceError
 from yibao.service.principal import Principal
 from yibao.store.db import Database
 from yibao.store.models import Settlement, SettlementFund
@@ -83,4 +83,34 @@ def reconcile(
                 }
                 for r in rows.all()
             ]
+    return answer
+
+
+STATEMENT_FIELDS = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay")
+
+
+def statement(
+    db: Database,
+    who: Principal,
+    begin: dt.date,
+    end: dt.date,
+    institution: str | None,
+    claimed: dict[str, Any],
+) -> dict[str, Any]:
+    """3201 对总账: our totals; with the institution's own totals, whether they agree.
+
+    `stmtinfo.stmt_rslt` is 0 when every total the institution sent (medfee_sumamt,
+    fund_pay_sumamt, acct_pay in yuan, fixmedins_setl_cnt) equals ours, else 1."""
+    if end < begin:
+        raise ServiceError("stmt_enddate: before stmt_begndate")
+    answer = reconcile(db, who, begin, end, institution)
+    ours = {**{f: answer[f] for f in STATEMENT_FIELDS}, "fixmedins_setl_cnt": answer["setl_cnt"]}
+    sent = {k: v for k, v in claimed.items() if k in ours and v is not None}
+    if sent:
+        differ = [f"{k} {sent[k]} ≠ {ours[k]}" for k in ours if k in sent and sent[k] != ours[k]]
+        answer["stmtinfo"] = {
+            "setl_optins": answer["fixmedins_code"],
+            "stmt_rslt": "1" if differ else "0",
+            "stmt_rslt_dscr": "不平: " + "; ".join(differ) if differ else "平",
+        }
     return answer

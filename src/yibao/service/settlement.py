@@ -48,7 +48,7 @@ from yibao.store.models import (
 
 
 @cache
-def _policy(region: str):
+def region_policy(region: str):
     policy = load_region(region)
     return policy, catalogs_for(policy)
 
@@ -60,7 +60,7 @@ def parse_claim(raw: Any) -> Claim:
         raise ServiceError(first_error(exc, "claim")) from None
 
 
-def _institution(session: Session, who: Principal, code: str | None) -> Institution:
+def settling_institution(session: Session, who: Principal, code: str | None) -> Institution:
     """The institution settling: an institution key may only settle as itself."""
     code = code or who.institution_code
     if who.role == "institution" and code != who.institution_code:
@@ -75,7 +75,7 @@ def _institution(session: Session, who: Principal, code: str | None) -> Institut
     return inst
 
 
-def _person(session: Session, psn_no: str) -> Person:
+def enrolled_person(session: Session, psn_no: str) -> Person:
     person = session.get(Person, psn_no)
     if person is None:
         raise NotFound(f"person {psn_no} is not enrolled")
@@ -92,7 +92,7 @@ def _run(
         before.amounts = {k: int(v) for k, v in acc.amounts.items()}
         before.counts = {k: int(v) for k, v in acc.counts.items()}
         before.groups_seen = set(acc.groups_seen)
-    policy, catalogs = _policy(person_row.region)
+    policy, catalogs = region_policy(person_row.region)
     try:
         settled, after = settle_claim(policy, catalogs, person, claim, before)
     except SettlementError as exc:
@@ -111,8 +111,8 @@ def pre_settle(
     """Pre-settlement (预结算): the same numbers as a settlement, and nothing is written."""
     claim = parse_claim(raw_claim)
     with db.sessions() as session:
-        _institution(session, who, fixmedins_code)
-        person_row = _person(session, psn_no)
+        settling_institution(session, who, fixmedins_code)
+        person_row = enrolled_person(session, psn_no)
         acc = session.get(Accumulator, (psn_no, claim.settle_date.year))
         settled, *_ = _run(session, person_row, claim, acc, lock=False)
         session.rollback()
@@ -133,12 +133,12 @@ def settle(
     claim = parse_claim(raw_claim)
     try:
         with db.transaction() as session:
-            if (stored := _replay(session, msgid, who)) is not None:
+            if (stored := replay(session, msgid, who, infno)) is not None:
                 return stored
-            inst = _institution(session, who, fixmedins_code)
-            person_row = _person(session, psn_no)
+            inst = settling_institution(session, who, fixmedins_code)
+            person_row = enrolled_person(session, psn_no)
             acc = _lock_accumulator(db, session, psn_no, claim.settle_date.year)
-            if (stored := _replay(session, msgid, who)) is not None:
+            if (stored := replay(session, msgid, who, infno)) is not None:
                 return stored  # a twin of this request committed while we waited for the lock
             settled, before, after, holders = _run(session, person_row, claim, acc, lock=True)
             setl_id = new_setl_id(claim.settle_date)
@@ -163,7 +163,7 @@ def settle(
             )
             return answer
     except IntegrityError:
-        return _replay_after_race(db, msgid, who)
+        return replay_after_race(db, msgid, who, infno)
 
 
 def reverse(
@@ -172,7 +172,7 @@ def reverse(
     """Reverse (撤销) a settlement: accumulators and accounts restored exactly, once."""
     try:
         with db.transaction() as session:
-            if (stored := _replay(session, msgid, who)) is not None:
+            if (stored := replay(session, msgid, who, infno)) is not None:
                 return stored
             row = session.get(Settlement, setl_id)
             if row is None or row.person_id != psn_no or not who.can_see(row.institution_code):
@@ -181,7 +181,7 @@ def reverse(
                 raise Forbidden("auditors cannot reverse settlements")
             acc = _lock_accumulator(db, session, psn_no, row.setl_date.year)
             session.refresh(row)
-            if (stored := _replay(session, msgid, who)) is not None:
+            if (stored := replay(session, msgid, who, infno)) is not None:
                 return stored
             if row.status != "settled":
                 raise Conflict(f"settlement {setl_id} is {row.status}: it cannot be reversed")
@@ -200,25 +200,32 @@ def reverse(
             )
             return answer
     except IntegrityError:
-        return _replay_after_race(db, msgid, who)
+        return replay_after_race(db, msgid, who, infno)
 
 
 def new_setl_id(day: dt.date) -> str:
     return f"S{day:%Y%m%d}{uuid.uuid4().hex[:16].upper()}"
 
 
-def _replay(session: Session, msgid: str, who: Principal) -> dict[str, Any] | None:
+def replay(
+    session: Session, msgid: str, who: Principal, infno: str | None = None
+) -> dict[str, Any] | None:
+    """The stored first answer to `msgid`, if any; a msgid is never reused for another trade."""
     stored = session.get(Idempotency, msgid, populate_existing=True)
     if stored is None:
         return None
     if stored.caller != who.name:
         raise Conflict(f"msgid {msgid} was already used by another caller")
+    if infno is not None and stored.infno != infno:
+        raise Conflict(f"msgid {msgid} was already used for transaction {stored.infno}")
     return thaw(stored.response)
 
 
-def _replay_after_race(db: Database, msgid: str, who: Principal) -> dict[str, Any]:
+def replay_after_race(
+    db: Database, msgid: str, who: Principal, infno: str | None = None
+) -> dict[str, Any]:
     with db.sessions() as session:
-        stored = _replay(session, msgid, who)
+        stored = replay(session, msgid, who, infno)
     if stored is None:
         raise Conflict(f"msgid {msgid}: concurrent request failed, retry")
     return stored
@@ -449,3 +456,104 @@ def _minus(current: dict[str, Any], delta: dict[str, int]) -> dict[str, int]:
         if out[key] == 0:
             del out[key]
     return out
+
+
+def settlement_view(db: Database, who: Principal, setl_id: str) -> dict[str, Any]:
+    """One settlement (or reversal) as stored; another institution's is not found."""
+    with db.sessions() as session:
+        row = session.get(Settlement, setl_id)
+        if row is None or not who.can_see(row.institution_code):
+            raise NotFound(f"settlement {setl_id} not found")
+        funds = session.scalars(
+            select(SettlementFund)
+            .where(SettlementFund.setl_id == setl_id)
+            .order_by(SettlementFund.id)
+        ).all()
+        lines = session.scalars(
+            select(SettlementLine)
+            .where(SettlementLine.setl_id == setl_id)
+            .order_by(SettlementLine.line_no)
+        ).all()
+        return {
+            **_summary(row),
+            "claim_id": row.claim_id,
+            "msgid": row.msgid,
+            "insutype": row.insutype,
+            "policy_version": row.policy_version,
+            "setlinfo": {
+                **{name: fen_to_yuan(getattr(row, name)) for name in AMOUNT_COLUMNS},
+                "pool_prop_selfpay": row.pool_prop_selfpay,
+                "balc": fen_to_yuan(row.balc),
+            },
+            "setldetail": [
+                {
+                    "fund_pay_type": f.fund_pay_type,
+                    "fund_pay_type_name": f.fund_pay_type_name,
+                    "inscp_scp_amt": fen_to_yuan(f.inscp_scp_amt),
+                    "fund_payamt": fen_to_yuan(f.fund_payamt),
+                    "setl_proc_info": f.setl_proc_info,
+                }
+                for f in funds
+            ],
+            "lines": [
+                {
+                    "code": line.code,
+                    "name": line.name,
+                    "chrgitm_lv": line.category,
+                    "det_item_fee_sumamt": fen_to_yuan(line.amount),
+                    "fulamt_ownpay_amt": fen_to_yuan(line.fulamt_ownpay_amt),
+                    "overlmt_amt": fen_to_yuan(line.overlmt_selfpay),
+                    "preselfpay_amt": fen_to_yuan(line.preselfpay_amt),
+                    "inscp_scp_amt": fen_to_yuan(line.inscp_scp_amt),
+                    "memo": line.note,
+                }
+                for line in lines
+            ],
+        }
+
+
+def list_settlements(
+    db: Database,
+    who: Principal,
+    begin: dt.date,
+    end: dt.date,
+    institution: str | None = None,
+    psn_no: str | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """Settlements dated in [begin, end]; an institution sees only its own."""
+    if who.role == "institution":
+        if institution not in (None, who.institution_code):
+            raise NotFound(f"no settlements of institution {institution} for this caller")
+        institution = who.institution_code
+    where = [Settlement.setl_date >= begin, Settlement.setl_date <= end]
+    if institution:
+        where.append(Settlement.institution_code == institution)
+    if psn_no:
+        where.append(Settlement.person_id == psn_no)
+    with db.sessions() as session:
+        rows = session.scalars(
+            select(Settlement)
+            .where(*where)
+            .order_by(Settlement.setl_date, Settlement.setl_id)
+            .limit(limit)
+        ).all()
+        return [_summary(row) for row in rows]
+
+
+def _summary(row: Settlement) -> dict[str, Any]:
+    return {
+        "setl_id": row.setl_id,
+        "status": row.status,
+        "reverses_setl_id": row.reverses_setl_id,
+        "psn_no": row.person_id,
+        "fixmedins_code": row.institution_code,
+        "mdtrt_id": row.mdtrt_id,
+        "med_type": row.med_type,
+        "setl_time": row.setl_date.isoformat(),
+        "medfee_sumamt": fen_to_yuan(row.medfee_sumamt),
+        "fund_pay_sumamt": fen_to_yuan(row.fund_pay_sumamt),
+        "psn_part_amt": fen_to_yuan(row.psn_part_amt),
+        "acct_pay": fen_to_yuan(row.acct_pay),
+        "psn_cash_pay": fen_to_yuan(row.psn_cash_pay),
+    }

@@ -1,0 +1,47 @@
+"""JSON answers with exact money: Decimals are written as JSON numbers (805.00, 0.6500).
+
+FastAPI's own encoder would turn Decimals into floats; money never becomes a float here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, TypeAdapter
+
+from yibao.render.jsontext import dumps
+
+
+class MoneyJSONResponse(JSONResponse):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return dumps(_plain(content), indent=None).encode("utf-8")
+
+
+def respond(data: Any, shape: Any, status_code: int = 200) -> MoneyJSONResponse:
+    """Check `data` against the documented response shape, then send it unchanged."""
+    _adapter(shape).validate_python(data)
+    return MoneyJSONResponse(data, status_code=status_code)
+
+
+@cache
+def _adapter(shape: Any) -> TypeAdapter:
+    return TypeAdapter(shape)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return _plain(value.model_dump())
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return f"{value:%Y-%m-%d %H:%M:%S}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value

@@ -1,0 +1,97 @@
+"""Who is calling: the `X-API-Key` header → a Principal; roles; the bad-key rate limit.
+
+Missing or unknown key → 401. A client (by address) that sent `limit` bad keys within
+`window` seconds gets 429 for every request until the oldest of them leaves the window,
+so keys cannot be guessed faster than that. Behind a proxy all clients share its address;
+put the limit in the proxy then.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+
+from yibao.api.errors import ApiError
+from yibao.service.institutions import authenticate
+from yibao.service.principal import Principal, Role
+
+API_KEY = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="ApiKey",
+    description="Key of an institution, a bureau user or an auditor (`yibao institution add`, "
+    "`yibao user add`, `POST /institutions`).",
+    auto_error=False,
+)
+
+
+class KeyGuard:
+    def __init__(
+        self, limit: int = 20, window: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def retry_after(self, client: str) -> float | None:
+        """Seconds this client must wait, or None when it may try a key."""
+        with self._lock:
+            failures = self._recent(client)
+            if len(failures) < self.limit:
+                return None
+            return failures[-self.limit] + self.window - self.clock()
+
+    def failed(self, client: str) -> None:
+        with self._lock:
+            if len(self._failures) > 10_000:  # many addresses: forget the stale ones
+                for other in list(self._failures):
+                    self._recent(other)
+            self._recent(client)
+            self._failures.setdefault(client, deque()).append(self.clock())
+
+    def _recent(self, client: str) -> deque[float]:
+        failures = self._failures.get(client)
+        if failures is None:
+            return deque()
+        horizon = self.clock() - self.window
+        while failures and failures[0] <= horizon:
+            failures.popleft()
+        if not failures:
+            del self._failures[client]
+        return failures
+
+
+def caller(request: Request, key: Annotated[str | None, Security(API_KEY)] = None) -> Principal:
+    guard: KeyGuard = request.app.state.key_guard
+    client = request.client.host if request.client else "unknown"
+    wait = guard.retry_after(client)
+    if wait is not None:
+        seconds = str(max(1, math.ceil(wait)))
+        raise ApiError(429, "too many bad API keys: retry later", {"Retry-After": seconds})
+    who = authenticate(request.app.state.db, key) if key else None
+    if who is None:
+        guard.failed(client)
+        raise ApiError(401, "X-API-Key: missing" if not key else "X-API-Key: unknown key")
+    return who
+
+
+def role(*allowed: Role) -> Callable[..., Principal]:
+    """A dependency admitting only keys of the given roles (403 for the others)."""
+
+    def check(who: Annotated[Principal, Depends(caller)]) -> Principal:
+        if who.role not in allowed:
+            raise ApiError(403, f"role {who.role} may not do this (needs {' or '.join(allowed)})")
+        return who
+
+    return check
+
+
+Caller = Annotated[Principal, Depends(caller)]
+Bureau = Annotated[Principal, Depends(role("bureau"))]
+Overseer = Annotated[Principal, Depends(role("bureau", "auditor"))]

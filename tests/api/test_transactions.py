@@ -1,0 +1,178 @@
+"""`POST /api/transactions` with the contract's inputs: settle → 3201 → 2208, retries, errors."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tests.api.conftest import decimal_json
+from tests.service.world import outpatient
+
+
+def test_settle_reconcile_reverse_round_trip(api):
+    claim = outpatient("C1", "2023-03-01", "1500")
+    pre = api.ok("2206", {"psn_no": "P1", "claim": claim})
+    assert "setl_id" not in pre["setlinfo"]
+
+    done = api.ok("2207", {"psn_no": "P1", "claim": claim}, msgid="settle-1")
+    info = done["setlinfo"]
+    # EH-10/12: in service, level 3: 1000 deductible, 60% of the other 500; account pays 1000.
+    assert (info["hifp_pay"], info["act_pay_dedc"], info["acct_pay"]) == (
+        Decimal("300.00"),
+        Decimal("1000.00"),
+        Decimal("1000.00"),
+    )
+    assert info["medins_setl_id"] == "settle-1"
+    assert {k: pre["setlinfo"][k] for k in ("hifp_pay", "psn_cash_pay")} == {
+        k: info[k] for k in ("hifp_pay", "psn_cash_pay")
+    }
+    assert [d["fund_pay_type"] for d in done["setldetail"]] == ["310100"]
+
+    totals = api.ok("3201", {"stmt_begndate": "2023-03-01", "stmt_enddate": "2023-03-31"})
+    assert totals["fixmedins_code"] == "H001" and totals["setl_cnt"] == 1
+    assert totals["fund_pay_sumamt"] == Decimal("300.00")
+    assert totals["funds"] == [
+        {
+            "fund_pay_type": "310100",
+            "fund_pay_type_name": "职工基本医疗保险统筹基金",
+            "fund_payamt": Decimal("300.00"),
+        }
+    ]
+
+    undone = api.ok("2208", {"psn_no": "P1", "setl_id": info["setl_id"]})
+    reversal = undone["setlinfo"]
+    assert reversal["setl_id"] != info["setl_id"]
+    assert reversal["reversed_setl_id"] == info["setl_id"]
+    assert reversal["fund_pay_sumamt"] == Decimal("-300.00")
+
+    after = api.ok("3201", {"data": {"stmt_begndate": "2023-03-01", "stmt_enddate": "2023-03-31"}})
+    assert after["fund_pay_sumamt"] == Decimal("0.00") and after["setl_cnt"] == 2
+    person = api.client.get("/persons/P1", headers=api.key("bureau")).json()
+    assert person["account_balance_fen"] == 100_000  # the account is refunded exactly
+
+    again = api.call("2208", {"psn_no": "P1", "setl_id": info["setl_id"]}).json()
+    assert again["infcode"] == -1 and "is reversed" in again["err_msg"]
+
+
+def test_3201_compares_the_institutions_own_totals(api):
+    api.ok("2207", {"psn_no": "P2", "claim": outpatient("C1", "2023-03-02", "1200")})
+    period = {"stmt_begndate": "2023-03-01 00:00:00", "stmt_enddate": "2023-03-31 23:59:59"}
+    agree = api.ok("3201", {**period, "medfee_sumamt": "1200.00", "fixmedins_setl_cnt": 1})
+    assert agree["stmtinfo"]["stmt_rslt"] == "0"
+    differ = api.ok("3201", {**period, "medfee_sumamt": 1100, "fixmedins_setl_cnt": 1})
+    assert differ["stmtinfo"]["stmt_rslt"] == "1"
+    assert "medfee_sumamt 1100 ≠ 1200.00" in differ["stmtinfo"]["stmt_rslt_dscr"]
+
+
+def test_the_same_msgid_returns_the_first_answer_and_settles_once(api):
+    claim = outpatient("C1", "2023-03-01", "2000")
+    first = api.call("2207", {"psn_no": "P2", "claim": claim}, msgid="retry-me")
+    again = api.call("2207", {"psn_no": "P2", "claim": claim}, msgid="retry-me")
+    assert first.status_code == again.status_code == 200
+    assert again.text == first.text
+    totals = api.ok("3201", {"stmt_begndate": "2023-01-01", "stmt_enddate": "2023-12-31"})
+    assert totals["setl_cnt"] == 1
+    # Another caller may not reuse the msgid.
+    stolen = api.call(
+        "2207",
+        {"psn_no": "P2", "claim": claim},
+        who="other",
+        fixmedins_code="H002",
+        msgid="retry-me",
+    )
+    assert stolen.json()["infcode"] == -1 and "another caller" in stolen.json()["err_msg"]
+
+
+def test_business_errors_answer_200_with_the_field_path(api):
+    bad = outpatient("C1", "2023-03-01", "100")
+    bad["items"][0]["price"] = "-1"
+    response = api.call("2207", {"psn_no": "P1", "claim": bad})
+    assert response.status_code == 200
+    assert response.json() == {
+        "infcode": -1,
+        "err_msg": "claim.items[0].price: must be >= 0",
+        "output": None,
+    }
+    nobody = api.call("1101", {"psn_no": "NOBODY"}).json()
+    assert nobody["infcode"] == -1 and nobody["err_msg"] == "person NOBODY is not enrolled"
+    missing = api.call("2207", {"claim": outpatient("C2", "2023-03-01", "1")}).json()
+    assert missing["err_msg"] == "psn_no: Field required"
+    neither = api.call("2206", {"psn_no": "P1"}).json()
+    assert neither["err_msg"].startswith("claim: required")
+
+
+def test_malformed_envelopes_are_4xx_with_a_json_body(api):
+    headers = api.key("hospital")
+    cases = [
+        {"msgid": "m", "inf_time": "2023-03-01 10:00:00", "input": {}},  # no infno
+        {"infno": "9999", "msgid": "m", "inf_time": "2023-03-01 10:00:00", "input": {}},
+        {"infno": "1101", "msgid": "m", "inf_time": "yesterday", "input": {}},
+        {"infno": "1101", "msgid": "m", "inf_time": "2023-03-01 10:00:00", "input": []},
+        {"infno": "1101", "msgid": "", "inf_time": "2023-03-01 10:00:00", "input": {}},
+    ]
+    for envelope in cases:
+        response = api.client.post("/api/transactions", json=envelope, headers=headers)
+        assert response.status_code == 422, envelope
+        body = response.json()
+        assert body["infcode"] == -1 and ":" in body["err_msg"]
+    broken = api.client.post(
+        "/api/transactions",
+        content=b"{not json",
+        headers={**headers, "content-type": "application/json"},
+    )
+    assert broken.status_code == 422 and broken.json()["infcode"] == -1
+
+
+def test_1101_by_psn_no_or_id_number_masks_it_for_institutions(api):
+    with api.world.db.sessions() as session:
+        from yibao.store.models import Person
+
+        certno = session.get(Person, "P1").certno
+    mine = api.ok("1101", {"data": {"psn_no": "P1"}})
+    base = mine["baseinfo"]
+    assert base["certno"] != certno and base["certno"][:4] == certno[:4] and "*" in base["certno"]
+    assert (base["insutype"], base["psn_type"], base["insuplc_admdvs"]) == (
+        "310",
+        "1101",
+        "erenhot",
+    )
+    assert mine["insuinfo"][0]["balc"] == Decimal("1000.00")
+    by_card = api.ok("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": certno}})
+    assert by_card["baseinfo"]["psn_no"] == "P1"
+    assert certno not in api.call("1101", {"certno": certno}).text
+    bureau = api.ok("1101", {"psn_no": "P1"}, who="bureau", fixmedins_code=None)
+    assert bureau["baseinfo"]["certno"] == certno
+    wrong = api.call("1101", {"certno": certno[:-1] + ("0" if certno[-1] != "0" else "1")})
+    assert wrong.json()["err_msg"] == "certno: check character does not match"
+
+
+def test_bureau_settles_for_a_named_institution_and_auditors_only_read(api):
+    claim = outpatient("C1", "2023-03-01", "300")
+    nameless = api.call("2207", {"psn_no": "P2", "claim": claim}, who="bureau", fixmedins_code=None)
+    assert nameless.json()["infcode"] == -1 and "fixmedins_code" in nameless.json()["err_msg"]
+    done = api.ok("2207", {"psn_no": "P2", "claim": claim}, who="bureau", fixmedins_code="H002")
+    setl_id = done["setlinfo"]["setl_id"]
+    seen = api.client.get(f"/settlements/{setl_id}", headers=api.key("other")).json()
+    assert seen["fixmedins_code"] == "H002"
+
+    assert api.call("2207", {"psn_no": "P2", "claim": claim}, who="auditor").status_code == 403
+    assert api.call("1101", {"psn_no": "P2"}, who="auditor").json()["infcode"] == 0
+    totals = api.ok(
+        "3201",
+        {"stmt_begndate": "2023-01-01", "stmt_enddate": "2023-12-31"},
+        who="auditor",
+        fixmedins_code=None,
+    )
+    assert totals["setl_cnt"] == 1 and totals["fixmedins_code"] is None
+    # An institution key acts only as itself.
+    assert (
+        api.call("2207", {"psn_no": "P2", "claim": claim}, fixmedins_code="H002").status_code == 403
+    )
+    foreign = api.call("2208", {"psn_no": "P2", "setl_id": setl_id})
+    assert foreign.json()["infcode"] == -1 and "not found" in foreign.json()["err_msg"]
+
+
+def test_money_is_written_as_exact_json_numbers(api):
+    response = api.call("2207", {"psn_no": "P2", "claim": outpatient("C1", "2023-03-01", "0.10")})
+    assert '"medfee_sumamt":0.10' in response.text
+    assert '"pool_prop_selfpay":' in response.text
+    assert decimal_json(response)["output"]["setlinfo"]["psn_cash_pay"] == Decimal("0.10")
