@@ -80,3 +80,16 @@ def test_overlay_with_a_bad_value_fails_at_load(tmp_path):
     bad.write_text(REFORM.replace("ratio_points: 0.10", "ratio_points: 7"), "utf-8")
     with pytest.raises(PolicyError, match="ratio_points"):
         load_with_overlays("tongliao", (bad,))
+
+
+def test_a_level_table_can_be_patched_directly(tmp_path):
+    overlay = tmp_path / "ratio.yaml"
+    overlay.write_text(
+        "changes:\n  schemes:\n    resident:\n      pooling:\n        benefits:\n"
+        "          - id: inpatient\n            ratio:\n              by_level: {3: 0.71}\n",
+        "utf-8",
+    )
+    rows = _rows(load_with_overlays("tongliao", (overlay,)))
+    row = rows["schemes.resident.pooling.benefits[inpatient].ratio.by_level"]
+    assert row.value == "L1 90% / L2 80% / L3 71%"
+    assert row.provenance == "reform overlay ratio.yaml"

@@ -16,7 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from yibao.errors import first_error
-from yibao.policy.merge import MergeError, merge, stamp_overlay
+from yibao.policy.merge import MergeError, merge
 from yibao.policy.schema import RegionPolicy
 
 VERSION_KEYS = ("valid_from", "valid_to", "label")
@@ -162,7 +162,7 @@ def _apply_overlay(
     if raw.get("region") not in (None, region):
         raise PolicyError(name, "region", f"is for {raw['region']!r}, not {region!r}")
     start = raw.get("from")
-    changes = stamp_overlay(raw["changes"], name)
+    changes = raw["changes"]
     _fill_seed(changes, seed)
     out = []
     for version in versions:

@@ -26,6 +26,14 @@ def _is_cited(node: Any) -> bool:
     )
 
 
+def _looks_cited(node: dict) -> bool:
+    """A number's shape: `value`, `bands`, `in_service`, or a level table of plain numbers."""
+    if {"value", "bands", "in_service"} & node.keys():
+        return True
+    table = node.get("by_level")
+    return isinstance(table, dict) and not any(isinstance(v, dict) for v in table.values())
+
+
 def stamp_overlay(patch: Any, overlay: str) -> Any:
     """Mark every value a reform overlay writes without provenance as coming from the overlay."""
     if isinstance(patch, list):
@@ -33,7 +41,7 @@ def stamp_overlay(patch: Any, overlay: str) -> Any:
     if not isinstance(patch, dict):
         return patch
     stamped = {key: stamp_overlay(value, overlay) for key, value in patch.items()}
-    if CITED_KEYS & stamped.keys() and not PROVENANCE_KEYS & stamped.keys():
+    if _looks_cited(stamped) and not PROVENANCE_KEYS & stamped.keys():
         stamped["overlay"] = overlay
     return stamped
 
@@ -46,7 +54,10 @@ def merge(base: Any, patch: Any, path: str = "", overlay: str | None = None) -> 
         merged = dict(base)
         for key, value in patch.items():
             sub = f"{path}.{key}" if path else str(key)
-            merged[key] = merge(base[key], value, sub, overlay) if key in base else value
+            if key in base:
+                merged[key] = merge(base[key], value, sub, overlay)
+            else:
+                merged[key] = stamp_overlay(value, overlay) if overlay else value
         return merged
     if isinstance(base, list) and isinstance(patch, list) and _all_have_ids(base, patch):
         return _merge_by_id(base, patch, path, overlay)
@@ -56,6 +67,8 @@ def merge(base: Any, patch: Any, path: str = "", overlay: str | None = None) -> 
 def _merge_cited(base: dict, patch: Any, path: str, overlay: str | None) -> dict:
     if not isinstance(patch, dict):
         patch = {"value": patch}
+    elif "by_level" in base and patch and all(key in (1, 2, 3) for key in patch):
+        patch = {"by_level": patch}  # `ratio.by_level: {3: 0.71}` means the level table
     if not PROVENANCE_KEYS & patch.keys():
         if overlay is None:
             raise MergeError(path, "changes a cited value without its own source: or assumed:")
@@ -81,5 +94,5 @@ def _merge_by_id(base: list, patch: list, path: str, overlay: str | None) -> lis
             i = index[item["id"]]
             merged[i] = merge(base[i], item, f"{path}[{item['id']}]", overlay)
         else:
-            merged.append(item)
+            merged.append(stamp_overlay(item, overlay) if overlay else item)
     return merged

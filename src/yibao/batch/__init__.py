@@ -1,0 +1,1 @@
+"""City-scale batch settlement over columnar tables (Parquet / Arrow); equals engine/ to the fen."""

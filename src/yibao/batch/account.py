@@ -1,0 +1,30 @@
+"""Person part: personal account (个人账户), then cash — twin of `engine/account.py`.
+
+The balance does not reset with the year, so it runs over the person's whole history:
+each eligible claim draws min(due, balance), hence balance after = max(0, opening − Σ due).
+The tables carry no relatives' accounts, so family mutual aid (共济) never pays here.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from yibao.batch.running import before, cumulative, window_start
+
+PERSON = ["pid"]  # contiguous: the frame is sorted by person
+
+
+def pay_from_accounts(frame: pl.DataFrame) -> pl.DataFrame:
+    """(acct_pay, acct_mulaid_pay, balc): own account first; `acct_ok` says the version's
+    account pays this claim's med_type."""
+    due = pl.col("medfee") - pl.col("fund_total")
+    spend = pl.when(pl.col("acct_ok") & (due > 0)).then(due).otherwise(0)
+    frame = frame.with_columns(spend.alias("acct_spend"), window_start("pid"))
+    spent = pl.col("acct_spend")
+    opening = pl.max_horizontal(0, pl.col("balance") - before(spent, PERSON))
+    closing = pl.max_horizontal(0, pl.col("balance") - cumulative(spent, PERSON))
+    return frame.with_columns(
+        (opening - closing).alias("acct_pay"),
+        pl.lit(0, dtype=pl.Int64).alias("acct_mulaid_pay"),
+        closing.alias("balc"),
+    ).drop("acct_spend", "pid_start")

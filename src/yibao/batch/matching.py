@@ -1,0 +1,120 @@
+"""Policy conditions as column expressions, the columnar twin of `engine/matching.py`.
+
+A claim's codes are held as one string, each code preceded by a separator and the whole
+closed by one (`codes_str`: the `disease` code upper-cased, then the diagnoses; `dx_str`: the
+diagnoses only), so "a code starts with P" is a literal search for SEP + P and "the claim
+shows code C" one for SEP + C + SEP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import polars as pl
+
+from yibao.policy.schema import BenefitMatch, Disease, DiseaseList
+
+SEP = "\x1f"
+CATEGORY_PREFIX = "cat_"
+
+
+def any_code_starts_with(prefixes: Iterable[str], column: str = "codes_str") -> pl.Expr:
+    """Some code of the claim starts with one of `prefixes` (`str.startswith(tuple)`)."""
+    prefixes = list(prefixes)
+    if not prefixes:
+        return pl.lit(False)
+    if "" in prefixes:  # every code starts with the empty prefix
+        return pl.col(column) != ""
+    return pl.col(column).str.contains_any([SEP + p for p in prefixes])
+
+
+def shows_code(code: str, column: str = "dx_str") -> pl.Expr:
+    """The claim's diagnoses include exactly `code`."""
+    return pl.col(column).str.contains(SEP + code + SEP, literal=True)
+
+
+def primary_starts_with(prefixes: Iterable[str]) -> pl.Expr:
+    """The first diagnosis starts with one of `prefixes`."""
+    first = pl.col("dx").list.first()
+    hit = pl.lit(False)
+    for prefix in prefixes:
+        hit = hit | first.str.starts_with(prefix)
+    return hit.fill_null(False)
+
+
+def has_any(categories: Iterable[str] | None) -> pl.Expr:
+    """`ClaimContext.has_any`: the person is in one of `categories` (none listed: False)."""
+    hit = pl.lit(False)
+    for category in categories or ():
+        hit = hit | pl.col(CATEGORY_PREFIX + category)
+    return hit
+
+
+def in_list(column: str, values: Iterable) -> pl.Expr:
+    return pl.col(column).is_in(list(values))
+
+
+def person_fits(disease: Disease) -> pl.Expr:
+    """`_person_fits`: the disease's sex and maximum age, where both sides are known."""
+    fits = pl.lit(True)
+    if disease.sex:
+        fits = fits & (pl.col("sex").is_null() | (pl.col("sex") == disease.sex))
+    if disease.max_age is not None:
+        fits = fits & (pl.col("age").is_null() | (pl.col("age") <= disease.max_age))
+    return fits
+
+
+def _named(disease: Disease) -> pl.Expr:
+    return (pl.col("disease") == disease.code).fill_null(False)
+
+
+def disease_index(diseases: DiseaseList) -> pl.Expr:
+    """`find_disease` as the index of the listed disease (−1: none): the claim's `disease`
+    code first (even when the person does not fit it), else the first ICD match that fits."""
+    chain = None
+    for k, disease in enumerate(diseases.items):
+        value = pl.when(person_fits(disease)).then(k).otherwise(-1)
+        chain = (
+            pl.when(_named(disease)).then(value)
+            if chain is None
+            else chain.when(_named(disease)).then(value)
+        )
+    for k, disease in enumerate(diseases.items):
+        hit = any_code_starts_with(disease.icd) & person_fits(disease)
+        chain = chain.when(hit).then(k)
+    return chain.otherwise(-1).cast(pl.Int32)
+
+
+def disease_code(diseases: DiseaseList, index: pl.Expr) -> pl.Expr:
+    codes = {k: d.code for k, d in enumerate(diseases.items)}
+    return index.replace_strict(codes, default=None, return_dtype=pl.String)
+
+
+def group_claimed(diseases: DiseaseList, group: str) -> pl.Expr:
+    """`groups_claimed`: the claim shows a disease of `group`, by code or ICD prefix."""
+    hit = pl.lit(False)
+    for disease in diseases.items:
+        if disease.group == group:
+            hit = hit | _named(disease) | any_code_starts_with(disease.icd)
+    return hit
+
+
+def benefit_matches(match: BenefitMatch | None, index: pl.Expr | None) -> pl.Expr:
+    """`benefit_matches` without the disease lookup (`index` is `disease_index` when listed)."""
+    if match is None:
+        return pl.lit(True)
+    ok = pl.lit(True)
+    if match.levels:
+        ok = ok & in_list("level", match.levels)
+    if match.in_region_only:
+        ok = ok & ~pl.col("oor")
+    if match.requires_person_flag:
+        ok = ok & pl.col("flags").list.contains(match.requires_person_flag).fill_null(False)
+    if match.diseases is not None and index is not None:
+        ok = ok & (index >= 0)
+    return ok
+
+
+def level_key() -> pl.Expr:
+    """Admissions are counted per level; transfer-out (转外) counts as its own level."""
+    return pl.when(pl.col("oor")).then(pl.lit("out")).otherwise(pl.col("level").cast(pl.String))

@@ -1,0 +1,246 @@
+"""The `persons` and `claim_lines` tables → one frame of claims in settlement order.
+
+Each claim takes its fields from its first line (as `frames_to_claim_files` does) and the
+person's; here are also the values the per-claim engine derives on the way: settlement date
+(discharge or visit), year, hospital level with its default, age on the settlement date,
+normalised diagnoses and the policy version in force. Rows the claim-file model would refuse
+are not judged here: their persons go to the per-claim engine, which names the error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import polars as pl
+
+from yibao.batch.exact import NotScalable, scaled
+from yibao.batch.matching import CATEGORY_PREFIX, SEP
+from yibao.policy.schema import Category, RegionPolicy
+
+CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
+MED_TYPES = ("11", "14", "21", "41")
+ORDER = ["pid", "setl_date", "cid"]
+
+
+@dataclass
+class Prepared:
+    claims: pl.DataFrame  # one row per claim, sorted by person and settlement order; `ck` key
+    lines: pl.DataFrame  # one row per claim line, with the claim fields the buckets need
+    suspects: dict[str, pl.Series]  # reason → person ids for the per-claim engine
+
+
+def prepare(
+    persons: pl.DataFrame, lines: pl.DataFrame, policies: Mapping[str, RegionPolicy]
+) -> Prepared:
+    people = _persons(persons)
+    lines = lines.filter(pl.col("person_id").is_in(people.get_column("pid").implode()))
+    claim_key = ["person_id", "claim_id"]
+    first = lines.filter(pl.col("line_no") == pl.col("line_no").min().over(claim_key)).unique(
+        claim_key, keep="first"
+    )
+    claims = (
+        _claims(first.lazy(), people.lazy(), policies)
+        .collect()
+        .with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("ck"))
+    )
+    line_rows = lines.select(
+        pl.col("person_id").alias("pid"),
+        pl.col("claim_id").alias("cid"),
+        "code",
+        "name",
+        "category",
+        pl.col("price_fen").alias("price"),
+        "quantity",
+        "selfpay_ratio",
+        pl.col("price_limit_fen").alias("price_limit"),
+    )
+    line_rows, odd_ratio = _item_ratios(line_rows)
+    line_rows = line_rows.join(
+        claims.select("pid", "cid", "ck", "version", "level", "sex", "age", "dx_str"),
+        on=["pid", "cid"],
+        how="left",
+    )
+    suspects = {
+        "input the claim-file model refuses": pl.concat(
+            [
+                people.filter(pl.col("pid").is_duplicated()).get_column("pid"),
+                _bad_persons(people),
+                claims.filter(_bad_claim()).get_column("pid"),
+                line_rows.filter(_bad_line()).get_column("pid"),
+            ]
+        ).unique(),
+        "an item self-pay ratio the columnar engine does not hold (invalid or > 6 decimals)": (
+            line_rows.filter(odd_ratio).get_column("pid").unique()
+        ),
+        "no policy version or scheme on the settlement date": claims.filter(
+            pl.col("version").is_null()
+        )
+        .get_column("pid")
+        .unique(),
+        "a year under two policy versions": claims.filter(
+            pl.col("version").n_unique().over(["pid", "year"]) > 1
+        )
+        .get_column("pid")
+        .unique(),
+    }
+    return Prepared(claims, line_rows, suspects)
+
+
+def _persons(persons: pl.DataFrame) -> pl.DataFrame:
+    empty = pl.lit([], dtype=pl.List(pl.String()))
+    return persons.select(
+        pl.col("person_id").alias("pid"),
+        "region",
+        "scheme",
+        "employment",
+        pl.col("categories").fill_null(empty),
+        "birth_date",
+        "sex",
+        pl.col("account_balance_fen").fill_null(0).alias("balance"),
+        pl.col("flags").fill_null(empty),
+        pl.col("products").fill_null(empty),
+    ).with_columns(
+        (pl.col("employment") == "retired").fill_null(False).alias("retired"),
+        *[pl.col("categories").list.contains(c).alias(CATEGORY_PREFIX + c) for c in CATEGORIES],
+    )
+
+
+def _claims(
+    first: pl.LazyFrame, people: pl.LazyFrame, policies: Mapping[str, RegionPolicy]
+) -> pl.LazyFrame:
+    dx = pl.col("diagnoses").list.eval(pl.element().str.strip_chars().str.to_uppercase())
+    claims = first.select(
+        pl.col("person_id").alias("pid"),
+        pl.col("claim_id").alias("cid"),
+        "date",
+        "med_type",
+        "hospital_level",
+        pl.col("out_of_region").alias("oor"),
+        "referral",
+        "admit_date",
+        "discharge_date",
+        dx.alias("dx"),
+        pl.col("diagnoses").is_null().alias("dx_missing"),
+        "disease",
+    ).join(people, on="pid", how="left")
+    settle_date = pl.coalesce("discharge_date", "date")
+    level = pl.coalesce(
+        pl.col("hospital_level").cast(pl.Int32),
+        pl.when(pl.col("med_type") == "41").then(3).otherwise(1),
+    )
+    dx_part = (
+        pl.when(pl.col("dx").list.len() > 0)
+        .then(SEP + pl.col("dx").list.join(SEP))
+        .otherwise(pl.lit(""))
+    )
+    named = pl.col("disease").is_not_null() & (pl.col("disease") != "")
+    codes_part = (
+        pl.when(named).then(SEP + pl.col("disease").str.to_uppercase()).otherwise(pl.lit(""))
+        + dx_part
+    )
+    claims = claims.with_columns(
+        settle_date.alias("setl_date"),
+        settle_date.dt.year().alias("year"),
+        level.alias("level"),
+        pl.when(dx_part != "").then(dx_part + SEP).otherwise(pl.lit("")).alias("dx_str"),
+        pl.when(codes_part != "").then(codes_part + SEP).otherwise(pl.lit("")).alias("codes_str"),
+        _age(pl.col("birth_date"), settle_date).alias("age"),
+    )
+    claims = claims.with_columns(_version(policies).alias("version"))
+    return claims.sort(ORDER)
+
+
+def _age(born: pl.Expr, day: pl.Expr) -> pl.Expr:
+    """`Person.age_on`: whole years, the birthday not yet reached this year taking one off."""
+
+    def month_day(d: pl.Expr) -> pl.Expr:
+        return d.dt.month().cast(pl.Int32) * 100 + d.dt.day().cast(pl.Int32)
+
+    earlier = month_day(day) < month_day(born)
+    return day.dt.year().cast(pl.Int32) - born.dt.year().cast(pl.Int32) - earlier.cast(pl.Int32)
+
+
+def _version(policies: Mapping[str, RegionPolicy]) -> pl.Expr:
+    """`RegionPolicy.version_on` + the scheme check: the version id, or null if none."""
+    chain = None
+    day = pl.col("setl_date")
+    for region, policy in policies.items():
+        for version in policy.versions:
+            hit = (pl.col("region") == region) & (day >= version.valid_from)
+            if version.valid_to is not None:
+                hit = hit & (day <= version.valid_to)
+            hit = hit & pl.col("scheme").is_in(list(version.schemes))
+            vid = pl.lit(policy.version_id(version))
+            chain = pl.when(hit).then(vid) if chain is None else chain.when(hit).then(vid)
+    if chain is None:
+        return pl.lit(None, dtype=pl.String)
+    return chain.otherwise(pl.lit(None, dtype=pl.String))
+
+
+def _item_ratios(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.Expr]:
+    """Item `selfpay_ratio` text → scaled integer (`item_ratio`); a text the claim-file model
+    refuses, or one with more than six decimals, leaves it null and marks the line (the
+    returned expression) for the per-claim engine."""
+    texts = lines.get_column("selfpay_ratio").drop_nulls().unique().to_list()
+    mapping: dict[str, int | None] = {}
+    for text in texts:
+        try:
+            ratio = Decimal(text.strip())
+            ok = ratio.is_finite() and Decimal(0) <= ratio <= Decimal(1)
+            mapping[text] = scaled(ratio) if ok else None
+        except (InvalidOperation, NotScalable):
+            mapping[text] = None
+    ratio = pl.col("selfpay_ratio").replace_strict(mapping, default=None, return_dtype=pl.Int64)
+    lines = lines.with_columns(ratio.alias("item_ratio"))
+    unusable = pl.col("selfpay_ratio").is_not_null() & pl.col("item_ratio").is_null()
+    return lines, unusable
+
+
+def _bad_persons(people: pl.DataFrame) -> pl.Series:
+    bad = (
+        pl.col("pid").is_null()
+        | (pl.col("pid") == "")
+        | ~pl.col("scheme").is_in(["employee", "resident"]).fill_null(False)
+        | ~(
+            pl.col("employment").is_null()
+            | pl.col("employment").is_in(["in_service", "retired", "flexible"])
+        )
+        | ~(pl.col("sex").is_null() | pl.col("sex").is_in(["M", "F"]))
+        | ~pl.col("categories")
+        .list.eval(pl.element().is_in(list(CATEGORIES)).fill_null(False))
+        .list.all()
+        | pl.col("flags").list.eval(pl.element().is_null()).list.any()
+        | pl.col("products").list.eval(pl.element().is_null()).list.any()
+        | (pl.col("balance") < 0)
+    )
+    return people.filter(bad).get_column("pid")
+
+
+def _bad_claim() -> pl.Expr:
+    return (
+        pl.col("cid").is_null()
+        | (pl.col("cid") == "")
+        | pl.col("date").is_null()
+        | ~pl.col("med_type").is_in(list(MED_TYPES)).fill_null(False)
+        | ~(pl.col("hospital_level").is_null() | pl.col("hospital_level").is_in([1, 2, 3]))
+        | pl.col("oor").is_null()
+        | pl.col("referral").is_null()
+        | pl.col("dx_missing")
+        | pl.col("dx").list.eval(pl.element().is_null()).list.any()
+        | (pl.col("discharge_date") < pl.col("admit_date")).fill_null(False)
+    )
+
+
+def _bad_line() -> pl.Expr:
+    return (
+        pl.col("code").is_null()
+        | pl.col("name").is_null()
+        | pl.col("price").is_null()
+        | (pl.col("price") < 0)
+        | pl.col("quantity").is_null()
+        | (pl.col("quantity") <= 0)
+        | ~(pl.col("category").is_null() | pl.col("category").is_in(["A", "B", "C"]))
+        | (pl.col("price_limit") < 0).fill_null(False)
+    )

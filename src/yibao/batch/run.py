@@ -1,0 +1,260 @@
+"""`yibao batch`: settle the tables of a directory partition by partition, write Parquet.
+
+Persons are split into K partitions by a hash of `person_id`; each partition is read with a
+filter on that hash (Parquet row groups are scanned, not loaded whole), settled on its own —
+accumulators never cross persons — and appended to the output file, so memory holds one
+partition at a time. `verify` then settles N random persons again through the per-claim
+engine (`yibao.settling.settle_file`) and lists every difference, to the fen.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import polars as pl
+import pyarrow.parquet as pq
+from pydantic import ValidationError
+
+from yibao.batch.output import COMPARED, RESULT_SCHEMA, settlement_row
+from yibao.batch.settle import Settler, overlays_for
+from yibao.batch.tables import (
+    LINES_SCHEMA,
+    PERSONS_SCHEMA,
+    claim_files_to_frames,
+    frames_to_claim_files,
+)
+from yibao.claimfile import parse_claim_files
+from yibao.errors import InputError, first_error
+from yibao.settling import settle_file
+
+PERSONS_FILE = "persons.parquet"
+LINES_FILE = "claim_lines.parquet"
+JSONL_FILE = "claims.jsonl"
+LINES_PER_PARTITION = 2_000_000
+HASH_SEED = 20240601
+
+
+@dataclass
+class Difference:
+    person_id: str
+    claim_id: str
+    field: str
+    batch: object
+    engine: object
+
+    def __str__(self) -> str:
+        return (
+            f"{self.person_id} {self.claim_id} {self.field}: "
+            f"batch {self.batch!r} vs engine {self.engine!r}"
+        )
+
+
+@dataclass
+class RunSummary:
+    persons: int = 0
+    claims: int = 0
+    columnar_persons: int = 0
+    columnar_claims: int = 0
+    fallback_persons: Counter = field(default_factory=Counter)
+    fallback_claims: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    partitions: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    verified: int = 0
+    differences: list[Difference] = field(default_factory=list)
+
+    @property
+    def claims_per_second(self) -> float:
+        return self.claims / self.seconds if self.seconds else 0.0
+
+    def report(self) -> list[str]:
+        """What ran columnar, what fell back and why, and how fast."""
+        fallback = sum(self.fallback_persons.values())
+        lines = [
+            f"settled {self.claims:,} claims of {self.persons:,} persons in "
+            f"{self.partitions} partition(s), {self.seconds:.1f} s "
+            f"({self.claims_per_second:,.0f} claims/s)",
+            f"columnar: {self.columnar_persons:,} persons, {self.columnar_claims:,} claims; "
+            f"per-claim engine (fallback): {self.fallback_claims:,} claims",
+        ]
+        if fallback:
+            lines += [
+                f"  fallback, {n:,} persons: {why}" for why, n in self.fallback_persons.items()
+            ]
+        if self.errors:
+            lines.append(f"not settled: {len(self.errors):,} persons (input refused), e.g.")
+            lines += [f"  {pid}: {why}" for pid, why in self.errors[:5]]
+        return lines
+
+
+class Tables:
+    """The two input tables of a directory, as lazy scans (or from `claims.jsonl`)."""
+
+    def __init__(self, directory: Path) -> None:
+        persons, lines = directory / PERSONS_FILE, directory / LINES_FILE
+        if persons.is_file() and lines.is_file():
+            self.persons = pl.scan_parquet(persons)
+            self.lines = pl.scan_parquet(lines)
+        elif (directory / JSONL_FILE).is_file():
+            people, rows = claim_files_to_frames(parse_claim_files(str(directory / JSONL_FILE)))
+            self.persons, self.lines = people.lazy(), rows.lazy()
+        else:
+            raise InputError(
+                f"{directory}: needs {PERSONS_FILE} and {LINES_FILE} (or {JSONL_FILE})"
+            )
+        self._check_columns()
+
+    def _check_columns(self) -> None:
+        for name, frame, schema in (
+            (PERSONS_FILE, self.persons, PERSONS_SCHEMA),
+            (LINES_FILE, self.lines, LINES_SCHEMA),
+        ):
+            have = frame.collect_schema()
+            missing = [c for c in schema if c not in have]
+            if missing:
+                raise InputError(f"{name}: missing columns {missing}")
+        self.persons = self.persons.select(list(PERSONS_SCHEMA)).cast(PERSONS_SCHEMA)
+        self.lines = self.lines.select(list(LINES_SCHEMA)).cast(LINES_SCHEMA)
+
+    def partition(self, k: int, parts: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+        if parts == 1:
+            return self.persons.collect(), self.lines.collect()
+        mine = pl.col("person_id").hash(seed=HASH_SEED) % parts == k
+        return self.persons.filter(mine).collect(), self.lines.filter(mine).collect()
+
+    def of_persons(self, ids: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+        mine = pl.col("person_id").is_in(ids)
+        return self.persons.filter(mine).collect(), self.lines.filter(mine).collect()
+
+
+def run_batch(
+    directory: Path,
+    out: Path,
+    overlays: tuple[Path, ...] = (),
+    verify: int = 0,
+    partitions: int | None = None,
+    seed: int = 0,
+    progress: TextIO | None = sys.stderr,
+) -> RunSummary:
+    """Settle every claim of the tables in `directory` into `out` (Parquet, one row per claim)."""
+    tables = Tables(directory)
+    regions = tables.persons.select(pl.col("region").unique()).collect().to_series().to_list()
+    settler = Settler([r for r in regions if r is not None], overlays)
+    n_lines = tables.lines.select(pl.len()).collect().item()
+    parts = partitions or max(1, math.ceil(n_lines / LINES_PER_PARTITION))
+    summary = RunSummary(partitions=parts)
+    arrow_schema = pl.DataFrame(schema=RESULT_SCHEMA).to_arrow().schema
+    bar = Progress(parts, progress)
+    started = time.perf_counter()
+    with pq.ParquetWriter(out, arrow_schema) as writer:
+        for k in range(parts):
+            persons, lines = tables.partition(k, parts)
+            result = settler.settle(persons, lines)
+            writer.write_table(result.rows.to_arrow().cast(arrow_schema))
+            summary.persons += result.rows.get_column("person_id").n_unique()
+            summary.claims += result.rows.height
+            summary.columnar_persons += result.columnar_persons
+            summary.columnar_claims += result.columnar_claims
+            summary.fallback_persons.update(result.fallback_persons)
+            summary.fallback_claims += result.fallback_claims
+            summary.errors += result.errors
+            bar.update(k + 1, summary.claims, time.perf_counter() - started)
+    bar.close()
+    summary.seconds = time.perf_counter() - started
+    summary.notes = settler.notes()
+    if verify:
+        summary.verified, summary.differences = verify_sample(tables, out, verify, seed, overlays)
+    return summary
+
+
+def verify_sample(
+    tables: Tables, out: Path, count: int, seed: int, overlays: tuple[Path, ...]
+) -> tuple[int, list[Difference]]:
+    """Settle `count` random persons (seeded) through the per-claim engine and compare."""
+    ids = tables.lines.select(pl.col("person_id").unique()).collect().to_series()
+    chosen = random.Random(seed).sample(sorted(ids.drop_nulls().to_list()), min(count, ids.len()))
+    persons, lines = tables.of_persons(chosen)
+    batch = pl.scan_parquet(out).filter(pl.col("person_id").is_in(chosen)).collect()
+    engine, refused = engine_rows(persons, lines, overlays)
+    return len(chosen), compare(batch, engine, refused)
+
+
+def engine_rows(
+    persons: pl.DataFrame, lines: pl.DataFrame, overlays: tuple[Path, ...] = ()
+) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The per-claim engine's rows for these persons, and the persons it refuses (why)."""
+    rows, refused = [], {}
+    for person in persons.iter_slices(1):
+        pid = person.item(0, "person_id")
+        try:
+            files = frames_to_claim_files(person, lines.filter(pl.col("person_id") == pid))
+            for claim_file in files:
+                mine = overlays_for(claim_file.region, overlays)
+                settlements, _ = settle_file(claim_file, mine)
+                dates = {c.id: c.date for c in claim_file.claims}
+                rows += [
+                    settlement_row(claim_file.region, pid, dates[s.claim_id], s)
+                    for s in settlements
+                ]
+        except ValidationError as exc:
+            refused[pid] = first_error(exc)
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            refused[pid] = str(exc)
+    return pl.DataFrame(rows, schema=RESULT_SCHEMA), refused
+
+
+def compare(
+    batch: pl.DataFrame, engine: pl.DataFrame, refused: dict[str, str] | None = None
+) -> list[Difference]:
+    """Every field of every claim that differs between the two result tables."""
+    key = ["person_id", "claim_id"]
+    joined = batch.join(engine, on=key, how="full", suffix="_engine", coalesce=True)
+    diffs: list[Difference] = []
+    for row in joined.sort(key).iter_rows(named=True):
+        pid, cid = row["person_id"], row["claim_id"]
+        if row["setl_date_engine"] is None:
+            why = (refused or {}).get(pid, "no such claim")
+            diffs.append(Difference(pid, cid, "(row)", "settled", f"not settled: {why}"))
+            continue
+        if row["setl_date"] is None:
+            diffs.append(Difference(pid, cid, "(row)", "missing", "settled"))
+            continue
+        for column in COMPARED:
+            if row[column] != row[f"{column}_engine"]:
+                diffs.append(Difference(pid, cid, column, row[column], row[f"{column}_engine"]))
+    return diffs
+
+
+class Progress:
+    """A one-line progress bar on stderr: partitions done, claims, claims per second."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int, stream: TextIO | None) -> None:
+        self.total, self.stream = total, stream
+        self.tty = bool(stream and getattr(stream, "isatty", lambda: False)())
+
+    def update(self, done: int, claims: int, seconds: float) -> None:
+        if self.stream is None:
+            return
+        filled = self.WIDTH * done // self.total
+        rate = claims / seconds if seconds else 0
+        text = (
+            f"batch [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{self.total} partitions"
+            f"  {claims:,} claims  {rate:,.0f} claims/s"
+        )
+        self.stream.write(("\r" + text) if self.tty else text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.stream is not None and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -1,0 +1,185 @@
+"""Settle a partition of the tables: buckets → basic pooling → layers → accounts, columnar.
+
+The chain mirrors `engine/settle.py` one step to one step. Each (policy version, scheme)
+group of claims runs the named builders of its plan in the scheme's `layer_order`; year-to-
+date accumulators never cross a person-year, which lies in one group (a year under two
+versions goes to the fallback), while the account balance runs over the person's whole
+history after the groups are put back together. Persons the columnar rules cannot settle
+exactly are settled by the per-claim engine in the same partition (`fallback.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+import yaml
+
+from yibao.batch.account import pay_from_accounts
+from yibao.batch.buckets import Catalogues, catalogues, claim_totals, line_buckets
+from yibao.batch.context import Fallbacks, start
+from yibao.batch.exact import ratio4_text
+from yibao.batch.fallback import settle_through_engine
+from yibao.batch.layers import LAYERS
+from yibao.batch.matching import in_list
+from yibao.batch.output import RESULT_SCHEMA
+from yibao.batch.plan import SchemePlan, plan_scheme
+from yibao.batch.pooling import basic_pooling
+from yibao.batch.prepare import ORDER, prepare
+from yibao.catalog.load import catalogs_for
+from yibao.engine.funds import INSUTYPE
+from yibao.policy.loader import PolicyError, load_with_overlays
+
+
+@dataclass
+class PartitionResult:
+    rows: pl.DataFrame
+    columnar_persons: int = 0
+    columnar_claims: int = 0
+    fallback_persons: dict[str, int] = field(default_factory=dict)
+    fallback_claims: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Settler:
+    """The policies, catalogues and plans of a run, built once and used for every partition."""
+
+    def __init__(self, regions: Iterable[str], overlays: tuple[Path, ...] = ()) -> None:
+        self.policies, self.catalogs, self.unknown = {}, {}, {}
+        for region in sorted(set(regions)):
+            try:
+                policy = load_with_overlays(region, overlays_for(region, overlays))
+            except PolicyError as exc:
+                if not exc.reason.startswith("unknown region"):
+                    raise
+                self.unknown[region] = exc.reason
+                continue
+            self.policies[region] = policy
+            self.catalogs[region] = catalogs_for(policy)
+        self.catalogues: Catalogues = catalogues(self.policies, self.catalogs)
+        self.plans: dict[tuple[str, str], SchemePlan] = {}
+
+    def plan(self, region: str, version: str, scheme: str) -> SchemePlan:
+        key = (version, scheme)
+        if key not in self.plans:
+            problem = self.catalogues.unscalable.get(version)
+            self.plans[key] = plan_scheme(self.policies[region], version, scheme, problem)
+        return self.plans[key]
+
+    def notes(self) -> list[str]:
+        return [plan.note() for _, plan in sorted(self.plans.items())]
+
+    def settle(self, persons: pl.DataFrame, lines: pl.DataFrame) -> PartitionResult:
+        """Settle every person of the partition; columnar where the plan allows."""
+        fallbacks = Fallbacks()
+        prep = prepare(persons, lines, self.policies)
+        for reason, pids in prep.suspects.items():
+            fallbacks.add_ids(reason, pids)
+        suspects = fallbacks.persons()
+        claims = prep.claims.filter(~pl.col("pid").is_in(suspects.implode()))
+        line_rows = prep.lines.filter(~pl.col("pid").is_in(suspects.implode()))
+        totals = claim_totals(line_buckets(line_rows, self.catalogues))
+        claims = claims.join(totals, on="ck", how="left")
+        settled = []
+        for (region, version, scheme), group in claims.partition_by(
+            ["region", "version", "scheme"], as_dict=True, maintain_order=True
+        ).items():
+            plan = self.plan(region, version, scheme)
+            if not plan.columnar:
+                fallbacks.add_ids(f"scheme not vectorized: {plan.fallback}", group["pid"].unique())
+                continue
+            settled.append(_settle_group(group, plan, fallbacks))
+        fallback_ids = fallbacks.persons()
+        result = PartitionResult(rows=pl.DataFrame(schema=RESULT_SCHEMA))
+        parts = []
+        if settled:
+            frame = pl.concat(settled, how="diagonal_relaxed")
+            frame = frame.filter(~pl.col("pid").is_in(fallback_ids.implode())).sort(ORDER)
+            frame = pay_from_accounts(frame)
+            parts.append(_rows(frame))
+            result.columnar_persons = frame.get_column("pid").n_unique()
+            result.columnar_claims = frame.height
+        if fallback_ids.len():
+            mine = pl.col("person_id").is_in(fallback_ids.implode())
+            rows, errors = settle_through_engine(
+                persons.filter(mine), lines.filter(mine), self.policies, self.catalogs, self.unknown
+            )
+            parts.append(rows)
+            result.fallback_persons = fallbacks.counts()
+            result.fallback_claims = rows.height
+            result.errors = errors
+        if parts:
+            result.rows = pl.concat(parts).sort(["person_id", "setl_date", "claim_id"])
+        return result
+
+
+def overlays_for(region: str, overlays: tuple[Path, ...]) -> tuple[Path, ...]:
+    """The overlays a region takes: those naming it, and those naming no region. (A directory
+    may hold several regions; a reform overlay is written for one.)"""
+    chosen = []
+    for path in overlays:
+        try:
+            named = yaml.safe_load(path.read_text("utf-8"))
+        except (OSError, yaml.YAMLError):
+            named = None  # the loader reports the unreadable file with its own message
+        target = named.get("region") if isinstance(named, dict) else None
+        if target in (None, region):
+            chosen.append(path)
+    return tuple(chosen)
+
+
+def _settle_group(group: pl.DataFrame, plan: SchemePlan, fallbacks: Fallbacks) -> pl.DataFrame:
+    """`settle_claim` for every claim of one policy version and scheme, in settlement order."""
+    scheme = plan.scheme
+    frame = start(group.lazy())
+    frame = basic_pooling(frame, scheme, fallbacks)
+    for name in scheme.layer_order.value:
+        frame = LAYERS[name](frame, getattr(scheme, name), scheme, fallbacks)
+    account = scheme.account
+    acct_ok = in_list("med_type", account.med_types) if account is not None else pl.lit(False)
+    frame = frame.with_columns(
+        acct_ok.alias("acct_ok"), pl.lit(INSUTYPE[plan.scheme_name]).alias("insutype")
+    )
+    return fallbacks.gather(frame.collect())
+
+
+def _rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """`_setlinfo`: the settlement amounts of each claim, named as the result table names them."""
+    fund = pl.col("fund_total")
+    person_part = pl.col("medfee") - fund
+    return frame.select(
+        pl.col("pid").alias("person_id"),
+        pl.col("cid").alias("claim_id"),
+        "date",
+        "setl_date",
+        "region",
+        pl.col("version").alias("policy_version"),
+        "med_type",
+        "insutype",
+        pl.col("medfee").alias("medfee_sumamt_fen"),
+        pl.col("fulamt").alias("fulamt_ownpay_amt_fen"),
+        pl.col("overlmt").alias("overlmt_selfpay_fen"),
+        pl.col("pre").alias("preselfpay_amt_fen"),
+        pl.col("inscp").alias("inscp_scp_amt_fen"),
+        pl.col("act_pay_dedc").alias("act_pay_dedc_fen"),
+        pl.col("hifp_pay").alias("hifp_pay_fen"),
+        _ratio_text(),
+        pl.col("cvlserv_pay").alias("cvlserv_pay_fen"),
+        pl.col("hifes_pay").alias("hifes_pay_fen"),
+        pl.col("hifmi_pay").alias("hifmi_pay_fen"),
+        pl.col("hifob_pay").alias("hifob_pay_fen"),
+        pl.col("maf_pay").alias("maf_pay_fen"),
+        pl.col("oth_pay").alias("oth_pay_fen"),
+        fund.alias("fund_pay_sumamt_fen"),
+        person_part.alias("psn_part_amt_fen"),
+        pl.col("acct_pay").alias("acct_pay_fen"),
+        pl.col("acct_mulaid_pay").alias("acct_mulaid_pay_fen"),
+        (person_part - pl.col("acct_pay")).alias("psn_cash_pay_fen"),
+        pl.col("balc").alias("balc_fen"),
+    ).cast(RESULT_SCHEMA)
+
+
+def _ratio_text() -> pl.Expr:
+    return ratio4_text(pl.col("pool_ratio")).alias("pool_prop_selfpay")

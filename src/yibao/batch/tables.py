@@ -1,0 +1,174 @@
+"""The two tables of a synthetic or real population, and conversion to and from claim files.
+
+`persons` has one row per insured person; `claim_lines` one row per claim item, with the
+claim's fields repeated on each of its lines. Money is integer fen (`*_fen` columns); ratios
+are decimal strings so nothing passes through a float. `docs/tables.md` documents the columns.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+import polars as pl
+
+from yibao.engine.inputs import ClaimFile
+from yibao.money import fen_to_yuan
+
+PERSONS_SCHEMA: dict[str, pl.DataType] = {
+    "person_id": pl.String(),
+    "region": pl.String(),
+    "scheme": pl.String(),
+    "employment": pl.String(),
+    "categories": pl.List(pl.String()),
+    "birth_date": pl.Date(),
+    "sex": pl.String(),
+    "account_balance_fen": pl.Int64(),
+    "flags": pl.List(pl.String()),
+    "products": pl.List(pl.String()),
+}
+
+LINES_SCHEMA: dict[str, pl.DataType] = {
+    "person_id": pl.String(),
+    "claim_id": pl.String(),
+    "date": pl.Date(),
+    "med_type": pl.String(),
+    "hospital_level": pl.Int8(),
+    "out_of_region": pl.Boolean(),
+    "referral": pl.Boolean(),
+    "admit_date": pl.Date(),
+    "discharge_date": pl.Date(),
+    "diagnoses": pl.List(pl.String()),
+    "disease": pl.String(),
+    "institution": pl.String(),
+    "line_no": pl.Int32(),
+    "code": pl.String(),
+    "name": pl.String(),
+    "category": pl.String(),
+    "price_fen": pl.Int64(),
+    "quantity": pl.Int32(),
+    "selfpay_ratio": pl.String(),
+    "price_limit_fen": pl.Int64(),
+    "item_date": pl.Date(),
+    "fraud_label": pl.String(),
+}
+
+CLAIM_FIELDS = (
+    "claim_id",
+    "date",
+    "med_type",
+    "hospital_level",
+    "out_of_region",
+    "referral",
+    "admit_date",
+    "discharge_date",
+    "diagnoses",
+    "disease",
+    "institution",
+)
+
+
+def claim_files_to_frames(files: Iterable[ClaimFile]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Claim files → (persons, claim_lines). Quantities must be whole numbers."""
+    persons, lines = [], []
+    for cf in files:
+        p = cf.person
+        persons.append(
+            {
+                "person_id": p.id,
+                "region": cf.region,
+                "scheme": p.scheme,
+                "employment": p.employment,
+                "categories": sorted(p.categories),
+                "birth_date": p.birth_date,
+                "sex": p.sex,
+                "account_balance_fen": p.account_balance,
+                "flags": sorted(p.flags),
+                "products": sorted(p.products),
+            }
+        )
+        for claim in cf.claims:
+            head = {
+                "person_id": p.id,
+                "claim_id": claim.id,
+                "date": claim.date,
+                "med_type": claim.med_type,
+                "hospital_level": claim.hospital_level,
+                "out_of_region": claim.out_of_region,
+                "referral": claim.referral,
+                "admit_date": claim.admit_date,
+                "discharge_date": claim.discharge_date,
+                "diagnoses": list(claim.diagnoses),
+                "disease": claim.disease,
+                "institution": claim.institution,
+            }
+            for n, item in enumerate(claim.items, 1):
+                if item.quantity != int(item.quantity):
+                    raise ValueError(f"{claim.id}: tables hold whole quantities only")
+                lines.append(
+                    {
+                        **head,
+                        "line_no": n,
+                        "code": item.code,
+                        "name": item.name,
+                        "category": item.category,
+                        "price_fen": item.price,
+                        "quantity": int(item.quantity),
+                        "selfpay_ratio": None
+                        if item.selfpay_ratio is None
+                        else str(item.selfpay_ratio),
+                        "price_limit_fen": item.price_limit,
+                        "item_date": item.date,
+                        "fraud_label": None,
+                    }
+                )
+    return (pl.DataFrame(persons, schema=PERSONS_SCHEMA), pl.DataFrame(lines, schema=LINES_SCHEMA))
+
+
+def frames_to_claim_files(persons: pl.DataFrame, lines: pl.DataFrame) -> list[ClaimFile]:
+    """(persons, claim_lines) → claim files, one per person, as `yibao settle` reads them."""
+    by_person: dict[str, dict[str, dict]] = defaultdict(dict)
+    for row in lines.sort(["person_id", "claim_id", "line_no"]).iter_rows(named=True):
+        claims = by_person[row["person_id"]]
+        claim = claims.get(row["claim_id"])
+        if claim is None:
+            claim = claims[row["claim_id"]] = {
+                "id": row["claim_id"],
+                **{k: row[k] for k in CLAIM_FIELDS if k != "claim_id"},
+                "hospital_level": row["hospital_level"],
+                "items": [],
+            }
+        item = {
+            "code": row["code"],
+            "name": row["name"],
+            "category": row["category"],
+            "price": fen_to_yuan(row["price_fen"]),
+            "quantity": row["quantity"],
+            "date": row["item_date"],
+        }
+        if row["selfpay_ratio"] is not None:
+            item["selfpay_ratio"] = row["selfpay_ratio"]
+        if row["price_limit_fen"] is not None:
+            item["price_limit"] = fen_to_yuan(row["price_limit_fen"])
+        claim["items"].append(item)
+    files = []
+    for p in persons.iter_rows(named=True):
+        person = {
+            "id": p["person_id"],
+            "scheme": p["scheme"],
+            "employment": p["employment"],
+            "categories": p["categories"] or [],
+            "birth_date": p["birth_date"],
+            "sex": p["sex"],
+            "account_balance": fen_to_yuan(p["account_balance_fen"] or 0),
+            "flags": p["flags"] or [],
+            "products": p["products"] or [],
+        }
+        claims = list(by_person.get(p["person_id"], {}).values())
+        if claims:
+            files.append(
+                ClaimFile.model_validate(
+                    {"region": p["region"], "person": person, "claims": claims}
+                )
+            )
+    return files

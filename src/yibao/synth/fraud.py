@@ -1,0 +1,120 @@
+"""Planted fraud patterns: each claim drawn for one gets the pattern for real, and a label.
+
+`claims.pattern` was drawn with the claims (off unless a fraud rate is given); here the lines
+are changed so the pattern is in the data, and the lines that show it get `fraud_label`, named
+like the supervision rule that should find it:
+
+- `split_hospitalization` — a second admission 1–14 days after discharge, same diagnosis,
+  same hospital (both admissions' lines are labelled; the pair is laid out in `claims`);
+- `bed_hanging` — a stay billed only for bed and nursing days (all its lines);
+- `charge_outside_stay` — one line of a stay dated 1–10 days before admission or after discharge;
+- `over_price_limit` — a bed day charged 1.5–2.5 times its price limit;
+- `duplicate_charge` — one line billed twice (the copy is labelled);
+- `sex_age_mismatch` — progesterone with an obstetric diagnosis for a man, or a children's
+  medicine (≤ 14) for someone older (the added line);
+- `pharmacy_non_medical` — daily goods (shampoo, protein powder) on a pharmacy bill.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from yibao.synth import care
+from yibao.synth.draws import Draws, key
+from yibao.synth.plan import Plan
+
+PLANTED = 5  # line role of an added line (see lines.ROLE)
+
+
+def plant(
+    plan: Plan, draws: Draws, lines: pl.DataFrame, claims: pl.DataFrame, catalog: pl.DataFrame
+) -> pl.DataFrame:
+    lines = lines.with_columns(fraud_label=pl.lit(None, pl.String))
+    if claims.get_column("pattern").is_null().all():
+        return lines
+    info = _patterns(plan, draws, claims.filter(pl.col("pattern").is_not_null()))
+    touched = pl.col("c").is_in(info["c"].implode())
+    clean = lines.filter(~touched)
+    lines = lines.filter(touched).join(info, on="c", maintain_order="left")
+    pattern = pl.col("pattern")
+    first_variable = (pl.col("role") == 4) & (
+        pl.col("slot") == pl.col("slot").filter(pl.col("role") == 4).min().over("c")
+    )
+    first_bed = (pl.col("role") == 1) & (pl.col("slot") == 0)
+
+    # over the limit: the first bed day at 1.5–2.5 × its limit, in whole yuan
+    limits = catalog.select("code", limit="price_limit_fen")
+    lines = lines.join(limits, on="code", how="left", maintain_order="left")
+    lk = key((pl.col("ck"), 50), (pl.col("slot"), 12))
+    low, high = care.OVER_LIMIT_FACTOR
+    factor = low + (high - low) * draws.uniform(lk, "fraud/over_limit")
+    over = pl.col("limit") * factor
+    over = ((over / 100).ceil() * 100).cast(pl.Int64)
+    hit_over = (pattern == "over_price_limit") & first_bed & pl.col("limit").is_not_null()
+    lines = lines.with_columns(
+        price_fen=pl.when(hit_over).then(over).otherwise(pl.col("price_fen")),
+        fraud_label=pl.when(hit_over).then(pl.lit("over_price_limit")).otherwise("fraud_label"),
+    )
+    # outside the stay: the first variable line moves before admission or after discharge
+    hit_out = (pattern == "charge_outside_stay") & first_variable
+    lines = lines.with_columns(
+        item_date=pl.when(hit_out).then(pl.col("outside_date")).otherwise(pl.col("item_date")),
+        fraud_label=pl.when(hit_out).then(pl.lit("charge_outside_stay")).otherwise("fraud_label"),
+    )
+    # whole claims
+    whole = pattern.is_in(["split_hospitalization", "bed_hanging"])
+    lines = lines.with_columns(
+        fraud_label=pl.when(whole).then(pattern).otherwise(pl.col("fraud_label"))
+    )
+    # a copy of the first variable line
+    copies = lines.filter((pattern == "duplicate_charge") & first_variable).with_columns(
+        role=pl.lit(PLANTED, pl.Int8), fraud_label=pl.lit("duplicate_charge")
+    )
+    added = _added_lines(draws, claims, info)
+    keep = [c for c in lines.columns if c not in ("pattern", "outside_date", "limit")]
+    planted = [lines.select(keep), copies.select(keep), added.select(keep)]
+    return pl.concat([clean, *planted], how="vertical_relaxed")
+
+
+def _patterns(plan: Plan, draws: Draws, claims: pl.DataFrame) -> pl.DataFrame:
+    """Each claim's effective pattern: a stay that has no room outside it gets a duplicate."""
+    k = pl.col("ck")
+    shift = pl.duration(days=draws.integer(k, "fraud/outside_days", *care.OUTSIDE_STAY_DAYS))
+    before = pl.col("admit_date") - shift
+    after = pl.col("discharge_date") + shift
+    outside = (
+        pl.when(before >= pl.lit(plan.start))
+        .then(before)
+        .when(after <= pl.lit(plan.end))
+        .then(after)
+    )
+    info = claims.select("c", "pattern", outside_date=outside)
+    stuck = (pl.col("pattern") == "charge_outside_stay") & pl.col("outside_date").is_null()
+    return info.with_columns(
+        pattern=pl.when(stuck).then(pl.lit("duplicate_charge")).otherwise(pl.col("pattern"))
+    )
+
+
+def _added_lines(draws: Draws, claims: pl.DataFrame, info: pl.DataFrame) -> pl.DataFrame:
+    """The line a sex/age mismatch or a pharmacy's daily goods adds to its claim."""
+    wanted = info.select("c", "pattern").join(claims.select("c", "ck", "sex", "date"), on="c")
+    wanted = wanted.filter(pl.col("pattern").is_in(["sex_age_mismatch", "pharmacy_non_medical"]))
+    k = pl.col("ck")
+    goods = pl.when(draws.uniform(k, "fraud/goods") < 0.5).then(pl.lit(care.DAILY_GOODS[0]))
+    goods = goods.otherwise(pl.lit(care.DAILY_GOODS[1]))
+    wrong = pl.when(pl.col("sex") == "M").then(pl.lit(care.WRONG_SEX_ITEM[0]))
+    wrong = wrong.otherwise(pl.lit(care.WRONG_AGE_ITEM))
+    code = pl.when(pl.col("pattern") == "pharmacy_non_medical").then(goods).otherwise(wrong)
+    typical = code.replace_strict(care.PRICES, default=1000, return_dtype=pl.Float64)
+    price = (typical * (draws.normal(k, "fraud/price") * care.PRICE_JITTER).exp()).round(0)
+    return wanted.select(
+        "c",
+        "ck",
+        role=pl.lit(PLANTED, pl.Int8),
+        slot=pl.lit(1, pl.Int64),
+        code=code,
+        price_fen=price.cast(pl.Int64),
+        quantity=draws.integer(k, "fraud/quantity", 1, 3),
+        item_date=pl.col("date"),
+        fraud_label=pl.col("pattern"),
+    )

@@ -1,0 +1,127 @@
+"""What the columnar rules cannot hold exactly goes to the per-claim engine — a scheme
+(from the policy) or a single person (from the data) — and bad input is refused as the
+per-claim engine refuses it. The result stays equal to the per-claim engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from tests.batch.equality import assert_same, frames
+from tests.batch.population import population
+from tests.helpers import claim, item, person
+
+SEVEN_DECIMALS = """
+region: tongliao
+name: a ratio the columnar engine cannot scale
+changes:
+  schemes:
+    resident:
+      medical_assistance:
+        programs:
+          - id: tekun
+            ratio: 0.9999999
+"""
+
+DEDUCTIBLE_BY_LEVEL = """
+region: erenhot
+name: general-outpatient deductible by level
+changes:
+  schemes:
+    employee:
+      pooling:
+        benefits:
+          - id: general_outpatient
+            deductible:
+              amount:
+                by_level: {1: 800, 2: 1000, 3: 1200}
+"""
+
+
+def _overlay(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "overlay.yaml"
+    path.write_text(text, "utf-8")
+    return path
+
+
+def test_a_scheme_with_an_unscalable_ratio_runs_through_the_engine(tmp_path):
+    overlay = _overlay(tmp_path, SEVEN_DECIMALS)
+    persons, lines = population(["tongliao"], 30, seed=3)
+    result = assert_same(persons, lines, (overlay,))
+    assert result.columnar_claims == 0 and result.fallback_claims == result.rows.height
+    (reason,) = result.fallback_persons
+    assert reason.startswith("scheme not vectorized") and "six decimals" in reason
+
+
+def test_a_deductible_changing_within_a_year_sends_only_that_person(tmp_path):
+    overlay = _overlay(tmp_path, DEDUCTIBLE_BY_LEVEL)
+    who = person("employee", employment="in_service", birth_date="1970-01-01")
+    mixed = [
+        claim("C1", "2023-02-01", "11", 1, items=[item("500")]),
+        claim("C2", "2023-03-01", "11", 3, items=[item("900")]),
+    ]
+    steady = [
+        claim("C1", "2023-02-01", "11", 3, items=[item("500")]),
+        claim("C2", "2023-03-01", "11", 3, items=[item("900")]),
+    ]
+    files = [
+        {"region": "erenhot", "person": {**who, "id": "MIXED"}, "claims": mixed},
+        {"region": "erenhot", "person": {**who, "id": "STEADY"}, "claims": steady},
+    ]
+    result = assert_same(*frames(files), (overlay,))
+    assert result.fallback_persons == {"an annual deductible that changes within the year": 1}
+    assert result.columnar_persons == 1 and result.fallback_claims == 2
+
+
+def test_refused_input_is_reported_per_person_and_the_rest_settles():
+    good = {"region": "erenhot", "person": person("employee"), "claims": []}
+    days = {"OK": "2023-05-01", "EARLY": "2022-09-01", "NEG": "2023-05-01"}
+    days |= {"STAY": "2023-05-01", "AWAY": "2023-05-01"}
+    files = [
+        {
+            **good,
+            "person": {**good["person"], "id": pid},
+            "claims": [claim("C1", day, "11", items=[item("100")])],
+        }
+        for pid, day in days.items()
+    ]
+    persons, lines = frames(files)
+    persons = persons.with_columns(
+        pl.when(pl.col("person_id") == "AWAY")
+        .then(pl.lit("atlantis"))
+        .otherwise("region")
+        .alias("region")
+    )
+    lines = lines.with_columns(
+        pl.when(pl.col("person_id") == "NEG").then(-5).otherwise("price_fen").alias("price_fen"),
+        pl.when(pl.col("person_id") == "STAY")
+        .then(pl.date(2023, 5, 3))
+        .otherwise("admit_date")
+        .alias("admit_date"),
+        pl.when(pl.col("person_id") == "STAY")
+        .then(pl.date(2023, 5, 2))
+        .otherwise("discharge_date")
+        .alias("discharge_date"),
+    )
+    result = assert_same(persons, lines)
+    errors = dict(result.errors)
+    assert set(errors) == {"EARLY", "NEG", "STAY", "AWAY"}
+    assert "no policy in force" in errors["EARLY"]
+    assert errors["NEG"].startswith("claims[0].items[0].price")
+    assert "unknown region" in errors["AWAY"]
+    assert result.rows.get_column("person_id").to_list() == ["OK"]
+
+
+def test_an_item_ratio_with_seven_decimals_sends_its_person():
+    who = person(birth_date="1980-01-01")
+    odd = [claim("C1", "2021-03-01", items=[item("5000", "B", selfpay_ratio="0.1234567")])]
+    plain = [claim("C1", "2021-03-01", items=[item("5000", "B", selfpay_ratio="0.15")])]
+    files = [
+        {"region": "tongliao", "person": {**who, "id": "ODD"}, "claims": odd},
+        {"region": "tongliao", "person": {**who, "id": "PLAIN"}, "claims": plain},
+    ]
+    result = assert_same(*frames(files))
+    (reason,) = result.fallback_persons
+    assert "self-pay ratio" in reason and result.fallback_persons[reason] == 1
+    assert result.columnar_persons == 1
