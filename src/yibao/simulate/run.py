@@ -1,0 +1,46 @@
+"""`simulate`: the one service function behind `yibao simulate` — settle twice, measure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from yibao.simulate.assumptions import Assumptions
+from yibao.simulate.measures import (
+    burden_tables,
+    catastrophic,
+    fund_outlay,
+    headline,
+    overlay_info,
+    policy_changes,
+    projection,
+    winners_losers,
+)
+from yibao.simulate.paired import settle_pair
+
+
+def simulate(directory: Path, region: str, overlay: Path, assumptions: Assumptions) -> dict:
+    """Baseline vs reform on the same population: every measure, as a JSON-ready dict
+    (money in yuan as exact Decimals)."""
+    paired = settle_pair(directory, region, overlay)
+    outlay = fund_outlay(paired)
+    winners = winners_losers(paired.persons)
+    return {
+        "region": region,
+        "data": str(directory),
+        "reform": overlay_info(overlay),
+        "headline": headline(outlay, winners),
+        "population": {
+            "persons": paired.persons.height,
+            "persons_with_claims": int((paired.persons["claims"] > 0).sum()),
+            "claims": paired.claims.height,
+            "policy_versions": paired.versions,
+            "refused_persons": len(paired.refused),
+            "unpaired_claims": paired.unpaired_claims,
+        },
+        "outlay": outlay,
+        "burden": burden_tables(paired.persons, assumptions),
+        "catastrophic": catastrophic(paired.persons, assumptions),
+        "winners_losers": winners,
+        "projection": projection(paired, assumptions),
+        "policy_changes": policy_changes(region, overlay, paired.versions),
+    }

@@ -1,0 +1,267 @@
+"""`yibao simulate`: baseline vs reform on one seeded synthetic population."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from yibao.cli.main import OneLineErrors
+from yibao.cli.simulate_cmd import simulate_command
+from yibao.simulate.assumptions import assumptions_for
+from yibao.simulate.html import render_html
+from yibao.simulate.paired import FUNDS, base_col, reform_col, settle_pair
+from yibao.simulate.run import simulate
+from yibao.simulate.text import render_text
+from yibao.synth.generate import Generator, Options
+from yibao.synth.output import write
+
+REGION = "erenhot"  # employees: in service, retired, flexible; categories
+PERSONS = 2000
+
+NOTHING = """
+region: erenhot
+name: changes nothing
+changes:
+  schemes:
+    employee:
+      pooling:
+        benefits:
+          - id: inpatient
+            ratio:
+              by_level: {1: 0.90, 2: 0.88, 3: 0.85}
+"""
+
+RAISE = """
+region: erenhot
+name: inpatient ratios +5 points, outpatient 80%
+changes:
+  schemes:
+    employee:
+      pooling:
+        benefits:
+          - id: inpatient
+            ratio:
+              by_level: {1: 0.95, 2: 0.93, 3: 0.90}
+          - id: general_outpatient
+            ratio:
+              by_level: {1: 0.80, 2: 0.80, 3: 0.70}
+"""
+
+OTHER_REGION = "region: tongliao\nchanges: {}\n"
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("population")
+    write(Generator(Options(REGION, PERSONS, 2023, seed=11)), out, "parquet")
+    return out
+
+
+@pytest.fixture(scope="module")
+def overlays(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("overlays")
+    paths = {}
+    for name, text in (("nothing", NOTHING), ("raise", RAISE), ("other", OTHER_REGION)):
+        paths[name] = folder / f"{name}.yaml"
+        paths[name].write_text(text, "utf-8")
+    return paths
+
+
+@pytest.fixture(scope="module")
+def raised(data, overlays) -> dict:
+    return simulate(data, REGION, overlays["raise"], assumptions_for(REGION))
+
+
+def _cli(*args: str):
+    app = typer.Typer()
+    app.command(cls=OneLineErrors)(simulate_command)
+    return CliRunner().invoke(app, list(args))
+
+
+def test_an_overlay_that_changes_nothing_gives_zero_differences(data, overlays):
+    report = simulate(data, REGION, overlays["nothing"], assumptions_for(REGION))
+    zero = Decimal("0.00")
+    assert all(f["difference"] == zero for f in report["outlay"]["funds"])
+    assert report["outlay"]["total"]["difference"] == zero
+    assert all(d["per_capita_difference"] == zero for d in report["burden"]["by_decile"])
+    wl = report["winners_losers"]
+    assert wl["gaining"]["persons"] == wl["losing"]["persons"] == 0
+    assert wl["unchanged"] == PERSONS
+    # the overlay re-states a value: listed (its citation changed), with the same value
+    assert [(c["baseline"] == c["reform"]) for c in report["policy_changes"]] == [True]
+    years = report["projection"]["years"]
+    assert all(y["balance_baseline"] == y["balance_reform"] for y in years)
+
+
+def test_raising_a_ratio_never_raises_anyones_burden(data, overlays):
+    paired = settle_pair(data, REGION, overlays["raise"])
+    assert paired.refused == {} and paired.unpaired_claims == 0
+    assert paired.persons["burden_change_fen"].max() <= 0
+    assert paired.persons["burden_change_fen"].min() < 0
+    in_scope = paired.claims.select(
+        (pl.col(reform_col("psn_part_amt")) - pl.col(base_col("psn_part_amt"))).sum()
+    ).item()
+    assert in_scope < 0
+
+
+def test_outlay_rises_by_exactly_the_sum_of_per_claim_differences(data, overlays, raised):
+    claims = settle_pair(data, REGION, overlays["raise"]).claims
+    per_claim = claims.select(
+        (pl.col(reform_col("fund_pay_sumamt")) - pl.col(base_col("fund_pay_sumamt"))).sum()
+    ).item()
+    total = raised["outlay"]["total"]["difference"]
+    assert total > 0
+    assert total == Decimal(per_claim) / 100
+    by_fund = sum(f["difference"] for f in raised["outlay"]["funds"])
+    assert by_fund == total
+    for fund in FUNDS:
+        diff = claims.select((pl.col(reform_col(fund)) - pl.col(base_col(fund))).sum()).item()
+        row = next(f for f in raised["outlay"]["funds"] if f["fund"] == fund)
+        assert row["difference"] == Decimal(diff) / 100
+    pooling = sum(p["difference"] for p in raised["outlay"]["pooling_by_med_type"])
+    hifp = next(f for f in raised["outlay"]["funds"] if f["fund"] == "hifp")
+    assert pooling == hifp["difference"]
+    # the burden falls by what the funds pay more: medical cost is the same in both runs
+    assert raised["outlay"]["personal_burden"]["difference"] == -total
+
+
+def test_decile_category_and_scheme_tables_sum_to_the_totals(raised):
+    burden, outlay = raised["burden"], raised["outlay"]
+    assert len(burden["by_decile"]) == 10
+    for table in ("by_decile", "by_category", "by_scheme"):
+        rows = burden[table]
+        assert sum(r["persons"] for r in rows) == PERSONS
+        for key in ("burden_baseline", "burden_reform", "medical_cost"):
+            assert sum(r[key] for r in rows) == burden["total"][key]
+        for key in ("catastrophic_baseline", "catastrophic_reform"):
+            assert sum(r[key] for r in rows) == burden["total"][key]
+    assert burden["total"]["burden_baseline"] == outlay["personal_burden"]["baseline"]
+    assert burden["total"]["burden_reform"] == outlay["personal_burden"]["reform"]
+    assert burden["total"]["medical_cost"] == outlay["medical_cost"]
+    groups = {r["group"] for r in burden["by_scheme"]}
+    assert {"employee/in_service", "employee/retired"} <= groups
+    wl = raised["winners_losers"]
+    gained = wl["gaining"]["amount"] - wl["losing"]["amount"]
+    assert gained == -outlay["personal_burden"]["difference"]
+    assert sum(b["persons"] for b in wl["histogram"]) == PERSONS - wl["unchanged"]
+
+
+def test_catastrophic_rate_follows_the_capacity_to_pay(data, overlays):
+    low = simulate(data, REGION, overlays["raise"], assumptions_for(REGION, Decimal(500)))
+    high = simulate(data, REGION, overlays["raise"], assumptions_for(REGION, Decimal(10**7)))
+    assert low["catastrophic"]["threshold"] == Decimal("200.00")
+    assert low["catastrophic"]["persons_baseline"] > 0
+    assert high["catastrophic"]["persons_baseline"] == 0
+    assert low["catastrophic"]["persons_reform"] <= low["catastrophic"]["persons_baseline"]
+
+
+def test_json_output(data, overlays):
+    result = _cli(
+        REGION,
+        "--reform",
+        str(overlays["raise"]),
+        "--data",
+        str(data),
+        "--format",
+        "json",
+        "--capacity-to-pay",
+        "20000",
+        "--years",
+        "3",
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert set(report) >= {
+        "region",
+        "reform",
+        "headline",
+        "population",
+        "outlay",
+        "burden",
+        "catastrophic",
+        "winners_losers",
+        "projection",
+        "policy_changes",
+    }
+    assert [f["fund"] for f in report["outlay"]["funds"]] == list(FUNDS)
+    assert report["catastrophic"]["capacity_to_pay"] == 20000
+    assert report["catastrophic"]["threshold"] == 8000
+    assert len(report["projection"]["years"]) == 3
+    assert report["population"]["persons"] == PERSONS
+    paths = {c["path"] for c in report["policy_changes"]}
+    assert "schemes.employee.pooling.benefits[inpatient].ratio.by_level" in paths
+    assert all(
+        c["reform_provenance"] == "reform overlay raise.yaml" for c in report["policy_changes"]
+    )
+    # money is printed with exactly two decimals
+    assert '"difference": ' in result.stdout
+    total = report["outlay"]["total"]
+    assert Decimal(str(total["reform"])) - Decimal(str(total["baseline"])) == Decimal(
+        str(total["difference"])
+    )
+
+
+def test_html_report_and_text(data, overlays, raised, tmp_path):
+    out = tmp_path / "report.html"
+    result = _cli(
+        REGION, "--reform", str(overlays["raise"]), "--data", str(data), "--report", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    page = out.read_text("utf-8")
+    assert raised["headline"].startswith("The reform costs the funds")
+    assert raised["headline"].replace("(", "").split(";")[0] in page.replace("(", "")
+    assert "plotly" in page.lower() and "<script" in page
+    assert "ratio.by_level" in page and "reform overlay raise.yaml" in page
+    assert raised["headline"] in result.stdout
+    assert "Fund outlay" in render_text(raised)
+    assert render_html(raised).count('class="plotly-graph-div"') == 5
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--reform", "{other}", "--data", "{data}"], "is for 'tongliao', not 'erenhot'"),
+        (["--reform", "{raise}", "--data", "{missing}"], "not a directory"),
+        (["--reform", "{raise}", "--data", "{empty}"], "needs persons.parquet"),
+        (["--reform", "{raise}", "--data", "{data}", "--capacity-to-pay", "x"], "not a number"),
+    ],
+)
+def test_errors_are_one_line_exit_2(data, overlays, tmp_path, args, message):
+    (tmp_path / "empty").mkdir()
+    names = {
+        "other": overlays["other"],
+        "raise": overlays["raise"],
+        "data": data,
+        "missing": tmp_path / "missing",
+        "empty": tmp_path / "empty",
+    }
+    result = _cli(REGION, *(a.format(**names) for a in args))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_region_with_no_persons_in_the_data(data, tmp_path):
+    overlay = tmp_path / "q.yaml"
+    overlay.write_text("region: qingdao\nchanges: {}\n", "utf-8")
+    result = _cli("qingdao", "--reform", str(overlay), "--data", str(data))
+    assert result.exit_code == 2
+    assert "no persons of region 'qingdao'" in result.stderr
+
+
+EXAMPLES = Path(__file__).parents[2] / "examples" / "reforms"
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_example_reforms_load_and_change_something(example):
+    from yibao.simulate.measures import policy_changes
+
+    region = example.stem.split("_")[0]
+    changes = policy_changes(region, example, [])
+    assert changes and all(c["baseline"] != c["reform"] for c in changes)
