@@ -1,0 +1,716 @@
+"""The supervision rules over the population tables (polars), and over claim files.
+
+`supervise_tables(persons, lines)` takes the `batch.tables` schemas (`person_id`, `region`,
+`sex`, `birth_date`; the claim-line columns) and returns one row per flag (`FLAG_SCHEMA`).
+`supervise_claim_files` turns claim files into the same two frames and runs the same code, so
+both give the same flags. Each rule is one function below, named like its id; its parameters
+come from `rules.yaml` for the person's region (`params.rules_for`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from decimal import ROUND_HALF_UP, Decimal
+
+import polars as pl
+
+from yibao.catalog.load import load_packaged
+from yibao.engine.inputs import ClaimFile
+from yibao.policy.loader import load_region, packaged_regions
+from yibao.supervision.params import RULE_IDS, Rule, rules_for
+
+LINE = pl.Struct(
+    {"claim_id": pl.String, "line_no": pl.Int32, "code": pl.String, "amount_fen": pl.Int64}
+)
+FLAG_SCHEMA: dict[str, pl.DataType] = {
+    "rule": pl.String(),
+    "name_zh": pl.String(),
+    "name_en": pl.String(),
+    "severity": pl.String(),
+    "region": pl.String(),
+    "person_id": pl.String(),
+    "institution": pl.String(),
+    "claim_ids": pl.List(pl.String()),
+    "lines": pl.List(LINE),
+    "evidence": pl.String(),  # JSON object: measure, value, threshold and details
+    "amount_at_risk_fen": pl.Int64(),
+    "basis": pl.String(),
+}
+# what each rule function returns, before names, severity, region and basis are added
+_CORE = ("person_id", "institution", "claim_ids", "lines", "evidence", "amount_at_risk_fen")
+STAY_KEYS = ("person_id", "claim_id")
+
+
+# ---------------------------------------------------------------- entry points
+def supervise_tables(persons: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
+    """Every rule over every region's persons: one row per flag, in a stable order."""
+    prepared = prepare(persons, lines)
+    frames = []
+    for region in prepared.get_column("region").unique().drop_nulls().sort():
+        part = prepared.filter(pl.col("region") == region)
+        for rule_id, rule in rules_for(region).items():
+            found = RULES[rule_id](part, rule)
+            frames.append(_finish(found, rule, region))
+    if not frames:
+        return pl.DataFrame(schema=FLAG_SCHEMA)
+    flags = pl.concat(frames, how="vertical")
+    order = pl.col("claim_ids").list.join(",")
+    return flags.sort(["person_id", "rule", order, "evidence"], maintain_order=True)
+
+
+def supervise_claim_files(files: Iterable[ClaimFile]) -> pl.DataFrame:
+    persons, lines = claim_files_frames(files)
+    return supervise_tables(persons, lines)
+
+
+def claim_files_frames(files: Iterable[ClaimFile]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Claim files → (persons, lines) with exact amounts (quantities may be fractional)."""
+    persons, lines = [], []
+    for cf in files:
+        p = cf.person
+        persons.append(
+            {"person_id": p.id, "region": cf.region, "sex": p.sex, "birth_date": p.birth_date}
+        )
+        for claim in cf.claims:
+            for n, item in enumerate(claim.items, 1):
+                amount = (Decimal(item.price) * item.quantity).quantize(
+                    Decimal(1), rounding=ROUND_HALF_UP
+                )
+                lines.append(
+                    {
+                        "person_id": p.id,
+                        "claim_id": claim.id,
+                        "date": claim.date,
+                        "med_type": claim.med_type,
+                        "admit_date": claim.admit_date,
+                        "discharge_date": claim.discharge_date,
+                        "diagnoses": list(claim.diagnoses),
+                        "institution": claim.institution,
+                        "line_no": n,
+                        "code": item.code,
+                        "name": item.name,
+                        "price_fen": item.price,
+                        "quantity": float(item.quantity),
+                        "price_limit_fen": item.price_limit,
+                        "item_date": item.date,
+                        "amount_fen": int(amount),
+                    }
+                )
+    person_schema = {
+        "person_id": pl.String,
+        "region": pl.String,
+        "sex": pl.String,
+        "birth_date": pl.Date,
+    }
+    line_schema = {
+        "person_id": pl.String,
+        "claim_id": pl.String,
+        "date": pl.Date,
+        "med_type": pl.String,
+        "admit_date": pl.Date,
+        "discharge_date": pl.Date,
+        "diagnoses": pl.List(pl.String),
+        "institution": pl.String,
+        "line_no": pl.Int32,
+        "code": pl.String,
+        "name": pl.String,
+        "price_fen": pl.Int64,
+        "quantity": pl.Float64,
+        "price_limit_fen": pl.Int64,
+        "item_date": pl.Date,
+        "amount_fen": pl.Int64,
+    }
+    return pl.DataFrame(persons, schema=person_schema), pl.DataFrame(lines, schema=line_schema)
+
+
+def catalog_frame(regions: Iterable[str]) -> pl.DataFrame:
+    """Kind, price limit and sex/age restriction of each code in each region's catalogue."""
+    rows = []
+    for region in regions:
+        if region not in packaged_regions():
+            continue
+        files: list[str] = []
+        for version in load_region(region).versions:
+            files += [f for f in version.catalog.files if f not in files]
+        for entry in load_packaged(tuple(files)).entries.values():
+            r = entry.restriction
+            rows.append(
+                {
+                    "region": region,
+                    "code": entry.code,
+                    "kind": entry.kind,
+                    "catalog_limit_fen": entry.price_limit_fen,
+                    "r_sex": r.sex,
+                    "r_min_age": r.min_age,
+                    "r_max_age": r.max_age,
+                }
+            )
+    schema = {
+        "region": pl.String,
+        "code": pl.String,
+        "kind": pl.String,
+        "catalog_limit_fen": pl.Int64,
+        "r_sex": pl.String,
+        "r_min_age": pl.Int64,
+        "r_max_age": pl.Int64,
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
+def prepare(persons: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
+    """Lines with the person, the catalogue entry, the amount, the day and the age added."""
+    lines = lines.with_columns(pl.col("quantity").cast(pl.Float64))
+    if "amount_fen" not in lines.columns:
+        amount = (pl.col("price_fen") * pl.col("quantity")).round(0)
+        lines = lines.with_columns(amount_fen=amount.cast(pl.Int64))
+    who = persons.select("person_id", "region", "sex", "birth_date")
+    catalog = catalog_frame(who.get_column("region").unique().drop_nulls().to_list())
+    born = pl.col("birth_date")
+    on = pl.col("date")
+    birthday_ahead = (on.dt.month() < born.dt.month()) | (
+        (on.dt.month() == born.dt.month()) & (on.dt.day() < born.dt.day())
+    )
+    age = (
+        on.dt.year().cast(pl.Int64) - born.dt.year().cast(pl.Int64) - birthday_ahead.cast(pl.Int64)
+    )
+    out = (
+        lines.join(who, on="person_id", how="left")
+        .join(catalog, on=["region", "code"], how="left")
+        .with_columns(
+            day=pl.coalesce("item_date", "date"),
+            limit_fen=pl.coalesce("price_limit_fen", "catalog_limit_fen"),
+            age=age,
+            is_stay=(pl.col("med_type") == "21")
+            & pl.col("admit_date").is_not_null()
+            & pl.col("discharge_date").is_not_null(),
+            line=pl.struct(
+                pl.col("claim_id"),
+                pl.col("line_no").cast(pl.Int32),
+                pl.col("code"),
+                pl.col("amount_fen").cast(pl.Int64),
+            ),
+        )
+    )
+    return out
+
+
+# ---------------------------------------------------------------- helpers
+def _evidence(**fields: pl.Expr) -> pl.Expr:
+    return pl.struct(**fields).struct.json_encode()
+
+
+def _number_text(expr: pl.Expr) -> pl.Expr:
+    """A quantity as text: whole numbers without a decimal point ("2", "0.5")."""
+    whole = expr == expr.floor()
+    return pl.when(whole).then(expr.cast(pl.Int64).cast(pl.String)).otherwise(expr.cast(pl.String))
+
+
+def _days(expr: pl.Expr) -> pl.Expr:
+    return expr.dt.total_days()
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(schema={k: FLAG_SCHEMA[k] for k in _CORE})
+
+
+def _core(frame: pl.DataFrame) -> pl.DataFrame:
+    if frame.height == 0:
+        return _empty()
+    return frame.select([pl.col(k).cast(FLAG_SCHEMA[k]) for k in _CORE])
+
+
+def _finish(found: pl.DataFrame, rule: Rule, region: str) -> pl.DataFrame:
+    found = _core(found)
+    return found.with_columns(
+        rule=pl.lit(rule.id),
+        name_zh=pl.lit(rule.name_zh),
+        name_en=pl.lit(rule.name_en),
+        severity=pl.lit(rule.severity),
+        region=pl.lit(region),
+        basis=pl.lit(rule.basis_text()),
+    ).select([pl.col(k).cast(v) for k, v in FLAG_SCHEMA.items()])
+
+
+def _stays(lines: pl.DataFrame) -> pl.DataFrame:
+    """One row per inpatient stay: dates, institution, diagnoses, amount and its lines."""
+    return (
+        lines.filter("is_stay")
+        .group_by(STAY_KEYS, maintain_order=True)
+        .agg(
+            admit=pl.col("admit_date").first(),
+            discharge=pl.col("discharge_date").first(),
+            institution=pl.col("institution").first(),
+            diagnoses=pl.col("diagnoses").first(),
+            amount=pl.col("amount_fen").sum(),
+            lines=pl.col("line").sort_by("line_no"),
+        )
+        .sort(["person_id", "admit", "discharge", "claim_id"])
+    )
+
+
+# ---------------------------------------------------------------- the rules
+def split_hospitalization(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
+    """Re-admission at the same institution within N days of discharge, related diagnosis."""
+    window, chars = rule.p("window_days"), rule.p("icd_chars")
+    ignore = rule.p("ignore_icd_prefixes")
+    stays = _stays(lines)
+    related = pl.col("diagnoses").list.eval(pl.element().str.slice(0, chars))
+    if ignore:
+        keep = ~pl.element().str.starts_with(ignore[0])
+        for prefix in ignore[1:]:
+            keep = keep & ~pl.element().str.starts_with(prefix)
+        related = related.list.eval(pl.element().filter(keep))
+    stays = stays.with_columns(icd=related.list.unique())
+    prev = [
+        pl.col(c).shift(1).over("person_id").alias(f"prev_{c}")
+        for c in ("claim_id", "discharge", "institution", "icd", "lines")
+    ]
+    pairs = stays.with_columns(prev).filter(pl.col("prev_claim_id").is_not_null())
+    gap = _days(pl.col("admit") - pl.col("prev_discharge"))
+    shared = pl.col("icd").list.set_intersection(pl.col("prev_icd"))
+    same_place = pl.col("institution").eq_missing(pl.col("prev_institution"))
+    pairs = pairs.with_columns(gap=gap, shared=shared).filter(
+        (pl.col("gap") >= 0)
+        & (pl.col("gap") <= window)
+        & (pl.col("shared").list.len() > 0)
+        & same_place
+    )
+    return pairs.select(
+        "person_id",
+        "institution",
+        claim_ids=pl.concat_list("prev_claim_id", "claim_id"),
+        lines=pl.concat_list("prev_lines", "lines"),
+        evidence=_evidence(
+            measure=pl.lit("days_from_discharge_to_readmission"),
+            value=pl.col("gap"),
+            threshold=pl.lit(window),
+            comparison=pl.lit("<="),
+            discharge_date=pl.col("prev_discharge").cast(pl.String),
+            readmit_date=pl.col("admit").cast(pl.String),
+            shared_icd=pl.col("shared"),
+        ),
+        amount_at_risk_fen=pl.col("amount"),
+    )
+
+
+def bed_hanging(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
+    """A stay billed for bed/nursing only for days on end, or a settlement dated inside a stay."""
+    return pl.concat([_idle_stays(lines, rule), _inside_stay(lines, rule)], how="vertical")
+
+
+def _idle_stays(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
+    min_stay, min_run = rule.p("min_stay_days"), rule.p("min_idle_days")
+    min_share, kinds = rule.p("min_idle_share"), rule.p("idle_kinds")
+    stay_lines = lines.filter(
+        "is_stay",
+        pl.col("day") >= pl.col("admit_date"),
+        pl.col("day") <= pl.col("discharge_date"),
+    )
+    days = (
+        stay_lines.group_by([*STAY_KEYS, "day"])
+        .agg(idle=pl.col("kind").is_in(kinds).fill_null(False).all())
+        .sort([*STAY_KEYS, "day"])
+    )
+    idle = days.filter("idle").with_columns(
+        run=(_days(pl.col("day") - pl.col("day").shift(1)) != 1)
+        .fill_null(True)
+        .cum_sum()
+        .over(STAY_KEYS)
+    )
+    runs = (
+        idle.group_by([*STAY_KEYS, "run"])
+        .agg(n=pl.len())
+        .group_by(STAY_KEYS)
+        .agg(longest=pl.col("n").max())
+    )
+    shares = days.group_by(STAY_KEYS).agg(share=pl.col("idle").mean(), charged=pl.len())
+    stays = _stays(lines).join(runs, on=STAY_KEYS).join(shares, on=STAY_KEYS)
+    length = _days(pl.col("discharge") - pl.col("admit"))
+    found = stays.with_columns(length=length).filter(
+        (pl.col("length") >= min_stay)
+        & (pl.col("longest") >= min_run)
+        & (pl.col("share") >= min_share - 1e-9)
+    )
+    return _core(
+        found.select(
+            "person_id",
+            "institution",
+            claim_ids=pl.concat_list("claim_id"),
+            lines="lines",
+            evidence=_evidence(
+                measure=pl.lit("consecutive_days_with_only_bed_or_nursing"),
+                value=pl.col("longest"),
+                threshold=pl.lit(min_run),
+                comparison=pl.lit(">="),
+                stay_days=pl.col("length"),
+                min_stay_days=pl.lit(min_stay),
+                idle_share=pl.col("share").round(4),
+                min_idle_share=pl.lit(min_share),
+            ),
+            amount_at_risk_fen="amount",
+        )
+    )
+
+
+def _inside_stay(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
+    med_types = rule.p("inside_stay_med_types")
+    in_stay = lines.filter("is_stay").select("person_id").unique()
+    visits = (
+        lines.filter(pl.col("med_type").is_in(med_types))
+        .join(in_stay, on="person_id", how="semi", maintain_order="left")
+        .group_by(STAY_KEYS, maintain_order=True)
+        .agg(
+            date=pl.col("date").first(),
+            med_type=pl.col("med_type").first(),
+            institution=pl.col("institution").first(),
+            amount=pl.col("amount_fen").sum(),
+            lines=pl.col("line").sort_by("line_no"),
+        )
+    )
+    stays = _stays(lines).select(
+        "person_id",
+        stay_claim="claim_id",
+        admit="admit",
+        discharge="discharge",
+        stay_institution="institution",
+    )
+    found = visits.join(stays, on="person_id").filter(
+        (pl.col("date") > pl.col("admit")) & (pl.col("date") < pl.col("discharge"))
+    )
+    inside = pl.min_horizontal(
+        _days(pl.col("date") - pl.col("admit")), _days(pl.col("discharge") - pl.col("date"))
+    )
+    return _core(
+        found.select(
+            "person_id",
+            institution=pl.col("stay_institution"),
+            claim_ids=pl.concat_list("stay_claim", "claim_id"),
+            lines="lines",
+            evidence=_evidence(
+                measure=pl.lit("days_inside_stay"),
+                value=inside,
+                threshold=pl.lit(1),
+                comparison=pl.lit(">="),
+                settlement_date=pl.col("date").cast(pl.String),
+                settlement_med_type=pl.col("med_type"),
+                settlement_institution=pl.col("institution"),
+                admit_date=pl.col("admit").cast(pl.String),
+                discharge_date=pl.col("discharge").cast(pl.String),
+            ),
+            amount_at_risk_fen="amount",
+        )
+    )
+
+
+def overlapping_stays(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
+    """Two stays of one person overlapping by at least N nights."""
+    min_overlap = rule.p("min_overlap_days")
+    stays = _stays(lines)
+    prev = [
+        pl.col(c).shift(1).over("person_id").alias(f"prev_{c}")
+        for c in ("claim_id", "discharge", "institution", "lines")
+    ]
+    pairs = stays.with_columns(prev).filter(pl.col("prev_claim_id").is_not_null())
+    overlap = _days(pl.min_horizontal("discharge", "prev_discharge") - pl.col("admit"))
+    pairs = pairs.with_columns(overlap=overlap).filter(pl.col("overlap") >= min_overlap)
+    return pairs.select(
+        "person_id",
+        "institution",
+        claim_ids=pl.concat_list("prev_claim_id", "claim_id"),
+        lines=pl.concat_list("prev_lines", "lines"),
+        evidence=_evidence(
+            measure=pl.lit("overlapping_days"),
+            value=pl.col("overlap"),
+            threshold=pl.lit(min_overlap),
+            comparison=pl.lit(">="),
+            first_institution=pl.col("prev_institution"),
+            second_institution=pl.col("institution"),
+        ),
+        amount_at_risk_fen=pl.col("amount"),
+    )
+
+
+def over_price_limit(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
+    """A unit price above its price limit, for items whose limit is a price ceiling."""
+    tolerance, exempt = rule.p("tolerance_fen"), rule.p("payment_standard_kinds")
+    found = lines.filter(
+        pl.col("limit_fen").is_not_null(),
+        pl.col("price_fen") > pl.col("limit_fen") + tolerance,
+        ~pl.col("kind").is_in(exempt).fill_null(False),
+    )
+    excess = (pl.col("price_fen") - pl.col("limit_fen")) * pl.col("quantity")
+    return found.select(
+        "person_id",
+        "institution",
+        claim_ids=pl.concat_list("claim_id"),
+        lines=pl.concat_list("line"),
+        evidence=_evidence(
+            measure=pl.lit("unit_price_fen"),
+            value=pl.col("price_fen"),
+            threshold=pl.col("limit_fen") + tolerance,
+            comparison=pl.lit(">"),
+            code=pl.col("code"),
+            kind=pl.col("kind"),
+            quantity=_number_text(pl.col("quantity")),
+        ),
+        amount_at_risk_fen=excess.round(0).cast(pl.Int64),
+    )
+
+
+def charge_outside_stay(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
+    """An inpatient line dated before admission or after discharge."""
+    grace = rule.p("grace_days")
+    outside = pl.max_horizontal(
+        _days(pl.col("admit_date") - pl.col("item_date")),
+        _days(pl.col("item_date") - pl.col("discharge_date")),
+    )
+    found = lines.filter("is_stay", pl.col("item_date").is_not_null()).with_columns(outside=outside)
+    found = found.filter(pl.col("outside") > grace)
+    return found.select(
+        "person_id",
+        "institution",
+        claim_ids=pl.concat_list("claim_id"),
+        lines=pl.concat_list("line"),
+        evidence=_evidence(
+            measure=pl.lit("days_outside_stay"),
+            value=pl.col("outside"),
+            threshold=pl.lit(grace),
+            comparison=pl.lit(">"),
+            item_date=pl.col("item_date").cast(pl.String),
+            admit_date=pl.col("admit_date").cast(pl.String),
+            discharge_date=pl.col("discharge_date").cast(pl.String),
+        ),
+        amount_at_risk_fen="amount_fen",
+    )
+
+
+def pharmacy_non_medical(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
+    """Daily goods or health products on a pharmacy (定点药店) bill."""
+    kinds, words = rule.p("goods_kinds"), rule.p("name_keywords")
+    named = pl.lit(False)
+    for word in words:
+        named = named | pl.col("name").fill_null("").str.contains(word, literal=True)
+    pharmacy = (pl.col("med_type") == "41") | pl.col("institution").fill_null("").str.starts_with(
+        "P"
+    )
+    goods = lines.filter(pharmacy & (pl.col("kind").is_in(kinds).fill_null(False) | named))
+    found = goods.group_by(STAY_KEYS, maintain_order=True).agg(
+        institution=pl.col("institution").first(),
+        lines=pl.col("line").sort_by("line_no"),
+        codes=pl.col("code").sort_by("line_no"),
+        n=pl.len(),
+        amount=pl.col("amount_fen").sum(),
+    )
+    return found.select(
+        "person_id",
+        "institution",
+        claim_ids=pl.concat_list("claim_id"),
+        lines="lines",
+        evidence=_evidence(
+            measure=pl.lit("non_medical_lines"),
+            value=pl.col("n"),
+            threshold=pl.lit(0),
+            comparison=pl.lit(">"),
+            codes=pl.col("codes"),
+        ),
+        amount_at_risk_fen="amount",
+    )
+
+
+def sex_age_mismatch(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
+    """Items outside their sex/age restriction, or a female-only diagnosis for a man."""
+    prefixes = rule.p("female_only_icd_prefixes")
+    wrong_sex = pl.col("r_sex").is_not_null() & pl.col("sex").is_not_null()
+    wrong_sex = wrong_sex & (pl.col("r_sex") != pl.col("sex"))
+    too_young = pl.col("r_min_age").is_not_null() & (pl.col("age") < pl.col("r_min_age"))
+    too_old = pl.col("r_max_age").is_not_null() & (pl.col("age") > pl.col("r_max_age"))
+    why = (
+        pl.when(wrong_sex)
+        .then(pl.format("{}: sex {} (item for {})", "code", "sex", "r_sex"))
+        .when(too_young)
+        .then(pl.format("{}: age {} (item from {})", "code", "age", "r_min_age"))
+        .when(too_old)
+        .then(pl.format("{}: age {} (item up to {})", "code", "age", "r_max_age"))
+    )
+    female_dx = pl.col("diagnoses").list.eval(
+        pl.element().filter(pl.any_horizontal(pl.element().str.starts_with(p) for p in prefixes))
+        if prefixes
+        else pl.element().filter(pl.lit(False))
+    )
+    marked = lines.with_columns(why=why)
+    suspect = pl.col("why").is_not_null()
+    if prefixes:
+        starts = pl.any_horizontal(
+            pl.col("diagnoses").list.eval(pl.element().str.starts_with(p)).list.any()
+            for p in prefixes
+        )
+        suspect = suspect | ((pl.col("sex") == "M") & starts.fill_null(False))
+    claims = marked.filter(suspect).select(STAY_KEYS).unique()
+    marked = marked.join(claims, on=STAY_KEYS, how="semi", maintain_order="left")
+    marked = marked.with_columns(female_dx=female_dx)
+    per_claim = marked.group_by(STAY_KEYS, maintain_order=True).agg(
+        institution=pl.col("institution").first(),
+        sex=pl.col("sex").first(),
+        age=pl.col("age").first(),
+        female_dx=pl.col("female_dx").first(),
+        reasons=pl.col("why").drop_nulls(),
+        bad_lines=pl.col("line")
+        .filter(pl.col("why").is_not_null())
+        .sort_by(pl.col("line_no").filter(pl.col("why").is_not_null())),
+        bad_amount=pl.col("amount_fen").filter(pl.col("why").is_not_null()).sum(),
+        all_lines=pl.col("line").sort_by("line_no"),
+        amount=pl.col("amount_fen").sum(),
+    )
+    dx_wrong = (pl.col("sex") == "M") & (pl.col("female_dx").list.len() > 0)
+    per_claim = per_claim.with_columns(dx_wrong=dx_wrong.fill_null(False))
+    found = per_claim.filter((pl.col("reasons").list.len() > 0) | pl.col("dx_wrong"))
+    dx_reasons = pl.when(pl.col("dx_wrong")).then(
+        pl.col("female_dx").list.eval(pl.format("diagnosis {} for sex M", pl.element()))
+    )
+    reasons = pl.concat_list("reasons", dx_reasons.fill_null(pl.lit([], pl.List(pl.String))))
+    only_dx = pl.col("reasons").list.len() == 0
+    return found.select(
+        "person_id",
+        "institution",
+        claim_ids=pl.concat_list("claim_id"),
+        lines=pl.when(only_dx).then("all_lines").otherwise("bad_lines"),
+        evidence=_evidence(
+            measure=pl.lit("restriction_violations"),
+            value=reasons.list.len(),
+            threshold=pl.lit(0),
+            comparison=pl.lit(">"),
+            sex=pl.col("sex"),
+            age=pl.col("age"),
+            violations=reasons,
+        ),
+        amount_at_risk_fen=pl.when(only_dx).then("amount").otherwise("bad_amount"),
+    )
+
+
+def duplicate_charge(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
+    """One item billed more often on one day of one claim than plausible."""
+    most = rule.p("max_lines_per_day")
+    keys = [*STAY_KEYS, "code", "day"]
+    lines = lines.filter(pl.len().over(keys) > most)
+    groups = lines.sort([*keys, "line_no"]).group_by(keys, maintain_order=True)
+    found = groups.agg(
+        institution=pl.col("institution").first(),
+        n=pl.len(),
+        lines=pl.col("line"),
+        extra=pl.col("amount_fen").slice(most).sum(),
+    ).filter(pl.col("n") > most)
+    return found.select(
+        "person_id",
+        "institution",
+        claim_ids=pl.concat_list("claim_id"),
+        lines="lines",
+        evidence=_evidence(
+            measure=pl.lit("lines_of_item_on_day"),
+            value=pl.col("n"),
+            threshold=pl.lit(most),
+            comparison=pl.lit(">"),
+            code=pl.col("code"),
+            day=pl.col("day").cast(pl.String),
+        ),
+        amount_at_risk_fen="extra",
+    )
+
+
+def over_frequency(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
+    """More outpatient visits in one calendar month than the threshold."""
+    most, med_types = rule.p("max_visits_per_month"), rule.p("med_types")
+    month = pl.col("date").dt.strftime("%Y-%m")
+    lines = lines.filter(pl.col("med_type").is_in(med_types))
+    busy = (
+        lines.select("person_id", "claim_id", month=month)
+        .unique()
+        .group_by("person_id", "month")
+        .agg(n=pl.len())
+        .filter(pl.col("n") > most)
+        .select("person_id")
+        .unique()
+    )
+    visits = (
+        lines.join(busy, on="person_id", how="semi", maintain_order="left")
+        .group_by(STAY_KEYS, maintain_order=True)
+        .agg(
+            date=pl.col("date").first(),
+            institution=pl.col("institution").first(),
+            amount=pl.col("amount_fen").sum(),
+            lines=pl.col("line").sort_by("line_no"),
+        )
+        .with_columns(month=pl.col("date").dt.strftime("%Y-%m"))
+        .sort(["person_id", "date", "claim_id"])
+    )
+    found = (
+        visits.group_by(["person_id", "month"], maintain_order=True)
+        .agg(
+            institution=pl.col("institution").mode().sort().first(),
+            claim_ids=pl.col("claim_id"),
+            lines=pl.col("lines").list.explode(keep_nulls=False, empty_as_null=False),
+            n=pl.len(),
+            amount=pl.col("amount").slice(most).sum(),
+        )
+        .filter(pl.col("n") > most)
+    )
+    return found.select(
+        "person_id",
+        "institution",
+        "claim_ids",
+        "lines",
+        evidence=_evidence(
+            measure=pl.lit("visits_in_month"),
+            value=pl.col("n"),
+            threshold=pl.lit(most),
+            comparison=pl.lit(">"),
+            month=pl.col("month"),
+        ),
+        amount_at_risk_fen="amount",
+    )
+
+
+RULES: dict[str, Callable[[pl.DataFrame, Rule], pl.DataFrame]] = {
+    "split_hospitalization": split_hospitalization,
+    "bed_hanging": bed_hanging,
+    "overlapping_stays": overlapping_stays,
+    "over_price_limit": over_price_limit,
+    "charge_outside_stay": charge_outside_stay,
+    "pharmacy_non_medical": pharmacy_non_medical,
+    "sex_age_mismatch": sex_age_mismatch,
+    "duplicate_charge": duplicate_charge,
+    "over_frequency": over_frequency,
+}
+assert tuple(RULES) == RULE_IDS
+
+
+def flag_dicts(flags: pl.DataFrame) -> list[dict]:
+    """Flags as the JSON objects `yibao supervise` prints."""
+    out = []
+    for row in flags.iter_rows(named=True):
+        row["evidence"] = json.loads(row["evidence"])
+        out.append(
+            {
+                "rule": row["rule"],
+                "name_zh": row["name_zh"],
+                "name_en": row["name_en"],
+                "region": row["region"],
+                "person_id": row["person_id"],
+                "institution": row["institution"],
+                "claim_ids": row["claim_ids"],
+                "lines": row["lines"],
+                "evidence": row["evidence"],
+                "basis": row["basis"],
+                "severity": row["severity"],
+                "amount_at_risk_fen": row["amount_at_risk_fen"],
+            }
+        )
+    return out
+
+
+def supervise_parquet(persons_path: str, lines_path: str, out_path: str) -> int:
+    """Parquet in (`yibao synth` tables), Parquet out (`FLAG_SCHEMA`); returns the flag count."""
+    persons = pl.read_parquet(persons_path, columns=["person_id", "region", "sex", "birth_date"])
+    flags = supervise_tables(persons, pl.read_parquet(lines_path))
+    flags.write_parquet(out_path)
+    return flags.height

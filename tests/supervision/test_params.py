@@ -1,0 +1,58 @@
+"""The packaged supervision parameters: every number cited, every quote in its region's seed."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.seeds import SEEDS
+from yibao.policy.loader import load_region, packaged_regions
+from yibao.policy.provenance import Provenance
+from yibao.supervision.params import RULE_IDS, RulesError, packaged_rules, parse_rules, rules_for
+
+
+def test_every_rule_has_names_severity_and_cited_params() -> None:
+    data = packaged_rules()
+    assert set(data.rules) == set(RULE_IDS)
+    for region in packaged_regions():
+        for rule in rules_for(region).values():
+            assert rule.name_zh and rule.name_en and rule.severity in ("low", "medium", "high")
+            for name in type(rule.params).model_fields:
+                cited = getattr(rule.params, name)
+                assert isinstance(cited, Provenance)
+                assert cited.source or (cited.assumed and cited.reason == "G-ALL-6")
+            assert rule.basis_text()
+
+
+def test_contract_rule_ids_and_g_all_6_thresholds() -> None:
+    rules = rules_for("fuxin")
+    assert rules["split_hospitalization"].p("window_days") == 15
+    assert rules["split_hospitalization"].p("icd_chars") == 3
+    assert rules["bed_hanging"].p("min_stay_days") == 3
+    assert rules["bed_hanging"].p("min_idle_days") == 3
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="seed documents not available")
+def test_region_quotes_are_exact_substrings_of_the_regions_seed() -> None:
+    data = packaged_rules()
+    assert data.regions
+    for region, spec in data.regions.items():
+        assert spec.seed == load_region(region).seed
+        text = (SEEDS / spec.seed).read_text("utf-8")
+        for cites in spec.basis.values():
+            for source in cites.sources:
+                assert source.quote in text, (region, source.quote)
+
+
+def test_rules_file_is_validated() -> None:
+    text = (
+        "rules:\n  split_hospitalization:\n    name_zh: x\n    name_en: x\n    severity: high\n"
+        "    basis: {assumed: true, reason: G-ALL-6}\n    params: {window_days: {value: 15}}\n"
+    )
+    with pytest.raises(RulesError):
+        parse_rules(text)
+    base = packaged_rules().model_dump(mode="json", exclude_defaults=False)
+    base["rules"]["split_hospitalization"]["params"]["window_days"] = {"value": 15}
+    import yaml
+
+    with pytest.raises(RulesError, match="window_days"):
+        parse_rules(yaml.safe_dump(base, allow_unicode=True))
