@@ -37,17 +37,21 @@ def run_batch_cmd(
 
     if engine not in ENGINES:
         fail(f"--engine: must be one of {', '.join(ENGINES)}, got {engine!r}")
-    if engine == "spark":
-        fail("--engine spark: not available yet (the polars engine is the default)")
     if verify < 0:
         fail("--verify: must be >= 0")
     if partitions is not None and partitions < 1:
         fail("--partitions: must be >= 1")
     folder = Path(directory)
-    if not folder.is_dir():
+    remote = engine == "spark" and "://" in directory  # hdfs://, s3a://: Spark reads them
+    if not remote and not folder.is_dir():
         fail(f"{directory}: not a directory")
     try:
-        summary = run_batch(folder, Path(out), overlays, verify, partitions, seed)
+        if engine == "spark":
+            from yibao.batch.spark import run_spark_batch
+
+            summary = run_spark_batch(directory, out, overlays, verify, partitions, seed)
+        else:
+            summary = run_batch(folder, Path(out), overlays, verify, partitions, seed)
     except (InputError, PolicyError) as exc:
         fail(str(exc))
         return
