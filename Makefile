@@ -19,16 +19,19 @@ run: $(STAMP)
 		echo "== $$f"; \
 		$(BIN)/yibao settle $$f --explain || exit 1; \
 	done
+	@echo "== a settlement over HTTP (yibao serve, national transactions 1101 / 2207 / 2208)"
+	@$(BIN)/python scripts/http_demo.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine.py
+	$(BIN)/python benchmarks/service.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .hypothesis

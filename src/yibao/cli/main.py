@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperCommand
 
 app = typer.Typer(
     help="yibao — 医保 settlement: policy as cited data, one bill for every fund layer.",
@@ -17,6 +18,16 @@ app = typer.Typer(
 )
 policy_app = typer.Typer(help="Inspect packaged region policies.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
+institution_app = typer.Typer(
+    help="Designated institutions (定点医药机构) of the online service.", no_args_is_help=True
+)
+app.add_typer(institution_app, name="institution")
+user_app = typer.Typer(
+    help="Bureau and auditor API keys of the online service.", no_args_is_help=True
+)
+app.add_typer(user_app, name="user")
+db_app = typer.Typer(help="The online service's database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 
 
 class Format(StrEnum):
@@ -28,6 +39,40 @@ def fail(message: str, code: int = 2) -> None:
     """One line on stderr, nothing on stdout, non-zero exit."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+class OneLineErrors(TyperCommand):
+    """A bad or missing option is reported like every other input error: one line, exit 2."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except typer.TyperException as exc:  # typer's usage errors exit with code 2
+            if exc.exit_code != 2:
+                raise
+            fail(" ".join(exc.format_message().split()))
+            raise
+
+
+class Kind(StrEnum):
+    hospital = "hospital"
+    pharmacy = "pharmacy"
+
+
+class UserRole(StrEnum):
+    bureau = "bureau"
+    auditor = "auditor"
+
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL, e.g. postgresql://postgres@127.0.0.1:5432/yibao "
+        "[default: $YIBAO_DATABASE_URL, else sqlite:///yibao.db in the working directory]",
+        show_default=False,
+    ),
+]
 
 
 @app.command()
@@ -85,6 +130,144 @@ def policy_diff(
     from yibao.cli.policy_cmd import run_diff
 
     run_diff(region, from_, to, tuple(policy or ()))
+
+
+@app.command(cls=OneLineErrors)
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    database_url: DatabaseUrl = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes (uvicorn workers).")
+    ] = 1,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log every request.")
+    ] = True,
+) -> None:
+    """Run the database migrations, then serve the HTTP API until interrupted.
+
+    Institutions post national-style transactions (1101, 2206/2207, 2208, 3201 …) to
+    POST /api/transactions with their X-API-Key; the OpenAPI pages are at /docs."""
+    from yibao.cli.service_cmd import run_serve
+
+    run_serve(host, port, database_url, workers, access_log)
+
+
+@institution_app.command("add", cls=OneLineErrors)
+def institution_add(
+    code: Annotated[str, typer.Argument(help="Institution code (fixmedins_code), e.g. H001.")],
+    name: Annotated[str, typer.Option(help="Institution name, e.g. 二连浩特市医院.")],
+    level: Annotated[
+        int, typer.Option(min=1, max=3, help="1 township/community, 2 county, 3 city and above.")
+    ],
+    kind: Annotated[Kind, typer.Option(help="Hospital or pharmacy.")],
+    region: Annotated[str, typer.Option(help="Region id: tongliao, qingdao, fuxin, erenhot …")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Register a designated institution; its new API key is printed alone on the last line.
+
+    Only the key's hash is stored: keep the printed key, it cannot be shown again."""
+    from yibao.cli.service_cmd import run_institution_add
+
+    run_institution_add(code, name, level, kind.value, region, database_url)
+
+
+@user_app.command("add", cls=OneLineErrors)
+def user_add(
+    name: Annotated[str, typer.Argument(help="Who holds the key, e.g. clerk-wang.")],
+    role: Annotated[
+        UserRole, typer.Option(help="bureau (enrolls, settles, reads all) or auditor.")
+    ],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a bureau or auditor API key, printed alone on the last line (shown once)."""
+    from yibao.cli.service_cmd import run_user_add
+
+    run_user_add(name, role.value, database_url)
+
+
+@db_app.command("upgrade", cls=OneLineErrors)
+def db_upgrade(database_url: DatabaseUrl = None) -> None:
+    """Create or migrate the schema to the newest revision (Alembic); safe to repeat."""
+    from yibao.cli.service_cmd import run_db_upgrade
+
+    run_db_upgrade(database_url)
+
+
+@app.command("demo-load", cls=OneLineErrors)
+def demo_load(
+    database_url: DatabaseUrl = None,
+    persons: Annotated[int, typer.Option(min=0, max=1_000_000, help="Synthetic persons.")] = 3000,
+    seed: Annotated[int, typer.Option(help="Same seed, same persons.")] = 1,
+) -> None:
+    """Fill a fresh database with demo data, after running the migrations.
+
+    Loads four designated institutions per region (hospitals of levels 3, 2 and 1 and a
+    pharmacy), a bureau user, and synthetic persons over the five regions with their schemes,
+    special categories and account balances. Prints each new key as a `CODE KEY` line."""
+    from yibao.cli.service_cmd import run_demo_load
+
+    run_demo_load(database_url, persons, seed)
+
+
+@app.command(cls=OneLineErrors)
+def batch(
+    directory: Annotated[
+        str, typer.Argument(help="Folder with persons.parquet + claim_lines.parquet.")
+    ],
+    out: Annotated[
+        str,
+        typer.Option(
+            "--out",
+            help="Output Parquet: one row per claim, amounts as integer fen in *_fen columns.",
+        ),
+    ],
+    verify: Annotated[
+        int,
+        typer.Option(
+            help="Also settle N random persons through the "
+            "per-claim engine; exit 1 on any difference."
+        ),
+    ] = 0,
+    engine: Annotated[str, typer.Option(help="polars (one machine) or spark.")] = "polars",
+    policy: Annotated[list[Path] | None, typer.Option("--policy", help="Reform overlay.")] = None,
+    partitions: Annotated[
+        int | None, typer.Option(help="Person partitions (memory bound).")
+    ] = None,
+    explain_plan: Annotated[
+        bool, typer.Option("--explain-plan", help="Say what ran columnar.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the --verify sample.")] = 0,
+) -> None:
+    """Settle a whole population's tables with the columnar engine (equal to settle, to the fen)."""
+    from yibao.cli.batch_cmd import run_batch_cmd
+
+    run_batch_cmd(
+        directory, out, verify, engine, tuple(policy or ()), partitions, explain_plan, seed
+    )
+
+
+@app.command(cls=OneLineErrors)
+def supervise(
+    files: Annotated[list[str], typer.Argument(help="Claim files (.json / .jsonl) or -.")],
+    format: Annotated[Format, typer.Option("--format")] = Format.json,
+) -> None:
+    """Run the supervision rules over claim files and print the flags with their evidence."""
+    from yibao.cli.supervise_cmd import run_supervise
+
+    run_supervise(files, format.value)
+
+
+def _register_module_commands() -> None:
+    """Commands whose signatures live beside their code (lazy inside, cheap to import)."""
+    from yibao.cli.simulate_cmd import simulate_command
+    from yibao.cli.synth_cmd import synth_command
+
+    app.command("synth", cls=OneLineErrors)(synth_command)
+    app.command("simulate", cls=OneLineErrors)(simulate_command)
+
+
+_register_module_commands()
 
 
 def main() -> None:

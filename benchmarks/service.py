@@ -1,0 +1,317 @@
+"""Online settlement over HTTP: settlements/s and latency of `POST /api/transactions` 2207.
+
+`make bench` runs it after the engine benchmark. It creates a fresh PostgreSQL database on
+127.0.0.1:5432 (user postgres; dropped at the end) — or, when no PostgreSQL answers there, a
+temporary SQLite file, with a note — loads the demo data, starts `yibao serve` on a free
+loopback port and settles seeded outpatient claims of persons drawn from every region at 1,
+8 and 32 concurrent clients (asyncio + httpx, keep-alive connections), each level bounded in
+requests and time. For the database's own ceiling on the same machine it then runs pgbench's
+simple-update workload on a scratch database and prints our 8-client throughput against it.
+
+Two uvicorn workers are the default: the server is CPU-bound (Python, one core per process),
+and on 2 cores a second worker gave about 1.3× the 8-client throughput of one, although it
+shares the cores with PostgreSQL and this load generator (`--workers 1` to compare). On the
+SQLite fallback one worker is used: SQLite admits one writer at a time, so a second process
+only adds waiting (writers poll for the lock, and the tail latency grows to seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from yibao.cli.serve_process import running_server
+from yibao.service.demo import DemoLoad, load_demo
+from yibao.store.db import Database
+from yibao.store.migrate import upgrade
+
+PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
+LEVELS = (1, 8, 32)
+TARGET_RATE, TARGET_P99_MS, TARGET_RATIO = 500, 50, 0.25
+# Outpatient lines by catalogue code (the catalogue gives the class): (code, name, yuan range)
+LINES = [
+    ("XC08CAA001", "硝苯地平缓释片", (8, 40)),
+    ("XA10BAA001", "二甲双胍片", (5, 30)),
+    ("XJ01CAA040", "阿莫西林胶囊", (6, 25)),
+    ("XJ01DCA011", "头孢呋辛酯片", (15, 60)),
+    ("XC10AAA005", "阿托伐他汀钙片", (20, 90)),
+    ("S001", "普通门诊诊查费", (10, 30)),
+    ("S011", "血常规检查", (20, 40)),
+    ("S006", "计算机断层扫描(CT)", (200, 450)),
+    ("C002", "保健按摩", (50, 200)),
+]
+DIAGNOSES = ["I10", "E11.9", "J06.9", "K29.7", "M54.5", "J18.9"]
+
+
+def psql_admin(sql: str) -> None:
+    import psycopg
+
+    dsn = f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname=postgres connect_timeout=3"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def postgres_version() -> str | None:
+    import psycopg
+
+    dsn = f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname=postgres connect_timeout=3"
+    try:
+        with psycopg.connect(dsn) as conn:
+            return str(conn.execute("SHOW server_version").fetchone()[0]).split()[0]
+    except psycopg.Error:
+        return None
+
+
+@contextmanager
+def scratch_postgres(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database; dropped (even with open connections) afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    psql_admin(f"CREATE DATABASE {name}")
+    try:
+        yield name
+    finally:
+        psql_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@contextmanager
+def bench_database(use_postgres: bool) -> Iterator[str]:
+    if use_postgres:
+        with scratch_postgres("yibao_bench") as name:
+            yield f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+    else:
+        with tempfile.TemporaryDirectory(prefix="yibao-bench-") as tmp:
+            yield f"sqlite:///{Path(tmp) / 'bench.db'}"
+
+
+def request_bodies(loaded: DemoLoad, n: int, seed: int) -> list[tuple[str, bytes]]:
+    """N (API key, 2207 envelope) pairs: random persons, a hospital of their region, 2–6
+    outpatient lines; every msgid and claim id is new."""
+    rng = random.Random(seed)
+    keys = dict(loaded.keys)
+    hospitals: dict[str, list] = {}
+    for inst in loaded.institutions:
+        if inst.kind == "hospital":
+            hospitals.setdefault(inst.region, []).append(inst)
+    run = uuid.uuid4().hex[:8]
+    out = []
+    for i in range(n):
+        person = rng.choice(loaded.persons)
+        inst = rng.choice(hospitals[person.region])
+        items = [
+            {
+                "code": code,
+                "name": name,
+                "price": f"{rng.randint(low * 100, high * 100) / 100:.2f}",
+                "quantity": rng.randint(1, 3),
+            }
+            for code, name, (low, high) in rng.sample(LINES, rng.randint(2, 6))
+        ]
+        day = f"2023-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        envelope = {
+            "infno": "2207",
+            "msgid": f"{inst.code}-{run}-{seed}-{i:07d}",
+            "fixmedins_code": inst.code,
+            "inf_time": f"{day} 10:00:00",
+            "input": {
+                "psn_no": person.id,
+                "claim": {
+                    "id": f"MZ{run}{seed}{i:07d}",
+                    "date": day,
+                    "med_type": "11",
+                    "hospital_level": inst.level,
+                    "diagnoses": [rng.choice(DIAGNOSES)],
+                    "items": items,
+                },
+            },
+        }
+        out.append((keys[inst.code], json.dumps(envelope, ensure_ascii=False).encode()))
+    return out
+
+
+@dataclass
+class LevelResult:
+    clients: int
+    done: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+    first_error: str | None
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.seconds
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else float("nan")
+
+
+async def run_level(
+    base: str, bodies: list[tuple[str, bytes]], clients: int, seconds: float
+) -> LevelResult:
+    """`clients` concurrent loops, each waiting for its answer before sending the next."""
+    queue = iter(bodies)
+    latencies: list[float] = []
+    errors = 0
+    first_error: str | None = None
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        start = time.perf_counter()
+        deadline = start + seconds
+
+        async def loop() -> None:
+            nonlocal errors, first_error
+            for key, body in queue:
+                if time.perf_counter() > deadline:
+                    return
+                sent = time.perf_counter()
+                try:
+                    response = await client.post(
+                        "/api/transactions",
+                        content=body,
+                        headers={"X-API-Key": key, "Content-Type": "application/json"},
+                    )
+                except httpx.TransportError as exc:  # a dropped connection is an error too
+                    errors += 1
+                    first_error = first_error or f"{type(exc).__name__}: {exc}"
+                    continue
+                took = (time.perf_counter() - sent) * 1000
+                answer = response.json() if response.status_code == 200 else None
+                if answer is not None and answer.get("infcode") == 0:
+                    latencies.append(took)
+                else:
+                    errors += 1
+                    first_error = first_error or f"HTTP {response.status_code}: {response.text}"
+
+        await asyncio.gather(*(loop() for _ in range(clients)))
+        elapsed = time.perf_counter() - start
+    return LevelResult(clients, len(latencies), errors, elapsed, latencies, first_error)
+
+
+def pgbench_tps(clients: int = 8, threads: int = 2, seconds: int = 10) -> float | None:
+    """pgbench simple-update (-N) tps on a scratch database, or None without pgbench."""
+    if shutil.which("pgbench") is None:
+        return None
+    common = ["-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER]
+    env = {**os.environ, "PGCONNECT_TIMEOUT": "5"}
+    with scratch_postgres("yibao_pgbench") as name:
+        subprocess.run(
+            ["pgbench", "-i", "-q", *common, name], check=True, capture_output=True, env=env
+        )
+        done = subprocess.run(
+            ["pgbench", "-N", "-c", str(clients), "-j", str(threads), "-T", str(seconds)]
+            + [*common, name],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+    found = re.search(r"tps = ([\d.]+) \(without initial connection time\)", done.stdout)
+    found = found or re.search(r"tps = ([\d.]+)", done.stdout)
+    return float(found.group(1)) if found else None
+
+
+def measure_levels(base: str, loaded: DemoLoad, requests: int, seconds: float) -> list[LevelResult]:
+    """Warm up, then each concurrency level in turn; prints one row per level."""
+    asyncio.run(run_level(base, request_bodies(loaded, 300, seed=99), 8, 30))
+    print(f"  {'clients':>7}  {'settlements/s':>13}  {'p50 ms':>7}  {'p99 ms':>7}  errors")
+    results = []
+    for clients in LEVELS:
+        bodies = request_bodies(loaded, requests, seed=clients)
+        result = asyncio.run(run_level(base, bodies, clients, seconds))
+        results.append(result)
+        p50, p99 = result.percentile(0.50), result.percentile(0.99)
+        note = ""
+        if clients == 8:
+            met = result.rate >= TARGET_RATE and p99 <= TARGET_P99_MS
+            note = f"  target ≥ {TARGET_RATE}/s, p99 ≤ {TARGET_P99_MS} ms: {verdict(met)}"
+        print(
+            f"  {clients:>7}  {result.rate:>13,.1f}  {p50:>7.1f}  {p99:>7.1f}  "
+            f"{result.errors:>6}{note}"
+        )
+        if result.first_error:
+            print(f"           first error: {result.first_error[:200]}")
+    return results
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=3000, help="demo persons to load")
+    parser.add_argument("--seconds", type=float, default=15, help="time limit per level")
+    parser.add_argument("--requests", type=int, default=20_000, help="request limit per level")
+    parser.add_argument(
+        "--workers", type=int, help="uvicorn worker processes (default 2; 1 on SQLite)"
+    )
+    parser.add_argument("--sqlite", action="store_true", help="use SQLite even if PG is up")
+    args = parser.parse_args()
+
+    version = None if args.sqlite else postgres_version()
+    if version is None and not args.sqlite:
+        print(f"note: no PostgreSQL at {PG_HOST}:{PG_PORT}; measuring on a SQLite file instead")
+    workers = args.workers or (2 if version else 1)
+    with bench_database(version is not None) as url:
+        upgrade(url)
+        db = Database(url)
+        started = time.perf_counter()
+        loaded = load_demo(db, persons=args.persons, seed=1)
+        load_s = time.perf_counter() - started
+        db.dispose()
+        where = f"PostgreSQL {version} on {PG_HOST}" if version else "SQLite file"
+        cores = os.cpu_count()
+        print(
+            f"online settlement over HTTP: POST /api/transactions 2207, {where}, "
+            f"{workers} uvicorn worker{'s' if workers > 1 else ''}, {cores} cores "
+            f"shared with the database and this load generator"
+        )
+        print(
+            f"  demo data: {len(loaded.persons):,} persons, {len(loaded.institutions)} "
+            f"institutions, loaded in {load_s:.1f} s; outpatient claims of 2–6 lines, "
+            f"random persons; ≤ {args.requests:,} requests or {args.seconds:.0f} s per level"
+        )
+        with tempfile.TemporaryDirectory(prefix="yibao-bench-log-") as logs:
+            server_log = Path(logs) / "server.log"
+            with running_server(url, workers=workers, log=server_log) as base:
+                results = measure_levels(base, loaded, args.requests, args.seconds)
+            if any(r.errors for r in results):
+                tail = server_log.read_text("utf-8", errors="replace").splitlines()[-10:]
+                print("  server log, last lines:", *tail, sep="\n    ")
+    if version is None:
+        print("  pgbench: skipped (needs PostgreSQL)")
+        return
+    tps = pgbench_tps()
+    if tps is None:
+        print("  pgbench: not installed; no database ceiling measured")
+        return
+    ours = next(r for r in results if r.clients == 8).rate
+    print(f"  pgbench -N -c 8 -j 2 -T 10 (simple update, same server): {tps:,.0f} tps")
+    ratio = ours / tps
+    print(
+        f"  ratio yibao at 8 clients / pgbench: {ratio:.2f}  "
+        f"(target ≥ {TARGET_RATIO}: {verdict(ratio >= TARGET_RATIO)})"
+    )
+
+
+if __name__ == "__main__":
+    main()

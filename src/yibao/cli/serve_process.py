@@ -1,0 +1,101 @@
+"""`yibao serve` in a child process on a free loopback port, for demos and benchmarks.
+
+`running_server(url)` starts it, waits until it answers HTTP and always stops it again —
+the child and any uvicorn workers, which share its process group — even on error.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+
+class ServerFailed(RuntimeError):
+    """The server exited or never answered; the message ends with its last log lines."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running_server(
+    database_url: str, workers: int = 1, startup_timeout: float = 60.0, log: Path | None = None
+) -> Iterator[str]:
+    """Yield the base URL (http://127.0.0.1:PORT) of a running `yibao serve`.
+
+    The server's output goes to `log` when given (kept afterwards), else to a temporary file
+    whose last lines are shown if the server fails to start."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "yibao.cli.main",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--database-url",
+        database_url,
+        "--workers",
+        str(workers),
+        "--no-access-log",
+    ]
+    with tempfile.TemporaryDirectory(prefix="yibao-serve-") as tmp:
+        log_path = log or Path(tmp) / "server.log"
+        with log_path.open("wb") as out:
+            child = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_answering(base, child, log_path, startup_timeout)
+            yield base
+        finally:
+            _stop(child)
+
+
+def _wait_until_answering(
+    base: str, child: subprocess.Popen, log_path: Path, timeout: float
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            raise ServerFailed(f"yibao serve exited with code {child.returncode}" + _tail(log_path))
+        try:
+            with urllib.request.urlopen(base + "/openapi.json", timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # any HTTP answer means it is up
+        except OSError:
+            time.sleep(0.1)
+    raise ServerFailed(f"yibao serve did not answer within {timeout:.0f} s" + _tail(log_path))
+
+
+def _tail(log_path: Path, lines: int = 15) -> str:
+    text = log_path.read_text("utf-8", errors="replace").strip().splitlines()[-lines:]
+    return ("; server log:\n" + "\n".join(text)) if text else ""
+
+
+def _stop(child: subprocess.Popen) -> None:
+    """SIGTERM (uvicorn shuts down gracefully), then SIGKILL to the child's own group."""
+    if child.poll() is None:
+        child.terminate()
+        with suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=10)
+    with suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGKILL)  # leftover workers; the group is ours alone
+    child.wait()

@@ -1,0 +1,156 @@
+"""Online-service commands: serve, institution add, user add, db upgrade, demo-load.
+
+Each command brings the schema to the newest revision first (as `yibao serve` must), so a
+fresh database file or an empty PostgreSQL database works without a separate step.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from yibao.cli.main import fail
+from yibao.service.errors import ServiceError
+from yibao.store.db import Database, database_url
+from yibao.store.migrate import upgrade
+
+# A database that cannot be reached is not bad input: exit 1, still one line on stderr.
+DATABASE_UNAVAILABLE = 1
+
+
+def shown(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def _reported_errors(url: str) -> Iterator[None]:
+    """Service refusals → exit 2; database failures → exit 1; each as one line."""
+    try:
+        yield
+    except ServiceError as exc:
+        fail(exc.message)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        fail(f"database {shown(url)}: {reason}", DATABASE_UNAVAILABLE)
+
+
+def migrated(explicit_url: str | None) -> str:
+    """The database URL to use, with its schema upgraded to head."""
+    url = database_url(explicit_url)
+    with _reported_errors(url):
+        upgrade(url)
+    return url
+
+
+def run_db_upgrade(explicit_url: str | None) -> None:
+    url = migrated(explicit_url)
+    typer.echo(f"database {shown(url)} is at the newest schema revision")
+
+
+def run_institution_add(
+    code: str, name: str, level: int, kind: str, region: str, explicit_url: str | None
+) -> None:
+    from yibao.service.institutions import add_institution
+
+    url = migrated(explicit_url)
+    db = Database(url)
+    with _reported_errors(url):
+        key = add_institution(db, code, name, level, kind, region)
+    db.dispose()
+    typer.echo(f"registered {code} {name} (level {level} {kind}, {region}) in {shown(url)}")
+    typer.echo("its API key (only its hash is stored; keep it now):")
+    typer.echo(key)
+
+
+def run_user_add(name: str, role: str, explicit_url: str | None) -> None:
+    from yibao.service.institutions import add_user
+
+    url = migrated(explicit_url)
+    db = Database(url)
+    with _reported_errors(url):
+        key = add_user(db, name, role)
+    db.dispose()
+    typer.echo(f"created {role} user {name} in {shown(url)}")
+    typer.echo("their API key (only its hash is stored; keep it now):")
+    typer.echo(key)
+
+
+def run_demo_load(explicit_url: str | None, persons: int, seed: int) -> None:
+    from collections import Counter
+
+    from yibao.service.demo import load_demo
+
+    url = migrated(explicit_url)
+    db = Database(url)
+    with _reported_errors(url):
+        loaded = load_demo(db, persons, seed)
+    db.dispose()
+    by_region = Counter(p.region for p in loaded.persons)
+    spread = ", ".join(f"{region} {n}" for region, n in sorted(by_region.items()))
+    typer.echo(
+        f"loaded {len(loaded.institutions)} institutions and {len(loaded.persons)} persons "
+        f"(seed {seed}: {spread or 'none'}) into {shown(url)}",
+        err=True,
+    )
+    for code, key in loaded.keys:
+        typer.echo(f"{code} {key}")
+
+
+def run_serve(
+    host: str, port: int, explicit_url: str | None, workers: int, access_log: bool
+) -> None:
+    import uvicorn
+
+    url = migrated(explicit_url)
+    try:
+        from yibao.api.app import create_app
+    except ImportError as exc:
+        fail(f"the HTTP API is not available: {exc}", 1)
+    where = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    plural = "s" if workers > 1 else ""
+    typer.echo(
+        f"yibao serving {where} (API docs {where}/docs) · database {shown(url)} · "
+        f"{workers} worker{plural}"
+    )
+    sys.stdout.flush()
+    options = {"host": host, "port": port, "access_log": access_log, "log_level": "info"}
+    if workers == 1:
+        uvicorn.run(create_app(url), **options)
+        return
+    _serve_workers(url, workers, options)
+
+
+def _serve_workers(url: str, workers: int, options: dict) -> None:
+    """Several uvicorn worker processes sharing one listening socket.
+
+    Worker processes build their own app from the import string; the URL reaches them
+    through the environment, which create_app() reads when given no URL. The shared socket
+    gets TCP_NODELAY, which accepted connections inherit: uvicorn's own shared socket lacks
+    it, and Nagle's algorithm then holds every small response for a delayed ACK (~40 ms).
+    A worker busy settling on a saturated machine can be slow to answer the supervisor's
+    health ping; it is given 30 s rather than uvicorn's 5 before being killed as hung, since
+    killing it drops every connection it holds.
+    """
+    import socket
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    os.environ["YIBAO_DATABASE_URL"] = url
+    config = uvicorn.Config(
+        "yibao.api.app:create_app",
+        factory=True,
+        workers=workers,
+        timeout_worker_healthcheck=30,
+        **options,
+    )
+    listener = config.bind_socket()
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    Multiprocess(config, sockets=[listener]).run()
