@@ -16,7 +16,7 @@ from yibao import __version__
 from yibao.api import errors, logmask, resources, transactions
 from yibao.api.limits import MAX_BODY_BYTES, BodySizeLimit
 from yibao.api.rendering import MoneyJSONResponse
-from yibao.api.security import KeyGuard
+from yibao.api.security import KeyCache, KeyGuard
 from yibao.store.db import Database
 
 DESCRIPTION = """\
@@ -49,6 +49,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     )
     app.state.db = db
     app.state.key_guard = KeyGuard()
+    app.state.key_cache = KeyCache()
     logmask.install()
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)

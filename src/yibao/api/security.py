@@ -20,7 +20,7 @@ from fastapi.security import APIKeyHeader
 
 from yibao.api.errors import ApiError
 from yibao.service.institutions import authenticate
-from yibao.service.principal import Principal, Role
+from yibao.service.principal import Principal, Role, hash_key
 
 API_KEY = APIKeyHeader(
     name="X-API-Key",
@@ -67,6 +67,39 @@ class KeyGuard:
         return failures
 
 
+class KeyCache:
+    """Recently authenticated keys (by their hash), so a busy client costs no key lookup on
+    every request. A revoked or suspended key stops working within `ttl` seconds."""
+
+    def __init__(self, ttl: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl, self.clock = ttl, clock
+        self._known: dict[str, tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Principal | None:
+        with self._lock:
+            found = self._known.get(hash_key(key))
+            if found is None or found[1] <= self.clock():
+                return None
+            return found[0]
+
+    def put(self, key: str, who: Principal) -> None:
+        with self._lock:
+            if len(self._known) > 10_000:
+                self._known.clear()
+            self._known[hash_key(key)] = (who, self.clock() + self.ttl)
+
+
+def _authenticate(request: Request, key: str) -> Principal | None:
+    cache: KeyCache = request.app.state.key_cache
+    who = cache.get(key)
+    if who is None:
+        who = authenticate(request.app.state.db, key)
+        if who is not None:
+            cache.put(key, who)
+    return who
+
+
 def caller(request: Request, key: Annotated[str | None, Security(API_KEY)] = None) -> Principal:
     guard: KeyGuard = request.app.state.key_guard
     client = request.client.host if request.client else "unknown"
@@ -74,7 +107,7 @@ def caller(request: Request, key: Annotated[str | None, Security(API_KEY)] = Non
     if wait is not None:
         seconds = str(max(1, math.ceil(wait)))
         raise ApiError(429, "too many bad API keys: retry later", {"Retry-After": seconds})
-    who = authenticate(request.app.state.db, key) if key else None
+    who = _authenticate(request, key) if key else None
     if who is None:
         guard.failed(client)
         raise ApiError(401, "X-API-Key: missing" if not key else "X-API-Key: unknown key")
