@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from yibao.batch.tables import LINES_SCHEMA, PERSONS_SCHEMA
+from yibao.batch.tables import CLAIM_FIELDS, LINES_SCHEMA, PERSONS_SCHEMA
 from yibao.errors import InputError
 from yibao.synth import claims as claim_mod
 from yibao.synth.draws import Draws
@@ -75,20 +75,7 @@ class Generator:
         claims = claim_mod.number_claims(pl.concat(parts, how="diagonal_relaxed"))
         claims = claims.with_row_index("c")
         lines = build_lines(plan, draws, claims, self.catalog, self.pools)
-        heads = claims.select(
-            "claim_id",
-            "date",
-            "med_type",
-            "hospital_level",
-            "out_of_region",
-            "referral",
-            "admit_date",
-            "discharge_date",
-            "diagnoses",
-            "disease",
-            "institution",
-            person_id=person_id(plan),
-        )
+        heads = claims.select(*CLAIM_FIELDS, person_id=person_id(plan))
         # claims are in (person, claim id) order and lines in (claim, line_no) order already;
         # `c` is the claim's row, so its fields are gathered, not joined
         table = lines.hstack(heads[lines["c"]]).with_columns(selfpay_ratio=pl.lit(None, pl.String))

@@ -19,7 +19,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from yibao.batch.tables import LINES_SCHEMA, PERSONS_SCHEMA
+from yibao.batch.tables import CLAIM_FIELDS, LINES_SCHEMA, PERSONS_SCHEMA
 from yibao.errors import InputError
 from yibao.synth.generate import Generator
 
@@ -160,18 +160,7 @@ def claim_files(persons: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
         ),
         date="item_date",
     )
-    head = [
-        "date",
-        "med_type",
-        "hospital_level",
-        "out_of_region",
-        "referral",
-        "admit_date",
-        "discharge_date",
-        "diagnoses",
-        "disease",
-        "institution",
-    ]
+    head = [name for name in CLAIM_FIELDS if name != "claim_id"]
     claims = (
         lines.group_by("person_id", "claim_id", maintain_order=True)
         .agg(*[pl.col(c).first() for c in head], items=item)
