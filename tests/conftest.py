@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from tests.databases import Templates, fresh_database
+
+# CI replays the same examples every run (a failure there is reproducible, never luck);
+# locally each run explores new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
+
 
 
 @pytest.fixture(scope="session")
