@@ -16,7 +16,6 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
-
 @pytest.fixture(scope="session")
 def db_templates(tmp_path_factory):
     templates = Templates(tmp_path_factory.mktemp("db"))

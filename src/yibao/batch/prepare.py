@@ -22,6 +22,7 @@ from yibao.policy.schema import Category, RegionPolicy
 CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
 MED_TYPES = ("11", "14", "21", "41")
 ORDER = ["pid", "setl_date", "cid"]
+RUN_ORDER = ["lp", "setl_date", "lk"]  # the same order when the lines are sorted (`_runs`)
 
 
 @dataclass
@@ -36,16 +37,29 @@ def prepare(
 ) -> Prepared:
     people = _persons(persons)
     lines = lines.filter(pl.col("person_id").is_in(people.get_column("pid").implode()))
-    claim_key = ["person_id", "claim_id"]
-    first = lines.filter(pl.col("line_no") == pl.col("line_no").min().over(claim_key)).unique(
-        claim_key, keep="first"
-    )
-    claims = (
-        _claims(first.lazy(), people.lazy(), policies)
-        .collect()
-        .with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("ck"))
-    )
+    runs = _runs(lines)
+    if runs is None:  # any order: the string keys
+        claim_key, order, extra, numbered = ["person_id", "claim_id"], ORDER, [], []
+    else:  # sorted by person and claim: the run numbers stand for them
+        lines = runs
+        claim_key, order, extra, numbered = ["lk"], RUN_ORDER, ["lp", "lk"], ["lk"]
+    if runs is not None and _line_no_rising(lines):
+        first = lines.filter("lk_start")  # each claim's first line has its lowest line_no
+    else:
+        first = lines.filter(pl.col("line_no") == pl.col("line_no").min().over(claim_key)).unique(
+            claim_key, keep="first"
+        )
+    if runs is None:
+        claims = _claims(first.lazy(), people.lazy(), policies, extra).collect().sort(order)
+    else:  # sort the claims' own columns, before the person's are joined on (in that order)
+        settle_date = pl.coalesce("discharge_date", "date").alias("setl_date")
+        first = first.with_columns(settle_date)
+        if not _in_run_order(first):
+            first = first.sort(order)
+        claims = _claims(first.lazy(), people.lazy(), policies, extra, "left").collect()
+    claims = claims.with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("ck"))
     line_rows = lines.select(
+        *numbered,
         pl.col("person_id").alias("pid"),
         pl.col("claim_id").alias("cid"),
         "code",
@@ -58,10 +72,13 @@ def prepare(
     )
     line_rows, odd_ratio = _item_ratios(line_rows)
     line_rows = line_rows.join(
-        claims.select("pid", "cid", "ck", "version", "level", "sex", "age", "dx_str"),
-        on=["pid", "cid"],
+        claims.select(
+            *(numbered or ["pid", "cid"]), "ck", "version", "level", "sex", "age", "dx_str"
+        ),
+        on=numbered or ["pid", "cid"],
         how="left",
-    )
+    ).drop(numbered)
+    claims = claims.drop(extra)
     suspects = {
         "input the claim-file model refuses": pl.concat(
             [
@@ -88,6 +105,42 @@ def prepare(
     return Prepared(claims, line_rows, suspects)
 
 
+def _runs(lines: pl.DataFrame) -> pl.DataFrame | None:
+    """When the lines are sorted by (person_id, claim_id) — as `yibao synth` and most exports
+    write them — number the runs: `lp` the person, `lk` the claim (UInt32, rising in that
+    order). Integer keys then stand for the two strings in the window, join and sort that
+    follow, with the same result; else None (the string keys are used)."""
+    person, claim = pl.col("person_id"), pl.col("claim_id")
+    if lines.height == 0 or lines.select(person.null_count() + claim.null_count()).item():
+        return None
+    new_person = person != person.shift(1)
+    new_claim = new_person | (claim != claim.shift(1))
+    rising = (person > person.shift(1)) | ((person == person.shift(1)) & (claim >= claim.shift(1)))
+    if not lines.select(rising.fill_null(True).all()).item():
+        return None
+    return lines.with_columns(
+        (new_person.fill_null(True).cast(pl.UInt32).cum_sum() - 1).alias("lp"),
+        new_claim.fill_null(True).alias("lk_start"),
+    ).with_columns((pl.col("lk_start").cast(pl.UInt32).cum_sum() - 1).alias("lk"))
+
+
+def _line_no_rising(lines: pl.DataFrame) -> bool:
+    """Numbered lines (`_runs`) whose line_no never falls within a claim and is never null:
+    the first line of each claim is then the one `prepare` takes."""
+    line_no = pl.col("line_no")
+    rising = pl.col("lk_start") | (line_no >= line_no.shift(1))
+    return lines.select((line_no.null_count() == 0) & rising.fill_null(True).all()).item()
+
+
+def _in_run_order(claims: pl.DataFrame) -> bool:
+    """Whether the first lines of claims numbered by `_runs` are in RUN_ORDER already."""
+    lp, day, lk = pl.col("lp"), pl.col("setl_date"), pl.col("lk")
+    later = (lp > lp.shift(1)) | (
+        (lp == lp.shift(1)) & ((day > day.shift(1)) | ((day == day.shift(1)) & (lk > lk.shift(1))))
+    )
+    return claims.select((day.null_count() == 0) & later.fill_null(True).all()).item()
+
+
 def _persons(persons: pl.DataFrame) -> pl.DataFrame:
     empty = pl.lit([], dtype=pl.List(pl.String()))
     return persons.select(
@@ -108,10 +161,16 @@ def _persons(persons: pl.DataFrame) -> pl.DataFrame:
 
 
 def _claims(
-    first: pl.LazyFrame, people: pl.LazyFrame, policies: Mapping[str, RegionPolicy]
+    first: pl.LazyFrame,
+    people: pl.LazyFrame,
+    policies: Mapping[str, RegionPolicy],
+    extra: list[str],
+    keep_order: str = "none",
 ) -> pl.LazyFrame:
+    """One row per claim (unsorted) with its person's fields and the derived values."""
     dx = pl.col("diagnoses").list.eval(pl.element().str.strip_chars().str.to_uppercase())
     claims = first.select(
+        *extra,
         pl.col("person_id").alias("pid"),
         pl.col("claim_id").alias("cid"),
         "date",
@@ -124,7 +183,7 @@ def _claims(
         dx.alias("dx"),
         pl.col("diagnoses").is_null().alias("dx_missing"),
         "disease",
-    ).join(people, on="pid", how="left")
+    ).join(people, on="pid", how="left", maintain_order=keep_order)
     settle_date = pl.coalesce("discharge_date", "date")
     level = pl.coalesce(
         pl.col("hospital_level").cast(pl.Int32),
@@ -148,8 +207,7 @@ def _claims(
         pl.when(codes_part != "").then(codes_part + SEP).otherwise(pl.lit("")).alias("codes_str"),
         _age(pl.col("birth_date"), settle_date).alias("age"),
     )
-    claims = claims.with_columns(_version(policies).alias("version"))
-    return claims.sort(ORDER)
+    return claims.with_columns(_version(policies).alias("version"))
 
 
 def _age(born: pl.Expr, day: pl.Expr) -> pl.Expr:

@@ -1,7 +1,8 @@
 """`yibao batch`: settle the tables of a directory partition by partition, write Parquet.
 
-Persons are split into K partitions by a hash of `person_id`; each partition is read with a
-filter on that hash (Parquet row groups are scanned, not loaded whole), settled on its own —
+Persons are split into K partitions — ranges of `person_id` when the lines are sorted by it
+(a partition then reads only its own row groups), else a hash of it; each partition is read
+with a filter (Parquet row groups are scanned, not loaded whole), settled on its own —
 accumulators never cross persons — and appended to the output file, so memory holds one
 partition at a time. `verify` then settles N random persons again through the per-claim
 engine (`yibao.settling.settle_file`) and lists every difference, to the fen.
@@ -15,6 +16,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import TextIO
 
@@ -37,7 +39,7 @@ from yibao.settling import settle_file
 PERSONS_FILE = "persons.parquet"
 LINES_FILE = "claim_lines.parquet"
 JSONL_FILE = "claims.jsonl"
-LINES_PER_PARTITION = 2_000_000
+LINES_PER_PARTITION = 1_000_000  # peak ~1.6 GB at 10M lines (2M per partition: ~3 GB)
 HASH_SEED = 20240601
 
 
@@ -111,6 +113,7 @@ class Tables:
                 f"{directory}: needs {PERSONS_FILE} and {LINES_FILE} (or {JSONL_FILE})"
             )
         self._check_columns()
+        self._cached: tuple[int, list[pl.Expr]] = (0, [])
 
     def _check_columns(self) -> None:
         for name, frame, schema in (
@@ -127,12 +130,37 @@ class Tables:
     def partition(self, k: int, parts: int) -> tuple[pl.DataFrame, pl.DataFrame]:
         if parts == 1:
             return self.persons.collect(), self.lines.collect()
-        mine = pl.col("person_id").hash(seed=HASH_SEED) % parts == k
+        mine = self._ranges(parts)[k]
         return self.persons.filter(mine).collect(), self.lines.filter(mine).collect()
+
+    def _ranges(self, parts: int) -> list[pl.Expr]:
+        """Each partition's persons. Lines sorted by person (as `yibao synth` writes them):
+        ranges of `person_id` of about equal line counts, so a partition reads only its own
+        row groups; else a hash of `person_id`. Either way each person is in one partition."""
+        if self._cached[0] != parts:
+            self._cached = (parts, _ranges(self.lines, parts))
+        return self._cached[1]
 
     def of_persons(self, ids: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
         mine = pl.col("person_id").is_in(ids)
         return self.persons.filter(mine).collect(), self.lines.filter(mine).collect()
+
+
+def _ranges(lines: pl.LazyFrame, parts: int) -> list[pl.Expr]:
+    pid = pl.col("person_id")
+    ids = lines.select(pid).collect().get_column("person_id")
+    if ids.is_empty() or ids.null_count() or not ids.is_sorted():
+        return [pid.hash(seed=HASH_SEED) % parts == k for k in range(parts)]
+    bounds = [None, *(ids[i * ids.len() // parts] for i in range(1, parts)), None]
+    ranges = []
+    for lo, hi in pairwise(bounds):
+        mine = pl.lit(True)
+        if lo is not None:
+            mine = mine & (pid >= lo)
+        if hi is not None:
+            mine = mine & (pid < hi)
+        ranges.append(mine | pid.is_null() if lo is None else mine)  # a person without id
+    return ranges
 
 
 def run_batch(
