@@ -249,13 +249,19 @@ def batch(
 
 @app.command(cls=OneLineErrors)
 def supervise(
-    files: Annotated[list[str], typer.Argument(help="Claim files (.json / .jsonl) or -.")],
+    files: Annotated[
+        list[str],
+        typer.Argument(help="Claim files (.json / .jsonl), -, or one folder of Parquet tables."),
+    ],
     format: Annotated[Format, typer.Option("--format")] = Format.json,
+    out: Annotated[
+        str | None, typer.Option("--out", help="Write the flags as Parquet instead of printing.")
+    ] = None,
 ) -> None:
-    """Run the supervision rules over claim files and print the flags with their evidence."""
+    """Run the supervision rules over claims and print the flags with their evidence."""
     from yibao.cli.supervise_cmd import run_supervise
 
-    run_supervise(files, format.value)
+    run_supervise(files, format.value, out)
 
 
 def _register_module_commands() -> None:

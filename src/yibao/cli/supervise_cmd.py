@@ -15,42 +15,65 @@ The lead registers `run_supervise` in `cli/main.py`, e.g.:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from yibao.claimfile import parse_claim_files
 from yibao.errors import InputError
 
 
-def run_supervise(files: list[str], fmt: str = "json") -> None:
+def run_supervise(files: list[str], fmt: str = "json", out: str | None = None) -> None:
+    """Claim files, or one folder of Parquet tables (`yibao synth`); `out` writes Parquet."""
     from yibao.cli.main import fail
-    from yibao.policy.loader import packaged_regions
     from yibao.render.jsontext import dumps
-    from yibao.supervision.engine import flag_dicts, supervise_claim_files
+    from yibao.supervision.engine import flag_dicts, supervise_claim_files, supervise_tables
 
-    claim_files = []
     try:
-        for file in files:
-            where = f"{file}: " if len(files) > 1 else ""
-            try:
-                parsed = parse_claim_files(file)
-            except InputError as exc:
-                raise InputError(where + str(exc)) from None
-            known = packaged_regions()
-            for i, cf in enumerate(parsed):
-                if cf.region not in known:
-                    line = f"line {i + 1}: " if file.endswith(".jsonl") else ""
-                    raise InputError(
-                        f"{where}{line}region: unknown region {cf.region!r} "
-                        f"(known: {', '.join(known)})"
-                    )
-            claim_files += parsed
+        if len(files) == 1 and Path(files[0]).is_dir():
+            flags = supervise_tables(*_tables(Path(files[0])))
+        else:
+            flags = supervise_claim_files(_claim_files(files))
     except InputError as exc:
         fail(str(exc))
-    flags = flag_dicts(supervise_claim_files(claim_files))
-    if fmt == "json":
-        typer.echo(dumps({"flags": flags}, 2))
+    if out is not None:
+        flags.write_parquet(out)
+        typer.echo(f"{flags.height} flag(s) written to {out}", err=True)
         return
-    typer.echo(render_text(flags))
+    found = flag_dicts(flags)
+    typer.echo(dumps({"flags": found}, 2) if fmt == "json" else render_text(found))
+
+
+def _tables(folder: Path):
+    import polars as pl
+
+    paths = [folder / "persons.parquet", folder / "claim_lines.parquet"]
+    missing = [p.name for p in paths if not p.is_file()]
+    if missing:
+        raise InputError(f"{folder}: missing {', '.join(missing)}")
+    persons = pl.read_parquet(paths[0], columns=["person_id", "region", "sex", "birth_date"])
+    return persons, pl.read_parquet(paths[1])
+
+
+def _claim_files(files: list[str]) -> list:
+    from yibao.policy.loader import packaged_regions
+
+    known = packaged_regions()
+    claim_files = []
+    for file in files:
+        where = f"{file}: " if len(files) > 1 else ""
+        try:
+            parsed = parse_claim_files(file)
+        except InputError as exc:
+            raise InputError(where + str(exc)) from None
+        for i, cf in enumerate(parsed):
+            if cf.region not in known:
+                line = f"line {i + 1}: " if file.endswith(".jsonl") else ""
+                raise InputError(
+                    f"{where}{line}region: unknown region {cf.region!r} (known: {', '.join(known)})"
+                )
+        claim_files += parsed
+    return claim_files
 
 
 def render_text(flags: list[dict]) -> str:
