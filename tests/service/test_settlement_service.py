@@ -186,3 +186,32 @@ def test_a_msgid_is_never_reused_for_another_trade(world):
     )
     with pytest.raises(Conflict, match="already used for transaction 2207"):
         settlement.reverse(db, h, "P1", done["setlinfo"]["setl_id"], "m", "2208")
+
+
+def _stay(claim_id: str, admit: str, discharge: str) -> dict:
+    return {
+        "id": claim_id,
+        "date": discharge,
+        "admit_date": admit,
+        "discharge_date": discharge,
+        "med_type": "21",
+        "hospital_level": 3,
+        "diagnoses": ["K35.8"],
+        "items": [{"code": "S009", "category": "A", "price": "5000"}],
+    }
+
+
+def test_readmission_inside_the_window_is_warned_at_settlement(world):
+    # G-ALL-6: re-admission within 15 days of a discharge → a split-hospitalization warning.
+    db, h = world.db, world.hospital
+    first = settlement.settle(
+        db, h, "P2", _stay("H1", "2023-03-01", "2023-03-10"), "H001", "w1", "2304"
+    )
+    assert "warnings" not in first
+    pre = settlement.pre_settle(db, h, "P2", _stay("H2", "2023-03-25", "2023-03-30"), "H001")
+    assert pre["warnings"][0]["evidence"] == {"days_since_discharge": 15, "threshold": 15}
+    late = settlement.settle(
+        db, h, "P2", _stay("H3", "2023-03-26", "2023-03-31"), "H001", "w2", "2304"
+    )
+    assert "warnings" not in late  # day 16 is outside the window
+    assert late["setlinfo"]["hifp_pay"] > 0  # a warning never blocks the settlement

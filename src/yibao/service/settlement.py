@@ -32,6 +32,7 @@ from yibao.service.errors import Conflict, Forbidden, NotFound, ServiceError
 from yibao.service.output import freeze, settlement_output, thaw
 from yibao.service.persons import engine_person
 from yibao.service.principal import Principal
+from yibao.service.warnings import readmission_warnings
 from yibao.store.db import Database
 from yibao.store.models import (
     AMOUNT_COLUMNS,
@@ -116,7 +117,10 @@ def pre_settle(
         acc = session.get(Accumulator, (psn_no, claim.settle_date.year))
         settled, *_ = _run(session, person_row, claim, acc, lock=False)
         session.rollback()
-        return settlement_output(settled, person_row, None, mdtrt_id, None)
+        answer = settlement_output(settled, person_row, None, mdtrt_id, None)
+        if found := readmission_warnings(session, person_row.region, psn_no, claim):
+            answer["warnings"] = found
+        return answer
 
 
 def settle(
@@ -147,6 +151,8 @@ def settle(
             _store_accumulators(acc, after)
             _debit_accounts(session, psn_no, delta["accounts"], setl_id)
             answer = settlement_output(settled, person_row, setl_id, mdtrt_id, msgid)
+            if found := readmission_warnings(session, person_row.region, psn_no, claim):
+                answer["warnings"] = found
             session.add(
                 Idempotency(msgid=msgid, caller=who.name, infno=infno, response=freeze(answer))
             )
