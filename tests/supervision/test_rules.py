@@ -212,6 +212,22 @@ def test_over_frequency(visits: int, fires: bool) -> None:
         assert found[0]["amount_at_risk_fen"] == 2500
 
 
+@pytest.mark.parametrize(("places", "fires"), [(3, True), (2, False)])
+def test_two_places_one_day(places: int, fires: bool) -> None:
+    # G-ALL-6 default: more than 2 institutions for outpatient care on one day (人证不符, EH-37).
+    claims = [
+        visit(f"C{i}", "2023-07-03", [item("S001", "25")], institution=f"H{i}")
+        for i in range(places)
+    ]
+    found = flags(claim_file(claims), rule="two_places_one_day")
+    assert bool(found) is fires
+    if fires:
+        evidence = found[0]["evidence"]
+        assert (evidence["value"], evidence["threshold"]) == (3, 2)
+        assert evidence["institutions"] == ["H0", "H1", "H2"]
+        assert found[0]["amount_at_risk_fen"] == 7500
+
+
 def test_clean_file_has_no_flags() -> None:
     claims = [
         stay("C1", "2023-03-01", "2023-03-10"),

@@ -670,6 +670,50 @@ def over_frequency(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     )
 
 
+def two_places_one_day(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
+    """One person settled at more institutions on one day than a person can visit (冒名就医,
+    人证不符: someone else using the card)."""
+    most, med_types = rule.p("max_institutions_per_day"), rule.p("med_types")
+    visits = (
+        lines.filter(pl.col("med_type").is_in(med_types) & pl.col("institution").is_not_null())
+        .group_by(STAY_KEYS, maintain_order=True)
+        .agg(
+            date=pl.col("date").first(),
+            institution=pl.col("institution").first(),
+            amount=pl.col("amount_fen").sum(),
+            lines=pl.col("line").sort_by("line_no"),
+        )
+        .sort(["person_id", "date", "claim_id"])
+    )
+    found = (
+        visits.group_by(["person_id", "date"], maintain_order=True)
+        .agg(
+            institution=pl.col("institution").sort().first(),
+            places=pl.col("institution").unique().sort(),
+            claim_ids=pl.col("claim_id"),
+            lines=pl.col("lines").list.explode(keep_nulls=False, empty_as_null=False),
+            amount=pl.col("amount").sum(),
+        )
+        .with_columns(n=pl.col("places").list.len())
+        .filter(pl.col("n") > most)
+    )
+    return found.select(
+        "person_id",
+        "institution",
+        "claim_ids",
+        "lines",
+        evidence=_evidence(
+            measure=pl.lit("institutions_on_day"),
+            value=pl.col("n"),
+            threshold=pl.lit(most),
+            comparison=pl.lit(">"),
+            day=pl.col("date").dt.strftime("%Y-%m-%d"),
+            institutions=pl.col("places"),
+        ),
+        amount_at_risk_fen="amount",
+    )
+
+
 RULES: dict[str, Callable[[pl.DataFrame, Rule], pl.DataFrame]] = {
     "split_hospitalization": split_hospitalization,
     "bed_hanging": bed_hanging,
@@ -680,6 +724,7 @@ RULES: dict[str, Callable[[pl.DataFrame, Rule], pl.DataFrame]] = {
     "sex_age_mismatch": sex_age_mismatch,
     "duplicate_charge": duplicate_charge,
     "over_frequency": over_frequency,
+    "two_places_one_day": two_places_one_day,
 }
 assert tuple(RULES) == RULE_IDS
 

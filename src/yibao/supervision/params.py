@@ -27,6 +27,7 @@ RULE_IDS = (
     "sex_age_mismatch",
     "duplicate_charge",
     "over_frequency",
+    "two_places_one_day",
 )
 Severity = Literal["low", "medium", "high"]
 
@@ -82,6 +83,11 @@ class FrequencyParams(Strict):
     med_types: CitedChoice
 
 
+class PlacesParams(Strict):
+    max_institutions_per_day: CitedCount
+    med_types: CitedChoice
+
+
 PARAM_MODELS: dict[str, type[Strict]] = {
     "split_hospitalization": SplitParams,
     "bed_hanging": BedHangingParams,
@@ -92,6 +98,7 @@ PARAM_MODELS: dict[str, type[Strict]] = {
     "sex_age_mismatch": SexAgeParams,
     "duplicate_charge": DuplicateParams,
     "over_frequency": FrequencyParams,
+    "two_places_one_day": PlacesParams,
 }
 
 
