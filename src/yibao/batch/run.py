@@ -68,13 +68,13 @@ class RunSummary:
     fallback_claims: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
     partitions: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # float-ok: elapsed time, not money
     notes: list[str] = field(default_factory=list)
     verified: int = 0
     differences: list[Difference] = field(default_factory=list)
 
     @property
-    def claims_per_second(self) -> float:
+    def claims_per_second(self) -> float:  # float-ok: a rate, not money
         return self.claims / self.seconds if self.seconds else 0.0
 
     def report(self) -> list[str]:
@@ -270,7 +270,7 @@ class Progress:
         self.total, self.stream = total, stream
         self.tty = bool(stream and getattr(stream, "isatty", lambda: False)())
 
-    def update(self, done: int, claims: int, seconds: float) -> None:
+    def update(self, done: int, claims: int, seconds: float) -> None:  # float-ok: time
         if self.stream is None:
             return
         filled = self.WIDTH * done // self.total

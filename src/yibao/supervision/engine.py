@@ -91,7 +91,7 @@ def claim_files_frames(files: Iterable[ClaimFile]) -> tuple[pl.DataFrame, pl.Dat
                         "code": item.code,
                         "name": item.name,
                         "price_fen": item.price,
-                        "quantity": float(item.quantity),
+                        "quantity": float(item.quantity),  # float-ok: a count; money is amount_fen
                         "price_limit_fen": item.price_limit,
                         "item_date": item.date,
                         "amount_fen": int(amount),
@@ -617,6 +617,20 @@ def duplicate_charge(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     )
 
 
+def _visits(lines: pl.DataFrame) -> pl.DataFrame:
+    """One row per claim: its date, institution, amount and lines, in (person, date) order."""
+    return (
+        lines.group_by(STAY_KEYS, maintain_order=True)
+        .agg(
+            date=pl.col("date").first(),
+            institution=pl.col("institution").first(),
+            amount=pl.col("amount_fen").sum(),
+            lines=pl.col("line").sort_by("line_no"),
+        )
+        .sort(["person_id", "date", "claim_id"])
+    )
+
+
 def over_frequency(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     """More outpatient visits in one calendar month than the threshold."""
     most, med_types = rule.p("max_visits_per_month"), rule.p("med_types")
@@ -631,18 +645,8 @@ def over_frequency(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
         .select("person_id")
         .unique()
     )
-    visits = (
-        lines.join(busy, on="person_id", how="semi", maintain_order="left")
-        .group_by(STAY_KEYS, maintain_order=True)
-        .agg(
-            date=pl.col("date").first(),
-            institution=pl.col("institution").first(),
-            amount=pl.col("amount_fen").sum(),
-            lines=pl.col("line").sort_by("line_no"),
-        )
-        .with_columns(month=pl.col("date").dt.strftime("%Y-%m"))
-        .sort(["person_id", "date", "claim_id"])
-    )
+    visits = _visits(lines.join(busy, on="person_id", how="semi", maintain_order="left"))
+    visits = visits.with_columns(month=month)
     found = (
         visits.group_by(["person_id", "month"], maintain_order=True)
         .agg(
@@ -674,16 +678,8 @@ def two_places_one_day(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     """One person settled at more institutions on one day than a person can visit (冒名就医,
     人证不符: someone else using the card)."""
     most, med_types = rule.p("max_institutions_per_day"), rule.p("med_types")
-    visits = (
+    visits = _visits(
         lines.filter(pl.col("med_type").is_in(med_types) & pl.col("institution").is_not_null())
-        .group_by(STAY_KEYS, maintain_order=True)
-        .agg(
-            date=pl.col("date").first(),
-            institution=pl.col("institution").first(),
-            amount=pl.col("amount_fen").sum(),
-            lines=pl.col("line").sort_by("line_no"),
-        )
-        .sort(["person_id", "date", "claim_id"])
     )
     found = (
         visits.group_by(["person_id", "date"], maintain_order=True)
