@@ -21,6 +21,32 @@ def setlinfo_dict(info: SetlInfo) -> dict[str, Decimal]:
     return out
 
 
+def fund_detail_dict(d: Any) -> dict[str, Any]:
+    """A `setldetail` row (engine FundDetail or stored SettlementFund: same attribute names)."""
+    return {
+        "fund_pay_type": d.fund_pay_type,
+        "fund_pay_type_name": d.fund_pay_type_name,
+        "inscp_scp_amt": fen_to_yuan(d.inscp_scp_amt),
+        "fund_payamt": fen_to_yuan(d.fund_payamt),
+        "setl_proc_info": d.setl_proc_info,
+    }
+
+
+def line_dict(line: Any) -> dict[str, Any]:
+    """A claim line's buckets (engine LineResult or stored SettlementLine), national names."""
+    return {
+        "code": line.code,
+        "name": line.name,
+        "chrgitm_lv": line.category,
+        "det_item_fee_sumamt": fen_to_yuan(line.amount),
+        "fulamt_ownpay_amt": fen_to_yuan(line.fulamt_ownpay_amt),
+        "overlmt_amt": fen_to_yuan(line.overlmt_selfpay),
+        "preselfpay_amt": fen_to_yuan(line.preselfpay_amt),
+        "inscp_scp_amt": fen_to_yuan(line.inscp_scp_amt),
+        "memo": line.note,
+    }
+
+
 def settlement_dict(s: Settlement, with_lines: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {
         "claim_id": s.claim_id,
@@ -29,32 +55,10 @@ def settlement_dict(s: Settlement, with_lines: bool = True) -> dict[str, Any]:
         "insutype": s.insutype,
         "med_type": s.med_type,
         "setlinfo": setlinfo_dict(s.setlinfo),
-        "setldetail": [
-            {
-                "fund_pay_type": d.fund_pay_type,
-                "fund_pay_type_name": d.fund_pay_type_name,
-                "inscp_scp_amt": fen_to_yuan(d.inscp_scp_amt),
-                "fund_payamt": fen_to_yuan(d.fund_payamt),
-                "setl_proc_info": d.setl_proc_info,
-            }
-            for d in s.setldetail
-        ],
+        "setldetail": [fund_detail_dict(d) for d in s.setldetail],
     }
     if with_lines:
-        out["lines"] = [
-            {
-                "code": line.code,
-                "name": line.name,
-                "chrgitm_lv": line.category,
-                "det_item_fee_sumamt": fen_to_yuan(line.amount),
-                "fulamt_ownpay_amt": fen_to_yuan(line.fulamt_ownpay_amt),
-                "overlmt_amt": fen_to_yuan(line.overlmt_selfpay),
-                "preselfpay_amt": fen_to_yuan(line.preselfpay_amt),
-                "inscp_scp_amt": fen_to_yuan(line.inscp_scp_amt),
-                "memo": line.note,
-            }
-            for line in s.lines
-        ]
+        out["lines"] = [line_dict(line) for line in s.lines]
     out["trace"] = [{"rule": t.rule, "source": t.source, "detail": t.detail} for t in s.trace]
     return out
 

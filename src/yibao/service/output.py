@@ -7,9 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from yibao.engine.result import Settlement
-from yibao.money import fen_to_yuan
 from yibao.render.jsontext import dumps
-from yibao.render.settlement_json import setlinfo_dict
+from yibao.render.settlement_json import fund_detail_dict, setlinfo_dict
 from yibao.service.identity import mask
 from yibao.store.models import Person
 
@@ -44,17 +43,7 @@ def settlement_output(
         "clr_type": CLR_TYPE.get(s.med_type, "99"),
         "policy_version": s.policy_version,
     }
-    details = [
-        {
-            "fund_pay_type": d.fund_pay_type,
-            "fund_pay_type_name": d.fund_pay_type_name,
-            "inscp_scp_amt": fen_to_yuan(d.inscp_scp_amt),
-            "fund_payamt": fen_to_yuan(d.fund_payamt),
-            "setl_proc_info": d.setl_proc_info,
-        }
-        for d in s.setldetail
-    ]
-    return {"setlinfo": info, "setldetail": details}
+    return {"setlinfo": info, "setldetail": [fund_detail_dict(d) for d in s.setldetail]}
 
 
 def freeze(answer: dict[str, Any]) -> str:

@@ -27,6 +27,7 @@ from yibao.engine.state import YearToDate
 from yibao.errors import first_error
 from yibao.money import fen_to_yuan
 from yibao.policy.loader import load_region
+from yibao.render.settlement_json import fund_detail_dict, line_dict
 from yibao.service import audit
 from yibao.service.errors import Conflict, Forbidden, NotFound, ServiceError
 from yibao.service.output import freeze, settlement_output, thaw
@@ -491,30 +492,8 @@ def settlement_view(db: Database, who: Principal, setl_id: str) -> dict[str, Any
                 "pool_prop_selfpay": row.pool_prop_selfpay,
                 "balc": fen_to_yuan(row.balc),
             },
-            "setldetail": [
-                {
-                    "fund_pay_type": f.fund_pay_type,
-                    "fund_pay_type_name": f.fund_pay_type_name,
-                    "inscp_scp_amt": fen_to_yuan(f.inscp_scp_amt),
-                    "fund_payamt": fen_to_yuan(f.fund_payamt),
-                    "setl_proc_info": f.setl_proc_info,
-                }
-                for f in funds
-            ],
-            "lines": [
-                {
-                    "code": line.code,
-                    "name": line.name,
-                    "chrgitm_lv": line.category,
-                    "det_item_fee_sumamt": fen_to_yuan(line.amount),
-                    "fulamt_ownpay_amt": fen_to_yuan(line.fulamt_ownpay_amt),
-                    "overlmt_amt": fen_to_yuan(line.overlmt_selfpay),
-                    "preselfpay_amt": fen_to_yuan(line.preselfpay_amt),
-                    "inscp_scp_amt": fen_to_yuan(line.inscp_scp_amt),
-                    "memo": line.note,
-                }
-                for line in lines
-            ],
+            "setldetail": [fund_detail_dict(f) for f in funds],
+            "lines": [line_dict(line) for line in lines],
         }
 
 
