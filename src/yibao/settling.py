@@ -18,7 +18,7 @@ def settle_file(
     claim_file: ClaimFile, overlays: tuple[Path, ...] = ()
 ) -> tuple[list[Settlement], YearToDate]:
     try:
-        policy, catalogs = _policy(claim_file.region, overlays)
+        policy, catalogs = policy_and_catalogs(claim_file.region, overlays)
     except PolicyError as exc:
         if exc.reason.startswith("unknown region"):
             raise InputError(f"region: {exc.reason}") from None
@@ -30,6 +30,7 @@ def settle_file(
 
 
 @lru_cache(maxsize=32)
-def _policy(region: str, overlays: tuple[Path, ...]):
+def policy_and_catalogs(region: str, overlays: tuple[Path, ...] = ()):
+    """A region's policy (with reform overlays) and each version's catalogue, loaded once."""
     policy = load_with_overlays(region, overlays)
     return policy, catalogs_for(policy)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,14 +18,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from yibao.catalog.load import catalogs_for
 from yibao.engine.inputs import Claim
 from yibao.engine.result import Settlement as EngineSettlement
 from yibao.engine.settle import SettlementError, settle_claim
 from yibao.engine.state import YearToDate
 from yibao.errors import first_error
 from yibao.money import fen_to_yuan
-from yibao.policy.loader import load_region
 from yibao.render.settlement_json import fund_detail_dict, line_dict
 from yibao.service import audit
 from yibao.service.errors import Conflict, Forbidden, NotFound, ServiceError
@@ -34,6 +31,7 @@ from yibao.service.output import freeze, settlement_output, thaw
 from yibao.service.persons import engine_person
 from yibao.service.principal import Principal
 from yibao.service.warnings import readmission_warnings
+from yibao.settling import policy_and_catalogs
 from yibao.store.db import Database
 from yibao.store.models import (
     AMOUNT_COLUMNS,
@@ -47,12 +45,6 @@ from yibao.store.models import (
     SettlementFund,
     SettlementLine,
 )
-
-
-@cache
-def region_policy(region: str):
-    policy = load_region(region)
-    return policy, catalogs_for(policy)
 
 
 def parse_claim(raw: Any) -> Claim:
@@ -94,7 +86,7 @@ def _run(
         before.amounts = {k: int(v) for k, v in acc.amounts.items()}
         before.counts = {k: int(v) for k, v in acc.counts.items()}
         before.groups_seen = set(acc.groups_seen)
-    policy, catalogs = region_policy(person_row.region)
+    policy, catalogs = policy_and_catalogs(person_row.region)
     try:
         settled, after = settle_claim(policy, catalogs, person, claim, before)
     except SettlementError as exc:

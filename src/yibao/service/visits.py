@@ -50,11 +50,11 @@ from yibao.service.principal import Principal
 from yibao.service.settlement import (
     enrolled_person,
     parse_claim,
-    region_policy,
     replay,
     replay_after_race,
     settling_institution,
 )
+from yibao.settling import policy_and_catalogs
 from yibao.store.db import Database
 from yibao.store.models import Idempotency, Institution, Person, Settlement, Visit
 
@@ -826,7 +826,7 @@ def _release(db: Database, mdtrt_id: str, msgid: str) -> None:
 
 def _catalogue(region: str, day: dt.date) -> tuple[Any, Catalog]:
     """The policy version in force on `day` and its catalogue."""
-    policy, catalogs = region_policy(region)
+    policy, catalogs = policy_and_catalogs(region)
     try:
         version = policy.version_on(day)
     except LookupError as exc:

@@ -142,17 +142,7 @@ def render_text(report: dict) -> str:
     ]
     lines += table(
         ["year", "income", "outlay base", "outlay reform", "balance base", "balance reform"],
-        [
-            [
-                y["year"],
-                y["income"],
-                y["outlay_baseline"],
-                y["outlay_reform"],
-                y["balance_baseline"],
-                y["balance_reform"],
-            ]
-            for y in proj["years"]
-        ],
+        projection_rows(proj),
     )
     lines += ["", "What the overlay changed"]
     changes = report["policy_changes"]
@@ -169,3 +159,16 @@ def render_text(report: dict) -> str:
             f"{pop['unpaired_claims']} claims settled in one run only (left out)",
         ]
     return "\n".join(lines)
+
+
+def projection_rows(proj: dict) -> list[list]:
+    """The projection table's rows, in the order both reports print them."""
+    keys = (
+        "year",
+        "income",
+        "outlay_baseline",
+        "outlay_reform",
+        "balance_baseline",
+        "balance_reform",
+    )
+    return [[y[k] for k in keys] for y in proj["years"]]
