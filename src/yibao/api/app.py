@@ -13,7 +13,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from yibao import __version__
-from yibao.api import errors, logmask, resources, transactions
+from yibao.api import (
+    cases,
+    cross_region,
+    errors,
+    funding,
+    logmask,
+    ltc,
+    payment,
+    resources,
+    transactions,
+)
 from yibao.api.limits import MAX_BODY_BYTES, BodySizeLimit
 from yibao.api.rendering import MoneyJSONResponse
 from yibao.api.security import KeyCache, KeyGuard
@@ -55,4 +65,6 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.include_router(transactions.router)
     app.include_router(resources.router)
+    for area in (cases, funding, payment, cross_region, ltc):
+        app.include_router(area.router)
     return app

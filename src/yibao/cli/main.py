@@ -271,6 +271,19 @@ def _register_module_commands() -> None:
 
     app.command("synth", cls=OneLineErrors)(synth_command)
     app.command("simulate", cls=OneLineErrors)(simulate_command)
+    from yibao.cli.accounts_cmd import accounts_app
+    from yibao.cli.cases_cmd import cases_app
+    from yibao.cli.contributions_cmd import contributions_app
+    from yibao.cli.crossregion_cmd import cross_region_app
+    from yibao.cli.ltc_cmd import ltc_app
+    from yibao.cli.payment_cmd import payment_app
+
+    app.add_typer(cases_app, name="cases")
+    app.add_typer(contributions_app, name="contributions")
+    app.add_typer(accounts_app, name="accounts")
+    app.add_typer(payment_app, name="payment")
+    app.add_typer(cross_region_app, name="cross-region")
+    app.add_typer(ltc_app, name="ltc")
 
 
 _register_module_commands()

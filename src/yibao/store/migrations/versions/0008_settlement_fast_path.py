@@ -1,0 +1,21 @@
+"""settlement fast path (reserved; empty if no schema change is needed)
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-23
+"""
+
+from alembic import op  # noqa: F401
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
