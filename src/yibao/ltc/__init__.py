@@ -1,1 +1,1 @@
-"""Long-term care insurance (长期护理保险): assessment levels, care types, daily rates and the fund's share."""
+"""Long-term care insurance (长期护理保险): assessments, care and payment."""

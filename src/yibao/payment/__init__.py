@@ -1,1 +1,1 @@
-"""Designated-institution payment: agreements, deposits, assessments, global budgets, DRG, single-disease and capitation."""
+"""Institution payment: agreements, deposits, budgets, DRG, capitation."""
