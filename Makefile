@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/service.py
 	$(BIN)/python benchmarks/batch.py
+	$(BIN)/python benchmarks/supervision.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .hypothesis

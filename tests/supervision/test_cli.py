@@ -71,7 +71,8 @@ def test_text_output_and_several_files(tmp_path: Path) -> None:
 def test_no_flags(tmp_path: Path) -> None:
     clean = claim_file([visit("C1", "2023-05-01", [item("S001", "25")])])
     result = runner.invoke(app, [_write(tmp_path, "a.json", clean)])
-    assert result.exit_code == 0 and json.loads(result.stdout) == {"flags": []}
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {"flags": [], "institution_flags": []}
 
 
 def test_bad_input_one_line_exit_2(tmp_path: Path) -> None:
@@ -97,3 +98,33 @@ def test_missing_file(tmp_path: Path) -> None:
     result = runner.invoke(app, [str(tmp_path / "nope.json")])
     assert result.exit_code == 2 and result.stdout == ""
     assert "cannot read" in result.stderr
+
+
+def test_out_writes_person_and_institution_tables(tmp_path: Path) -> None:
+    import polars as pl
+
+    from yibao.supervision.common import FLAG_SCHEMA
+
+    out = tmp_path / "flags.parquet"
+    run_supervise([_write(tmp_path, "a.json", _fraud())], out=str(out))
+    assert pl.read_parquet(out)["rule"].to_list() == [
+        "pharmacy_non_medical",
+        "split_hospitalization",
+    ]
+    institutions = pl.read_parquet(tmp_path / "flags.institutions.parquet")
+    assert institutions.height == 0 and dict(institutions.schema) == FLAG_SCHEMA
+
+
+def test_text_of_an_institution_flag() -> None:
+    from yibao.cli.supervise_cmd import render_text
+
+    flag = {
+        "rule": "institution_outlier", "name_zh": "机构指标异常", "name_en": "institution",
+        "severity": "medium", "person_id": None, "institution": "H37020010005",
+        "claim_ids": [], "lines": [], "basis": "assumed (G-ALL-6)", "amount_at_risk_fen": 100,
+        "evidence": {"measure": "robust_z_score_sum", "value": 9.5, "threshold": 6,
+                     "comparison": ">="},
+    }  # fmt: skip
+    text = render_text([flag])
+    assert "institution-level flag  institution H37020010005  claims -" in text
+    assert "robust_z_score_sum = 9.5 >= 6" in text and "lines: -" in text

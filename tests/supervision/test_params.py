@@ -56,3 +56,24 @@ def test_rules_file_is_validated() -> None:
 
     with pytest.raises(RulesError, match="window_days"):
         parse_rules(yaml.safe_dump(base, allow_unicode=True))
+
+
+def test_new_rules_parameters() -> None:
+    rules = rules_for("qingdao")
+    assert rules["low_standard_admission"].fen("max_total") == 150_000  # 1,500 yuan
+    assert rules["low_standard_admission"].p("max_stay_days") == 3
+    assert rules["drug_substitution"].p("drug_classes")["XN05"] == ["F"]
+    assert rules["institution_outlier"].p("min_score") == 6
+    assert rules["deceased_person"].p("grace_days") == 0
+    # Liaoyang cites its seed for the substitutions, the others fall back to G-ALL-6
+    assert rules_for("liaoyang")["disease_substitution"].basis.sources[0].rule == "LY-29"
+    assert rules["disease_substitution"].basis.assumed
+
+
+def test_a_drug_class_map_needs_provenance() -> None:
+    import yaml
+
+    base = packaged_rules().model_dump(mode="json", exclude_defaults=False)
+    base["rules"]["drug_substitution"]["params"]["drug_classes"] = {"value": {"XA10": ["E11"]}}
+    with pytest.raises(RulesError, match="drug_classes"):
+        parse_rules(yaml.safe_dump(base, allow_unicode=True))

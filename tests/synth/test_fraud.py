@@ -17,6 +17,14 @@ LABELS = {
     "sex_age_mismatch",
     "pharmacy_non_medical",
 }
+# planted on their own draw streams after the ones above (which stay on the same claims)
+EXTRA_LABELS = {
+    "drug_substitution",
+    "disease_substitution",
+    "low_standard_admission",
+    "deceased_person",
+    "unenrolled_person",
+}
 CATALOG = load_packaged(("sample_common.csv",)).entries
 
 
@@ -38,9 +46,10 @@ def test_no_labels_unless_asked():
 def test_every_pattern_is_planted_at_about_the_rate(qingdao_fraud):
     _, lines = qingdao_fraud
     claims = _claims(lines)
-    assert set(lines["fraud_label"].drop_nulls().unique()) == LABELS
-    share = (claims["labels"].list.len() > 0).mean()
-    assert 0.02 < share < 0.04  # asked for 3% of claims
+    assert set(lines["fraud_label"].drop_nulls().unique()) == LABELS | EXTRA_LABELS
+    first = claims["labels"].list.eval(pl.element().is_in(list(LABELS))).list.any()
+    assert 0.02 < first.mean() < 0.04  # asked for 3% of claims
+    assert (claims["labels"].list.len() > 0).mean() < 0.055  # the extra patterns add about 1%
     assert (claims["labels"].list.len() <= 1).all()  # one pattern per claim at most
 
 

@@ -26,6 +26,9 @@ PERSONS_SCHEMA: dict[str, pl.DataType] = {
     "account_balance_fen": pl.Int64(),
     "flags": pl.List(pl.String()),
     "products": pl.List(pl.String()),
+    # optional, for supervision only (the batch engine ignores them): null unless known
+    "death_date": pl.Date(),
+    "enrolled_until": pl.Date(),
 }
 
 LINES_SCHEMA: dict[str, pl.DataType] = {
@@ -85,6 +88,8 @@ def claim_files_to_frames(files: Iterable[ClaimFile]) -> tuple[pl.DataFrame, pl.
                 "account_balance_fen": p.account_balance,
                 "flags": sorted(p.flags),
                 "products": sorted(p.products),
+                "death_date": None,
+                "enrolled_until": None,
             }
         )
         for claim in cf.claims:

@@ -1,5 +1,9 @@
 """`yibao supervise FILE... [--format json|text]`: supervision flags over claim files.
 
+JSON: `{"flags": [...], "institution_flags": [...]}` — person-level flags, then the
+institution-level ones (`institution_outlier`: `person_id` null, no claims); `--out` writes
+the first to the given Parquet file and the second beside it (`*.institutions.parquet`).
+
 Everything is read and checked before anything is printed: on bad input one line on stderr
 naming the file (when several are given), the line (`.jsonl`) and the field path, exit code 2.
 The lead registers `run_supervise` in `cli/main.py`, e.g.:
@@ -27,21 +31,35 @@ def run_supervise(files: list[str], fmt: str = "json", out: str | None = None) -
     """Claim files, or one folder of Parquet tables (`yibao synth`); `out` writes Parquet."""
     from yibao.cli.main import fail
     from yibao.render.jsontext import dumps
-    from yibao.supervision.engine import flag_dicts, supervise_claim_files, supervise_tables
+    from yibao.supervision.engine import (
+        claim_files_frames,
+        flag_dicts,
+        institution_flags_path,
+        supervise_all,
+    )
 
     try:
         if len(files) == 1 and Path(files[0]).is_dir():
-            flags = supervise_tables(*_tables(Path(files[0])))
+            flags, by_institution = supervise_all(*_tables(Path(files[0])))
         else:
-            flags = supervise_claim_files(_claim_files(files))
+            flags, by_institution = supervise_all(*claim_files_frames(_claim_files(files)))
     except InputError as exc:
         fail(str(exc))
     if out is not None:
         flags.write_parquet(out)
-        typer.echo(f"{flags.height} flag(s) written to {out}", err=True)
+        second = institution_flags_path(out)
+        by_institution.write_parquet(second)
+        typer.echo(
+            f"{flags.height} flag(s) written to {out}, "
+            f"{by_institution.height} institution flag(s) to {second}",
+            err=True,
+        )
         return
-    found = flag_dicts(flags)
-    typer.echo(dumps({"flags": found}, 2) if fmt == "json" else render_text(found))
+    found, institutions = flag_dicts(flags), flag_dicts(by_institution)
+    if fmt == "json":
+        typer.echo(dumps({"flags": found, "institution_flags": institutions}, 2))
+    else:
+        typer.echo(render_text(found + institutions))
 
 
 def _tables(folder: Path):
@@ -51,7 +69,9 @@ def _tables(folder: Path):
     missing = [p.name for p in paths if not p.is_file()]
     if missing:
         raise InputError(f"{folder}: missing {', '.join(missing)}")
-    persons = pl.read_parquet(paths[0], columns=["person_id", "region", "sex", "birth_date"])
+    from yibao.supervision.engine import person_columns
+
+    persons = pl.read_parquet(paths[0], columns=person_columns(paths[0]))
     return persons, pl.read_parquet(paths[1])
 
 
@@ -86,15 +106,16 @@ def render_text(flags: list[dict]) -> str:
         lines = ", ".join(f"{x['claim_id']}#{x['line_no']} {x['code']}" for x in f["lines"])
         skip = ("measure", "value", "threshold", "comparison")
         extra = "  ".join(f"{k}={v}" for k, v in ev.items() if k not in skip)
+        who = f"person {f['person_id']}" if f["person_id"] else "institution-level flag"
         out += [
             "",
             f"[{f['severity']}] {f['rule']} {f['name_zh']} ({f['name_en']})",
-            f"  person {f['person_id']}  institution {f['institution'] or '-'}  "
-            f"claims {', '.join(f['claim_ids'])}",
+            f"  {who}  institution {f['institution'] or '-'}  "
+            f"claims {', '.join(f['claim_ids']) or '-'}",
             f"  {ev['measure']} = {ev['value']} {ev.get('comparison', 'vs')} {ev['threshold']}"
             + (f"  ({extra})" if extra else ""),
             f"  amount at risk {f['amount_at_risk_fen'] / 100:.2f} yuan",
-            f"  lines: {lines}",
+            f"  lines: {lines or '-'}",
             f"  basis: {f['basis']}",
         ]
     return "\n".join(out)

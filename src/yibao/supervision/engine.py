@@ -18,43 +18,52 @@ import polars as pl
 from yibao.catalog.load import load_packaged
 from yibao.engine.inputs import ClaimFile
 from yibao.policy.loader import load_region, packaged_regions
+from yibao.supervision.admission import low_standard_admission
+from yibao.supervision.common import FLAG_SCHEMA, STAY_KEYS
+from yibao.supervision.common import LINE as LINE  # re-exported: the flag table's line struct
+from yibao.supervision.common import core as _core
+from yibao.supervision.common import days as _days
+from yibao.supervision.common import evidence as _evidence
+from yibao.supervision.common import stays as _stays
+from yibao.supervision.common import visits as _visits
+from yibao.supervision.identity import deceased_person, unenrolled_person
+from yibao.supervision.institutions import institution_outlier
 from yibao.supervision.params import RULE_IDS, Rule, rules_for
-
-LINE = pl.Struct(
-    {"claim_id": pl.String, "line_no": pl.Int32, "code": pl.String, "amount_fen": pl.Int64}
-)
-FLAG_SCHEMA: dict[str, pl.DataType] = {
-    "rule": pl.String(),
-    "name_zh": pl.String(),
-    "name_en": pl.String(),
-    "severity": pl.String(),
-    "region": pl.String(),
-    "person_id": pl.String(),
-    "institution": pl.String(),
-    "claim_ids": pl.List(pl.String()),
-    "lines": pl.List(LINE),
-    "evidence": pl.String(),  # JSON object: measure, value, threshold and details
-    "amount_at_risk_fen": pl.Int64(),
-    "basis": pl.String(),
-}
-# what each rule function returns, before names, severity, region and basis are added
-_CORE = ("person_id", "institution", "claim_ids", "lines", "evidence", "amount_at_risk_fen")
-STAY_KEYS = ("person_id", "claim_id")
+from yibao.supervision.substitution import disease_substitution, drug_substitution
 
 
 # ---------------------------------------------------------------- entry points
 def supervise_tables(persons: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
-    """Every rule over every region's persons: one row per flag, in a stable order."""
+    """Every person-level rule over every region's persons: one row per flag, stable order."""
+    return _run(prepare(persons, lines), institutions=False)
+
+
+def supervise_institutions(persons: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
+    """The institution-level rules (`INSTITUTION_RULES`): one row per flagged institution, in
+    `FLAG_SCHEMA` with `person_id` null and no claims or lines, by institution."""
+    return _run(prepare(persons, lines), institutions=True)
+
+
+def supervise_all(persons: pl.DataFrame, lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(person-level flags, institution-level flags), the tables prepared once."""
     prepared = prepare(persons, lines)
+    return _run(prepared, institutions=False), _run(prepared, institutions=True)
+
+
+def _run(prepared: pl.DataFrame, institutions: bool) -> pl.DataFrame:
     frames = []
     for region in prepared.get_column("region").unique().drop_nulls().sort():
         part = prepared.filter(pl.col("region") == region)
         for rule_id, rule in rules_for(region).items():
+            if (rule_id in INSTITUTION_RULES) != institutions:
+                continue
             found = RULES[rule_id](part, rule)
             frames.append(_finish(found, rule, region))
     if not frames:
         return pl.DataFrame(schema=FLAG_SCHEMA)
     flags = pl.concat(frames, how="vertical")
+    if institutions:
+        return flags.sort(["institution", "rule", "region"], maintain_order=True)
     order = pl.col("claim_ids").list.join(",")
     return flags.sort(["person_id", "rule", order, "evidence"], maintain_order=True)
 
@@ -70,7 +79,14 @@ def claim_files_frames(files: Iterable[ClaimFile]) -> tuple[pl.DataFrame, pl.Dat
     for cf in files:
         p = cf.person
         persons.append(
-            {"person_id": p.id, "region": cf.region, "sex": p.sex, "birth_date": p.birth_date}
+            {
+                "person_id": p.id,
+                "region": cf.region,
+                "sex": p.sex,
+                "birth_date": p.birth_date,
+                "death_date": None,
+                "enrolled_until": None,
+            }
         )
         for claim in cf.claims:
             for n, item in enumerate(claim.items, 1):
@@ -83,13 +99,16 @@ def claim_files_frames(files: Iterable[ClaimFile]) -> tuple[pl.DataFrame, pl.Dat
                         "claim_id": claim.id,
                         "date": claim.date,
                         "med_type": claim.med_type,
+                        "hospital_level": claim.hospital_level,
                         "admit_date": claim.admit_date,
                         "discharge_date": claim.discharge_date,
                         "diagnoses": list(claim.diagnoses),
+                        "disease": claim.disease,
                         "institution": claim.institution,
                         "line_no": n,
                         "code": item.code,
                         "name": item.name,
+                        "category": item.category,
                         "price_fen": item.price,
                         "quantity": float(item.quantity),  # float-ok: a count; money is amount_fen
                         "price_limit_fen": item.price_limit,
@@ -102,19 +121,24 @@ def claim_files_frames(files: Iterable[ClaimFile]) -> tuple[pl.DataFrame, pl.Dat
         "region": pl.String,
         "sex": pl.String,
         "birth_date": pl.Date,
+        "death_date": pl.Date,
+        "enrolled_until": pl.Date,
     }
     line_schema = {
         "person_id": pl.String,
         "claim_id": pl.String,
         "date": pl.Date,
         "med_type": pl.String,
+        "hospital_level": pl.Int8,
         "admit_date": pl.Date,
         "discharge_date": pl.Date,
         "diagnoses": pl.List(pl.String),
+        "disease": pl.String,
         "institution": pl.String,
         "line_no": pl.Int32,
         "code": pl.String,
         "name": pl.String,
+        "category": pl.String,
         "price_fen": pl.Int64,
         "quantity": pl.Float64,
         "price_limit_fen": pl.Int64,
@@ -140,6 +164,7 @@ def catalog_frame(regions: Iterable[str]) -> pl.DataFrame:
                     "region": region,
                     "code": entry.code,
                     "kind": entry.kind,
+                    "catalog_category": entry.category,
                     "catalog_limit_fen": entry.price_limit_fen,
                     "r_sex": r.sex,
                     "r_min_age": r.min_age,
@@ -150,6 +175,7 @@ def catalog_frame(regions: Iterable[str]) -> pl.DataFrame:
         "region": pl.String,
         "code": pl.String,
         "kind": pl.String,
+        "catalog_category": pl.String,
         "catalog_limit_fen": pl.Int64,
         "r_sex": pl.String,
         "r_min_age": pl.Int64,
@@ -158,13 +184,25 @@ def catalog_frame(regions: Iterable[str]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema)
 
 
+# optional columns: absent ones are added as nulls (the rules that need them find nothing)
+OPTIONAL_PERSON_COLUMNS = {"death_date": pl.Date, "enrolled_until": pl.Date}
+OPTIONAL_LINE_COLUMNS = {"hospital_level": pl.Int8, "disease": pl.String, "category": pl.String}
+
+
+def _with_optional(frame: pl.DataFrame, columns: dict[str, pl.DataType]) -> pl.DataFrame:
+    missing = {name: pl.lit(None, dtype) for name, dtype in columns.items() if name not in frame}
+    return frame.with_columns(**missing) if missing else frame
+
+
 def prepare(persons: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     """Lines with the person, the catalogue entry, the amount, the day and the age added."""
+    lines = _with_optional(lines, OPTIONAL_LINE_COLUMNS)
     lines = lines.with_columns(pl.col("quantity").cast(pl.Float64))
     if "amount_fen" not in lines.columns:
         amount = (pl.col("price_fen") * pl.col("quantity")).round(0)
         lines = lines.with_columns(amount_fen=amount.cast(pl.Int64))
-    who = persons.select("person_id", "region", "sex", "birth_date")
+    persons = _with_optional(persons, OPTIONAL_PERSON_COLUMNS)
+    who = persons.select("person_id", "region", "sex", "birth_date", *OPTIONAL_PERSON_COLUMNS)
     catalog = catalog_frame(who.get_column("region").unique().drop_nulls().to_list())
     born = pl.col("birth_date")
     on = pl.col("date")
@@ -180,6 +218,7 @@ def prepare(persons: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
         .with_columns(
             day=pl.coalesce("item_date", "date"),
             limit_fen=pl.coalesce("price_limit_fen", "catalog_limit_fen"),
+            item_class=pl.coalesce("category", "catalog_category"),
             age=age,
             is_stay=(pl.col("med_type") == "21")
             & pl.col("admit_date").is_not_null()
@@ -196,28 +235,10 @@ def prepare(persons: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
 
 
 # ---------------------------------------------------------------- helpers
-def _evidence(**fields: pl.Expr) -> pl.Expr:
-    return pl.struct(**fields).struct.json_encode()
-
-
 def _number_text(expr: pl.Expr) -> pl.Expr:
     """A quantity as text: whole numbers without a decimal point ("2", "0.5")."""
     whole = expr == expr.floor()
     return pl.when(whole).then(expr.cast(pl.Int64).cast(pl.String)).otherwise(expr.cast(pl.String))
-
-
-def _days(expr: pl.Expr) -> pl.Expr:
-    return expr.dt.total_days()
-
-
-def _empty() -> pl.DataFrame:
-    return pl.DataFrame(schema={k: FLAG_SCHEMA[k] for k in _CORE})
-
-
-def _core(frame: pl.DataFrame) -> pl.DataFrame:
-    if frame.height == 0:
-        return _empty()
-    return frame.select([pl.col(k).cast(FLAG_SCHEMA[k]) for k in _CORE])
 
 
 def _finish(found: pl.DataFrame, rule: Rule, region: str) -> pl.DataFrame:
@@ -230,23 +251,6 @@ def _finish(found: pl.DataFrame, rule: Rule, region: str) -> pl.DataFrame:
         region=pl.lit(region),
         basis=pl.lit(rule.basis_text()),
     ).select([pl.col(k).cast(v) for k, v in FLAG_SCHEMA.items()])
-
-
-def _stays(lines: pl.DataFrame) -> pl.DataFrame:
-    """One row per inpatient stay: dates, institution, diagnoses, amount and its lines."""
-    return (
-        lines.filter("is_stay")
-        .group_by(STAY_KEYS, maintain_order=True)
-        .agg(
-            admit=pl.col("admit_date").first(),
-            discharge=pl.col("discharge_date").first(),
-            institution=pl.col("institution").first(),
-            diagnoses=pl.col("diagnoses").first(),
-            amount=pl.col("amount_fen").sum(),
-            lines=pl.col("line").sort_by("line_no"),
-        )
-        .sort(["person_id", "admit", "discharge", "claim_id"])
-    )
 
 
 # ---------------------------------------------------------------- the rules
@@ -617,20 +621,6 @@ def duplicate_charge(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     )
 
 
-def _visits(lines: pl.DataFrame) -> pl.DataFrame:
-    """One row per claim: its date, institution, amount and lines, in (person, date) order."""
-    return (
-        lines.group_by(STAY_KEYS, maintain_order=True)
-        .agg(
-            date=pl.col("date").first(),
-            institution=pl.col("institution").first(),
-            amount=pl.col("amount_fen").sum(),
-            lines=pl.col("line").sort_by("line_no"),
-        )
-        .sort(["person_id", "date", "claim_id"])
-    )
-
-
 def over_frequency(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     """More outpatient visits in one calendar month than the threshold."""
     most, med_types = rule.p("max_visits_per_month"), rule.p("med_types")
@@ -721,8 +711,16 @@ RULES: dict[str, Callable[[pl.DataFrame, Rule], pl.DataFrame]] = {
     "duplicate_charge": duplicate_charge,
     "over_frequency": over_frequency,
     "two_places_one_day": two_places_one_day,
+    "drug_substitution": drug_substitution,
+    "disease_substitution": disease_substitution,
+    "low_standard_admission": low_standard_admission,
+    "deceased_person": deceased_person,
+    "unenrolled_person": unenrolled_person,
+    "institution_outlier": institution_outlier,
 }
 assert tuple(RULES) == RULE_IDS
+# rules whose flags are about an institution, not a person: a second flag table
+INSTITUTION_RULES = ("institution_outlier",)
 
 
 def flag_dicts(flags: pl.DataFrame) -> list[dict]:
@@ -749,9 +747,26 @@ def flag_dicts(flags: pl.DataFrame) -> list[dict]:
     return out
 
 
+def person_columns(persons_path) -> list[str]:
+    """The columns of a persons Parquet file the rules read (the optional ones if present)."""
+    present = pl.read_parquet_schema(persons_path)
+    wanted = ["person_id", "region", "sex", "birth_date", *OPTIONAL_PERSON_COLUMNS]
+    return [c for c in wanted if c in present]
+
+
+def institution_flags_path(out_path: str) -> str:
+    """Where the institution-level flags go beside `out_path`: flags.parquet →
+    flags.institutions.parquet."""
+    stem = out_path[: -len(".parquet")] if out_path.endswith(".parquet") else out_path
+    return stem + ".institutions.parquet"
+
+
 def supervise_parquet(persons_path: str, lines_path: str, out_path: str) -> int:
-    """Parquet in (`yibao synth` tables), Parquet out (`FLAG_SCHEMA`); returns the flag count."""
-    persons = pl.read_parquet(persons_path, columns=["person_id", "region", "sex", "birth_date"])
-    flags = supervise_tables(persons, pl.read_parquet(lines_path))
+    """Parquet in (`yibao synth` tables), Parquet out (`FLAG_SCHEMA`): the person-level flags
+    to `out_path`, the institution-level ones to `institution_flags_path(out_path)`; returns
+    the number of person-level flags."""
+    persons = pl.read_parquet(persons_path, columns=person_columns(persons_path))
+    flags, by_institution = supervise_all(persons, pl.read_parquet(lines_path))
     flags.write_parquet(out_path)
+    by_institution.write_parquet(institution_flags_path(out_path))
     return flags.height

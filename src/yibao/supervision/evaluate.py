@@ -7,6 +7,10 @@ and recall are over (person, claim) pairs. Money: *planted* is the amount of the
 *found* the part of it on lines that a flag of the rule lists, *at risk* the flags' own
 `amount_at_risk_fen` (what the rule says the fund may have lost).
 
+Institution-level fraud has no line label: `yibao synth` names its fraudulent hospitals
+(`Generator.fraudulent`) and `institution_ranking` checks where the outlier score ranks them
+(the target: all in the top decile of the scored institutions).
+
     python -m yibao.supervision.evaluate [--region qingdao] [--persons 20000] [--rate 0.05]
 """
 
@@ -16,7 +20,9 @@ import argparse
 
 import polars as pl
 
-from yibao.supervision.engine import supervise_tables
+from yibao.supervision.engine import prepare, supervise_tables
+from yibao.supervision.institutions import indicators, scores
+from yibao.supervision.params import rules_for
 
 PLANTED_RULES = (
     "split_hospitalization",
@@ -26,12 +32,23 @@ PLANTED_RULES = (
     "duplicate_charge",
     "sex_age_mismatch",
     "pharmacy_non_medical",
+    "drug_substitution",
+    "disease_substitution",
+    "low_standard_admission",
+    "deceased_person",
+    "unenrolled_person",
 )
+INSTITUTION_RULE = "institution_outlier"  # no claims: measured by `institution_ranking`
 
 
-def evaluate(persons: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
-    """One row per rule: planted / flagged / true-positive claims, precision, recall, money."""
-    flags = supervise_tables(persons, lines)
+def evaluate(
+    persons: pl.DataFrame, lines: pl.DataFrame, flags: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """One row per rule: planted / flagged / true-positive claims, precision, recall, money
+    (`flags`: the flags of these tables if already computed)."""
+    if flags is None:
+        flags = supervise_tables(persons, lines)
+    flags = flags.filter(pl.col("rule") != INSTITUTION_RULE)
     if "amount_fen" not in lines.columns:
         amount = (pl.col("price_fen") * pl.col("quantity").cast(pl.Float64)).round(0)
         lines = lines.with_columns(amount_fen=amount.cast(pl.Int64))
@@ -82,11 +99,66 @@ def evaluate(persons: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def synth_and_evaluate(region: str, persons: int, year: int, seed: int, rate: float):
-    from yibao.synth.generate import Options, generate
+def institution_ranking(
+    persons: pl.DataFrame, lines: pl.DataFrame, planted: tuple[str, ...] = ()
+) -> pl.DataFrame:
+    """Every scored institution (all regions), highest score first: its rank, indicators,
+    score, whether it was planted as fraudulent and whether it is in the top decile."""
+    prepared = prepare(persons, lines)
+    frames = []
+    for region in prepared.get_column("region").unique().drop_nulls().sort():
+        rule = rules_for(region)[INSTITUTION_RULE]
+        scored = scores(indicators(prepared.filter(pl.col("region") == region), rule), rule)
+        if scored.height:
+            keep = ["institution", "level", "admissions", "avg_cost_fen", "peer_avg_cost_fen"]
+            keep += ["readmission_rate", "bc_share", "score"]
+            frames.append(scored.select(keep).with_columns(region=pl.lit(region)))
+    if not frames:
+        return pl.DataFrame()
+    table = pl.concat(frames).sort(["score", "institution"], descending=[True, False])
+    decile = -(-table.height // 10)  # ceil(n / 10)
+    rank = pl.int_range(1, pl.len() + 1)
+    return table.with_columns(
+        rank=rank,
+        planted=pl.col("institution").is_in(list(planted)),
+        top_decile=rank <= decile,
+    )
 
-    people, lines = generate(Options(region, persons, year, seed, rate))
-    return evaluate(people, lines)
+
+def synth_and_evaluate(region: str, persons: int, year: int, seed: int, rate: float):
+    """(per-rule table, institution ranking, planted institutions) of a generated population
+    with planted fraud."""
+    from yibao.synth.generate import Generator, Options, generate
+
+    options = Options(region, persons, year, seed, rate)
+    people, lines = generate(options)
+    planted = Generator(options).fraudulent
+    return evaluate(people, lines), institution_ranking(people, lines, planted), planted
+
+
+def render_ranking(ranking: pl.DataFrame, fraudulent: tuple[str, ...] = (), show: int = 12) -> str:
+    """The top of the institution ranking and where the planted institutions are."""
+    if ranking.height == 0:
+        return "institutions: none scored (too few admissions or peers)"
+    planted = ranking.filter("planted")
+    unscored = sorted(set(fraudulent) - set(planted["institution"]))
+    decile = ranking.filter("top_decile").height
+    lines = [
+        f"institutions scored: {ranking.height}, top decile: {decile}, planted fraudulent "
+        f"scored: {planted.height}, of them in the top decile: {planted['top_decile'].sum()} "
+        f"(ranks {planted['rank'].to_list()})"
+        + (f"; planted but not scored (too few stays): {unscored}" if unscored else ""),
+        f"{'rank':>4}  {'institution':<16}{'level':>6}{'stays':>7}{'avg cost ¥':>12}"
+        f"{'peers ¥':>10}{'readmit':>9}{'B/C':>7}{'score':>8}  planted",
+    ]
+    for r in ranking.head(show).iter_rows(named=True):
+        lines.append(
+            f"{r['rank']:>4}  {r['institution']:<16}{r['level'] or '-':>6}{r['admissions']:>7}"
+            f"{r['avg_cost_fen'] / 100:>12,.0f}{r['peer_avg_cost_fen'] / 100:>10,.0f}"
+            f"{r['readmission_rate']:>9.3f}{r['bc_share']:>7.3f}{r['score']:>8.1f}  "
+            + ("yes" if r["planted"] else "")
+        )
+    return "\n".join(lines)
 
 
 def render(table: pl.DataFrame) -> str:
@@ -117,12 +189,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rate", type=float, default=0.05)
     args = parser.parse_args(argv)
-    table = synth_and_evaluate(args.region, args.persons, args.year, args.seed, args.rate)
+    table, ranking, planted = synth_and_evaluate(
+        args.region, args.persons, args.year, args.seed, args.rate
+    )
     print(
         f"{args.region} {args.year}, {args.persons} persons, fraud rate {args.rate}, "
         f"seed {args.seed}"
     )
     print(render(table))
+    print()
+    print(render_ranking(ranking, planted))
 
 
 if __name__ == "__main__":

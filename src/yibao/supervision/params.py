@@ -15,7 +15,15 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from yibao.errors import first_error
-from yibao.policy.provenance import CitedChoice, CitedRatio, Cites, Provenance, Strict
+from yibao.policy.provenance import (
+    CitedChoice,
+    CitedFactor,
+    CitedMoney,
+    CitedRatio,
+    Cites,
+    Provenance,
+    Strict,
+)
 
 RULE_IDS = (
     "split_hospitalization",
@@ -28,6 +36,12 @@ RULE_IDS = (
     "duplicate_charge",
     "over_frequency",
     "two_places_one_day",
+    "drug_substitution",
+    "disease_substitution",
+    "low_standard_admission",
+    "deceased_person",
+    "unenrolled_person",
+    "institution_outlier",
 )
 Severity = Literal["low", "medium", "high"]
 
@@ -88,6 +102,43 @@ class PlacesParams(Strict):
     med_types: CitedChoice
 
 
+class CitedIcdMap(Provenance):
+    """Item-code prefixes → the ICD-10 prefixes (chapters, blocks) an item of the class treats."""
+
+    value: dict[str, list[str]] = Field(min_length=1)
+
+
+class DrugSubstitutionParams(Strict):
+    drug_classes: CitedIcdMap
+    med_types: CitedChoice
+
+
+class DiseaseSubstitutionParams(Strict):
+    med_types: CitedChoice
+
+
+class LowStandardParams(Strict):
+    max_stay_days: CitedCount
+    max_total: CitedMoney
+    outpatient_icd_prefixes: CitedChoice
+    inpatient_codes: CitedChoice
+
+
+class IdentityParams(Strict):
+    grace_days: CitedCount
+
+
+class InstitutionParams(Strict):
+    readmission_days: CitedCount
+    bc_categories: CitedChoice
+    peer_area_chars: CitedCount
+    min_admissions: CitedCount
+    min_peers: CitedCount
+    mad_floor_share: CitedRatio
+    mad_floor_rate: CitedRatio
+    min_score: CitedFactor
+
+
 PARAM_MODELS: dict[str, type[Strict]] = {
     "split_hospitalization": SplitParams,
     "bed_hanging": BedHangingParams,
@@ -99,6 +150,12 @@ PARAM_MODELS: dict[str, type[Strict]] = {
     "duplicate_charge": DuplicateParams,
     "over_frequency": FrequencyParams,
     "two_places_one_day": PlacesParams,
+    "drug_substitution": DrugSubstitutionParams,
+    "disease_substitution": DiseaseSubstitutionParams,
+    "low_standard_admission": LowStandardParams,
+    "deceased_person": IdentityParams,
+    "unenrolled_person": IdentityParams,
+    "institution_outlier": InstitutionParams,
 }
 
 
@@ -156,7 +213,11 @@ class Rule:
     def p(self, name: str):
         """A parameter's value (`Decimal` ratios become floats for polars)."""
         value = getattr(self.params, name).value
-        return float(value) if isinstance(value, Decimal) else value
+        return float(value) if isinstance(value, Decimal) else value  # float-ok: not money
+
+    def fen(self, name: str) -> int:
+        """A money parameter (`CitedMoney`, yuan in the YAML) in integer fen."""
+        return getattr(self.params, name).fen
 
     def basis_text(self) -> str:
         """The policy basis and the parameters with their provenance, one line."""
@@ -164,6 +225,8 @@ class Rule:
         for name in type(self.params).model_fields:
             cited = getattr(self.params, name)
             value = cited.value
+            if isinstance(value, dict):
+                value = [f"{k}:{'/'.join(v)}" for k, v in value.items()]
             shown = "|".join(value) if isinstance(value, list) else str(value)
             parts.append(f"{name}={shown} [{cited.cite()}]")
         return "; ".join(parts)

@@ -320,3 +320,35 @@ OVER_LIMIT_FACTOR = (1.5, 2.5)  # planted price = limit × factor
 DAILY_GOODS = ("G001", "G002")
 WRONG_SEX_ITEM = ("XG03AC0001", "O20.0")  # progesterone with an obstetric diagnosis, for a man
 WRONG_AGE_ITEM = "ZB02BBA0002"  # a children's medicine (≤ 14) for an older person
+
+# patterns planted on their own draw streams after the ones above, so those stay on exactly the
+# same claims; each is as frequent as one pattern of its tuple above (rate / len(tuple))
+EXTRA_OUTPATIENT_PATTERNS = {
+    "11": ("drug_substitution",),
+    "14": ("drug_substitution", "disease_substitution"),
+}
+EXTRA_INPATIENT_PATTERNS = ("low_standard_admission",)
+# 串换药品: a drug of a class the visit's diagnosis does not call for is billed (metformin;
+# methotrexate when the visit is for diabetes) — neither has a catalogue indication restriction,
+# so settlement alone does not notice
+SUBSTITUTED_DRUGS = ("XA10BAA001", "XL01BA0001")
+# 串换病种: the chronic claim is settled under the disease of the first of these conditions
+# that is not the person's own (dialysis, else cancer: the best-paid special diseases)
+SUBSTITUTED_DISEASES = ("dialysis", "lung_cancer")
+# 低标准入院: a 1–3 day stay for a cold or gastritis costing 200–700 yuan before fixed lines
+LOW_STANDARD_DIAGNOSES = (("J06.9", "resp"), ("K29.7", "gi"))
+LOW_STANDARD_DAYS = (1, 3)
+LOW_STANDARD_COST = (200.0, 700.0)
+# identity: of the persons, rate × this share each are planted as deceased / un-enrolled, the
+# date 1–60 days before their last line (persons with another planted pattern are skipped)
+IDENTITY_SHARE = 0.1
+IDENTITY_DAYS = (1, 60)
+# fraudulent institutions: this share (at least one) of the local hospitals of each level that
+# has at least FRAUD_INSTITUTION_MIN of them; their unpatterned stays cost INFLATED_COST times
+# as much, INSTITUTION_SPLIT_SHARE of their stays get a planted re-admission, and their
+# variable lines are billed as 乙/丙 items for the same amount (UPCODE: A item → B/C item)
+FRAUD_INSTITUTION_SHARE = 0.05
+FRAUD_INSTITUTION_MIN = 10
+INFLATED_COST = 1.5
+INSTITUTION_SPLIT_SHARE = 0.10
+UPCODE = {"XN02BEA001": "ZA01AAA0001", "XJ01CAA040": "XJ01DCA011", "S008": "C002"}

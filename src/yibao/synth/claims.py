@@ -182,7 +182,7 @@ def outpatient(plan: Plan, draws: Draws, persons: pl.DataFrame, fraud_rate: floa
     if not parts:
         return pl.DataFrame()
     claims = pl.concat(parts, how="diagonal_relaxed")
-    return _outpatient_fraud(draws, claims, fraud_rate)
+    return _outpatient_fraud(plan, draws, claims, fraud_rate)
 
 
 def _common(plan: Plan, draws: Draws, frame: pl.DataFrame, med: str) -> pl.DataFrame:
@@ -317,7 +317,7 @@ def _pattern(draws: Draws, k: pl.Expr, rate: float, patterns: tuple[str, ...]) -
     return pl.when(draws.uniform(k, "fraud") < rate).then(chosen).otherwise(pl.lit(None, pl.String))
 
 
-def _outpatient_fraud(draws: Draws, claims: pl.DataFrame, rate: float) -> pl.DataFrame:
+def _outpatient_fraud(plan: Plan, draws: Draws, claims: pl.DataFrame, rate: float) -> pl.DataFrame:
     k = pl.col("ck")
     pattern = pl.when(pl.col("med_type") == "41")
     pattern = pattern.then(_pattern(draws, k, rate, care.PHARMACY_PATTERNS))
@@ -331,6 +331,8 @@ def _outpatient_fraud(draws: Draws, claims: pl.DataFrame, rate: float) -> pl.Dat
     )
     wrong_dx = care.WRONG_SEX_ITEM[1]
     claims = claims.with_columns(pattern=pattern)
+    if rate > 0:
+        claims = _substitutions(plan, draws, claims, rate)
     male_case = (pl.col("pattern") == "sex_age_mismatch") & (pl.col("sex") == "M")
     return claims.with_columns(
         diagnoses=pl.when(male_case)
@@ -339,8 +341,74 @@ def _outpatient_fraud(draws: Draws, claims: pl.DataFrame, rate: float) -> pl.Dat
     )
 
 
-def stays(plan: Plan, draws: Draws, persons: pl.DataFrame, fraud_rate: float) -> pl.DataFrame:
-    """Inpatient stays (one claim each; a planted split stay is two claims), laid out in time."""
+def _extra(draws: Draws, k: pl.Expr, rate: float, extra: tuple[str, ...], base: int) -> pl.Expr:
+    """One of `extra` for a claim without a pattern, each as likely as one of `base` patterns
+    (its own draw streams: the claims the older patterns fall on do not move)."""
+    which = (draws.uniform(k, "fraud/extra_which") * len(extra)).floor().cast(pl.Int64)
+    hit = pl.col("pattern").is_null() & (draws.uniform(k, "fraud/extra") < rate * len(extra) / base)
+    return pl.when(hit).then(_by(dict(enumerate(extra)), which)).otherwise(pl.col("pattern"))
+
+
+def _substitutions(plan: Plan, draws: Draws, claims: pl.DataFrame, rate: float) -> pl.DataFrame:
+    """Plant drug and disease substitution (串换药品 / 串换病种) on visits without a pattern;
+    a substituted disease is the first of `care.SUBSTITUTED_DISEASES` the scheme covers and
+    the person does not have (none: the visit gets a substituted drug instead)."""
+    k, base = pl.col("ck"), len(care.OUTPATIENT_PATTERNS)
+    pattern = pl.col("pattern")
+    for med, extra in care.EXTRA_OUTPATIENT_PATTERNS.items():
+        hit = pl.col("med_type") == med
+        pattern = pl.when(hit).then(_extra(draws, k, rate, extra, base)).otherwise(pattern)
+    rows = []
+    for (scheme, own), code in plan.chronic_codes.items():
+        for other in care.SUBSTITUTED_DISEASES:
+            target = plan.chronic_codes.get((scheme, other))
+            if other != own and target is not None and target != code:
+                rows.append({"scheme": scheme, "chronic": own, "_swap": target})
+                break
+    swaps = pl.DataFrame(
+        rows, schema={"scheme": pl.String, "chronic": pl.String, "_swap": pl.String}
+    )
+    claims = claims.with_columns(pattern=pattern).join(
+        swaps, on=["scheme", "chronic"], how="left", maintain_order="left"
+    )
+    swapped = (pl.col("pattern") == "disease_substitution") & pl.col("_swap").is_not_null()
+    stuck = (pl.col("pattern") == "disease_substitution") & pl.col("_swap").is_null()
+    return claims.with_columns(
+        disease=pl.when(swapped).then(pl.col("_swap")).otherwise(pl.col("disease")),
+        pattern=pl.when(stuck).then(pl.lit("drug_substitution")).otherwise(pl.col("pattern")),
+    ).drop("_swap")
+
+
+def _low_standard(draws: Draws, blocks: pl.DataFrame) -> pl.DataFrame:
+    """A planted low-standard admission: a cold or gastritis, 1–3 days, a few hundred yuan."""
+    k, hit = pl.col("ck"), pl.col("pattern") == "low_standard_admission"
+    which = draws.integer(k, "fraud/low_standard_dx", 0, len(care.LOW_STANDARD_DIAGNOSES) - 1)
+    icd = _by({i: dx for i, (dx, _) in enumerate(care.LOW_STANDARD_DIAGNOSES)}, which)
+    pool = _by({i: pool for i, (_, pool) in enumerate(care.LOW_STANDARD_DIAGNOSES)}, which)
+    low, high = care.LOW_STANDARD_COST
+    cost = low + (high - low) * draws.uniform(k, "fraud/low_standard_cost")
+    return blocks.with_columns(
+        diagnoses=pl.when(hit).then(pl.concat_list(icd)).otherwise(pl.col("diagnoses")),
+        primary=pl.when(hit).then(icd).otherwise(pl.col("primary")),
+        pool=pl.when(hit).then(pool).otherwise(pl.col("pool")),
+        los=pl.when(hit)
+        .then(draws.integer(k, "fraud/low_standard_days", *care.LOW_STANDARD_DAYS))
+        .otherwise(pl.col("los")),
+        target=pl.when(hit).then(cost).otherwise(pl.col("target")),
+    )
+
+
+def stays(
+    plan: Plan,
+    draws: Draws,
+    persons: pl.DataFrame,
+    fraud_rate: float,
+    fraudulent: tuple[str, ...] = (),
+) -> pl.DataFrame:
+    """Inpatient stays (one claim each; a planted split stay is two claims), laid out in time.
+
+    `fraudulent` institutions (planted, see `fraud.fraudulent_institutions`) get more split
+    stays and costlier unpatterned stays."""
     base = ["p", "scheme", "sex", "band", "birth_date", "chronic", "flags", "home_clinic"]
     blocks = _explode(persons, "n21", base + ["home_pharmacy"])
     if not blocks.height:
@@ -361,8 +429,23 @@ def stays(plan: Plan, draws: Draws, persons: pl.DataFrame, fraud_rate: float) ->
             draws, k, _level(draws.uniform(k, "level"), care.INPATIENT_LEVELS)
         ),
     )
+    if fraud_rate > 0:
+        extra = _extra(
+            draws, k, fraud_rate, care.EXTRA_INPATIENT_PATTERNS, len(care.INPATIENT_PATTERNS)
+        )
+        blocks = blocks.with_columns(pattern=extra)
+    if fraudulent:
+        # the hospital the stay will be at (the same expression as below, on the same key)
+        where = _institution(plan, draws, k, pl.col("hospital_level"), False)
+        more = draws.uniform(k, "fraud/institution_split") < care.INSTITUTION_SPLIT_SHARE
+        boost = pl.col("pattern").is_null() & where.is_in(list(fraudulent)) & more
+        blocks = blocks.with_columns(
+            pattern=pl.when(boost).then(pl.lit("split_hospitalization")).otherwise("pattern")
+        )
     blocks = _stay_diagnosis(draws, blocks)
     blocks = _stay_size(plan, draws, blocks, "")
+    if fraud_rate > 0:
+        blocks = _low_standard(draws, blocks)
     # the planted re-admission of a split stay: same diagnosis, level and hospital
     split = pl.col("pattern") == "split_hospitalization"
     second = key((pl.col("p"), 34), (KIND["readmission"], 3), (pl.col("j"), 13))
@@ -408,7 +491,15 @@ def stays(plan: Plan, draws: Draws, persons: pl.DataFrame, fraud_rate: float) ->
     )
     # both admissions of a split pair are at the hospital of the first
     same = pl.col("institution").first().over(["p", "j"])
-    return out.with_columns(institution=same).drop("ck2", "los2", "target2", "length", "gap")
+    out = out.with_columns(institution=same).drop("ck2", "los2", "target2", "length", "gap")
+    if fraudulent:
+        inflated = pl.col("pattern").is_null() & pl.col("institution").is_in(list(fraudulent))
+        out = out.with_columns(
+            target=pl.when(inflated)
+            .then(pl.col("target") * care.INFLATED_COST)
+            .otherwise(pl.col("target"))
+        )
+    return out
 
 
 def _stay_diagnosis(draws: Draws, blocks: pl.DataFrame) -> pl.DataFrame:

@@ -12,7 +12,19 @@ like the supervision rule that should find it:
 - `duplicate_charge` — one line billed twice (the copy is labelled);
 - `sex_age_mismatch` — progesterone with an obstetric diagnosis for a man, or a children's
   medicine (≤ 14) for someone older (the added line);
-- `pharmacy_non_medical` — daily goods (shampoo, protein powder) on a pharmacy bill.
+- `pharmacy_non_medical` — daily goods (shampoo, protein powder) on a pharmacy bill;
+- `drug_substitution` — a drug whose class the visit's diagnosis does not call for (metformin,
+  or methotrexate for a diabetic; the added line);
+- `disease_substitution` — a chronic visit settled under another, better-paid special disease
+  (`claims._substitutions`; every line of the claim);
+- `low_standard_admission` — a 1–3 day stay for a cold or gastritis costing a few hundred yuan
+  (`claims._low_standard`; every line);
+- `deceased_person` / `unenrolled_person` — a person's `death_date` / `enrolled_until` set 1–60
+  days before their last line; the lines after it (`plant_identity`);
+- fraudulent institutions (no line label: `fraudulent_institutions` names them) — costlier
+  stays, more re-admissions (labelled `split_hospitalization`) and B/C items (`upcode`).
+
+All of it happens only with a fraud rate above 0; without one the output is unchanged.
 """
 
 from __future__ import annotations
@@ -22,6 +34,13 @@ import polars as pl
 from yibao.synth import care
 from yibao.synth.draws import Draws, key
 from yibao.synth.plan import Plan
+
+WHOLE_CLAIM = (
+    "split_hospitalization",
+    "bed_hanging",
+    "disease_substitution",
+    "low_standard_admission",
+)
 
 PLANTED = 5  # line role of an added line (see lines.ROLE)
 
@@ -62,7 +81,7 @@ def plant(
         fraud_label=pl.when(hit_out).then(pl.lit("charge_outside_stay")).otherwise("fraud_label"),
     )
     # whole claims
-    whole = pattern.is_in(["split_hospitalization", "bed_hanging"])
+    whole = pattern.is_in(list(WHOLE_CLAIM))
     lines = lines.with_columns(
         fraud_label=pl.when(whole).then(pattern).otherwise(pl.col("fraud_label"))
     )
@@ -96,15 +115,27 @@ def _patterns(plan: Plan, draws: Draws, claims: pl.DataFrame) -> pl.DataFrame:
 
 
 def _added_lines(draws: Draws, claims: pl.DataFrame, info: pl.DataFrame) -> pl.DataFrame:
-    """The line a sex/age mismatch or a pharmacy's daily goods adds to its claim."""
-    wanted = info.select("c", "pattern").join(claims.select("c", "ck", "sex", "date"), on="c")
-    wanted = wanted.filter(pl.col("pattern").is_in(["sex_age_mismatch", "pharmacy_non_medical"]))
+    """The line a sex/age mismatch, a pharmacy's daily goods or a substituted drug adds."""
+    wanted = info.select("c", "pattern").join(
+        claims.select("c", "ck", "sex", "date", "diagnoses"), on="c"
+    )
+    added = ["sex_age_mismatch", "pharmacy_non_medical", "drug_substitution"]
+    wanted = wanted.filter(pl.col("pattern").is_in(added))
     k = pl.col("ck")
     goods = pl.when(draws.uniform(k, "fraud/goods") < 0.5).then(pl.lit(care.DAILY_GOODS[0]))
     goods = goods.otherwise(pl.lit(care.DAILY_GOODS[1]))
     wrong = pl.when(pl.col("sex") == "M").then(pl.lit(care.WRONG_SEX_ITEM[0]))
     wrong = wrong.otherwise(pl.lit(care.WRONG_AGE_ITEM))
-    code = pl.when(pl.col("pattern") == "pharmacy_non_medical").then(goods).otherwise(wrong)
+    diabetic = pl.col("diagnoses").list.eval(pl.element().str.starts_with("E1")).list.any()
+    drug = pl.when(diabetic.fill_null(False)).then(pl.lit(care.SUBSTITUTED_DRUGS[1]))
+    drug = drug.otherwise(pl.lit(care.SUBSTITUTED_DRUGS[0]))
+    code = (
+        pl.when(pl.col("pattern") == "pharmacy_non_medical")
+        .then(goods)
+        .when(pl.col("pattern") == "drug_substitution")
+        .then(drug)
+        .otherwise(wrong)
+    )
     typical = code.replace_strict(care.PRICES, default=1000, return_dtype=pl.Float64)
     price = (typical * (draws.normal(k, "fraud/price") * care.PRICE_JITTER).exp()).round(0)
     return wanted.select(
@@ -118,3 +149,76 @@ def _added_lines(draws: Draws, claims: pl.DataFrame, info: pl.DataFrame) -> pl.D
         item_date=pl.col("date"),
         fraud_label=pl.col("pattern"),
     )
+
+
+def upcode(variable: pl.DataFrame, claims: pl.DataFrame, fraudulent: tuple[str, ...]):
+    """Variable lines of unpatterned claims at fraudulent institutions billed as the B/C item
+    of `care.UPCODE` instead of the A item, for about the same amount (the quantity scaled)."""
+    at = claims.filter(
+        pl.col("institution").is_in(list(fraudulent)) & pl.col("pattern").is_null()
+    ).get_column("c")
+    hit = pl.col("c").is_in(at.implode()) & pl.col("code").is_in(list(care.UPCODE))
+    code = pl.col("code").replace(care.UPCODE)
+    price = code.replace_strict(care.PRICES, default=1000, return_dtype=pl.Int64)
+    same = (pl.col("quantity") * pl.col("price_fen") / price).round(0).clip(1, None)
+    return variable.with_columns(
+        code=pl.when(hit).then(code).otherwise(pl.col("code")),
+        price_fen=pl.when(hit).then(price).otherwise(pl.col("price_fen")),
+        quantity=pl.when(hit).then(same.cast(pl.Int64)).otherwise(pl.col("quantity")),
+    )
+
+
+def fraudulent_institutions(plan: Plan, draws: Draws) -> tuple[str, ...]:
+    """The local hospitals planted as fraudulent: `care.FRAUD_INSTITUTION_SHARE` (at least one)
+    of each level that has at least `care.FRAUD_INSTITUTION_MIN` hospitals, by a seeded draw."""
+    chosen: list[str] = []
+    for level in ("1", "2", "3"):
+        n = plan.institutions[level]
+        if n < care.FRAUD_INSTITUTION_MIN:
+            continue
+        wanted = max(1, round(n * care.FRAUD_INSTITUTION_SHARE))
+        seq = pl.DataFrame({"seq": pl.int_range(0, n, eager=True, dtype=pl.Int64)})
+        u = draws.uniform(key((int(level), 2), (pl.col("seq"), 30)), "fraud/institution")
+        picked = seq.with_columns(u=u).sort("u", "seq").head(wanted).sort("seq")
+        chosen += [f"H{plan.admin_code}{level}{s:04d}" for s in picked["seq"]]
+    return tuple(chosen)
+
+
+def plant_identity(
+    draws: Draws, persons: pl.DataFrame, lines: pl.DataFrame, rate: float
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`death_date` / `enrolled_until` of planted persons (null for everybody else), and the
+    labels of their lines dated after it. Persons with another planted pattern are skipped."""
+    none = pl.lit(None, pl.Date)
+    if rate <= 0 or lines.height == 0:
+        return persons.with_columns(death_date=none, enrolled_until=none), lines
+    k = key((pl.col("p"), 34))
+    share = rate * care.IDENTITY_SHARE
+    u = draws.uniform(k, "fraud/identity")
+    kind = (
+        pl.when(u < share)
+        .then(pl.lit("deceased_person"))
+        .when(u < 2 * share)
+        .then(pl.lit("unenrolled_person"))
+    )
+    chosen = persons.select(
+        "person_id", kind=kind, back=draws.integer(k, "fraud/identity_days", *care.IDENTITY_DAYS)
+    ).filter(pl.col("kind").is_not_null())
+    day = pl.coalesce("item_date", "date")
+    history = lines.group_by("person_id").agg(
+        last=day.max(), labelled=pl.col("fraud_label").is_not_null().any()
+    )
+    chosen = chosen.join(history, on="person_id").filter(~pl.col("labelled"))
+    chosen = chosen.select("person_id", "kind", cutoff=pl.col("last") - pl.duration(days="back"))
+    lines = lines.join(chosen, on="person_id", how="left", maintain_order="left")
+    late = pl.col("kind").is_not_null() & (day > pl.col("cutoff"))
+    lines = lines.with_columns(
+        fraud_label=pl.when(late).then(pl.col("kind")).otherwise(pl.col("fraud_label"))
+    ).drop("kind", "cutoff")
+    dates = chosen.select(
+        "person_id",
+        death_date=pl.when(pl.col("kind") == "deceased_person").then("cutoff"),
+        enrolled_until=pl.when(pl.col("kind") == "unenrolled_person").then("cutoff"),
+    )
+    persons = persons.join(dates, on="person_id", how="left", maintain_order="left")
+    return persons, lines

@@ -15,6 +15,7 @@ import polars as pl
 from yibao.batch.tables import CLAIM_FIELDS, LINES_SCHEMA, PERSONS_SCHEMA
 from yibao.errors import InputError
 from yibao.synth import claims as claim_mod
+from yibao.synth import fraud
 from yibao.synth.draws import Draws
 from yibao.synth.lines import build_lines, catalog_frame, pool_table
 from yibao.synth.plan import Plan, make_plan
@@ -52,6 +53,10 @@ class Generator:
         self.draws = Draws(options.seed, salt=f"{options.region}/{options.year}")
         self.catalog = catalog_frame(self.plan)
         self.pools = pool_table(self.plan)
+        # planted fraudulent hospitals (institution-level fraud), only when planting fraud
+        self.fraudulent: tuple[str, ...] = (
+            fraud.fraudulent_institutions(self.plan, self.draws) if options.fraud_rate > 0 else ()
+        )
 
     def chunks(self) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
         """(persons, claim_lines) for each chunk of persons, in person order."""
@@ -64,22 +69,25 @@ class Generator:
         persons = persons_frame(plan, draws, first, count)
         persons = claim_mod.counts(plan, draws, persons)
         visits = claim_mod.outpatient(plan, draws, persons, rate)
-        stays = claim_mod.stays(plan, draws, persons, rate)
+        stays = claim_mod.stays(plan, draws, persons, rate, self.fraudulent)
         visits = claim_mod.without_stay_days(visits, stays)
         parts = [frame for frame in (visits, stays) if frame.height]
+        table = pl.DataFrame(schema=LINES_SCHEMA)
+        if parts:
+            claims = claim_mod.number_claims(pl.concat(parts, how="diagonal_relaxed"))
+            claims = claims.with_row_index("c")
+            lines = build_lines(plan, draws, claims, self.catalog, self.pools, self.fraudulent)
+            heads = claims.select(*CLAIM_FIELDS, person_id=person_id(plan))
+            # claims are in (person, claim id) order and lines in (claim, line_no) order
+            # already; `c` is the claim's row, so its fields are gathered, not joined
+            table = lines.hstack(heads[lines["c"]]).with_columns(
+                selfpay_ratio=pl.lit(None, pl.String)
+            )
+            table = table.select([pl.col(n).cast(t) for n, t in LINES_SCHEMA.items()])
+        persons, table = fraud.plant_identity(draws, persons, table, rate)
         public_persons = persons.select(
             [pl.col(name).cast(dtype) for name, dtype in PERSONS_SCHEMA.items()]
         )
-        if not parts:
-            return public_persons, pl.DataFrame(schema=LINES_SCHEMA)
-        claims = claim_mod.number_claims(pl.concat(parts, how="diagonal_relaxed"))
-        claims = claims.with_row_index("c")
-        lines = build_lines(plan, draws, claims, self.catalog, self.pools)
-        heads = claims.select(*CLAIM_FIELDS, person_id=person_id(plan))
-        # claims are in (person, claim id) order and lines in (claim, line_no) order already;
-        # `c` is the claim's row, so its fields are gathered, not joined
-        table = lines.hstack(heads[lines["c"]]).with_columns(selfpay_ratio=pl.lit(None, pl.String))
-        table = table.select([pl.col(name).cast(dtype) for name, dtype in LINES_SCHEMA.items()])
         return public_persons, table
 
 

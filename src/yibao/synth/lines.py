@@ -87,9 +87,15 @@ def pool_table(plan: Plan) -> pl.DataFrame:
 
 
 def build_lines(
-    plan: Plan, draws: Draws, claims: pl.DataFrame, catalog: pl.DataFrame, pools: pl.DataFrame
+    plan: Plan,
+    draws: Draws,
+    claims: pl.DataFrame,
+    catalog: pl.DataFrame,
+    pools: pl.DataFrame,
+    fraudulent: tuple[str, ...] = (),
 ) -> pl.DataFrame:
-    """All lines of `claims` (row index `c`), fraud planted, numbered 1… per claim, in order."""
+    """All lines of `claims` (row index `c`), fraud planted, numbered 1… per claim, in order;
+    the variable lines of `fraudulent` institutions' unpatterned claims billed as B/C items."""
     stays = claims.filter(pl.col("med_type") == "21")
     limits = price_limits(catalog)
     fixed = pl.concat(
@@ -98,6 +104,8 @@ def build_lines(
     )
     fixed_cost = fixed.group_by("c").agg(fixed_fen=(pl.col("price_fen") * pl.col("quantity")).sum())
     variable = _legal(_variable(draws, claims, pools, fixed_cost, limits), claims, catalog)
+    if fraudulent:
+        variable = fraud.upcode(variable, claims, fraudulent)
     # Only variable lines can repeat a code on a day (fixed lines are distinct by design); in
     # slot order, the first of two equal lines is the one kept.
     variable = variable.filter(pl.struct("c", "code", "item_date").is_first_distinct())
