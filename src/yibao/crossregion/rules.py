@@ -1,0 +1,100 @@
+"""The cross-region rules of `rules.yaml` as validated, cited models.
+
+Every value is a `Cited*` model (`yibao.policy.provenance`): a seed quote with its rule id, or
+`assumed: true` with the gap it fills. Sources may omit `seed:`; it is filled from the rule
+id's prefix (TL → seed 000, QD → 001, FX → 002, EH → 003, LY → 004).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError
+
+from yibao.errors import first_error
+from yibao.policy.provenance import CitedChoice, CitedFlag, CitedMoney, Cites, Provenance, Strict
+
+SEED_OF_PREFIX = {
+    "TL": "000_0b179e81e4fe45a1.txt",
+    "QD": "001_0e8956db19925efd.txt",
+    "FX": "002_b1dddb3db34f700f.txt",
+    "EH": "003_4bef5791700317d1.txt",
+    "LY": "004_f5d95c9877c1e552.txt",
+}
+FilingKind = Literal["residence", "referral", "temporary"]
+
+
+class RulesError(ValueError):
+    """A packaged rules file that does not validate (a bug in the package, not user input)."""
+
+
+class CitedCount(Provenance):
+    """A whole number (visits) with its provenance."""
+
+    value: int = Field(ge=0)
+
+
+class SettlementRules(Strict):
+    catalogue_from: CitedChoice
+    benefits_from: CitedChoice
+    marks_out_of_region: CitedFlag
+
+
+class FilingKindRule(Cites):
+    """One kind of 备案 and whether it makes the claim count as referred (G-TL-3)."""
+
+    name: str
+    counts_as_referral: CitedFlag
+
+
+class FilingRules(Strict):
+    kinds: dict[FilingKind, FilingKindRule]
+    unfiled_counts_as_referral: CitedFlag
+
+
+class ClearingRules(Strict):
+    amount: CitedChoice
+    period: CitedChoice
+
+
+class Benchmark(Strict):
+    id: str
+    label: str
+    visits: CitedCount
+    amount: CitedMoney | None = None
+
+
+class CrossRegionRules(Strict):
+    settlement: SettlementRules
+    filing: FilingRules
+    clearing: ClearingRules
+    benchmarks: list[Benchmark]
+
+
+def fill_seeds(node: Any) -> Any:
+    """A copy of parsed YAML where every `{rule, quote}` source names its seed file."""
+    if isinstance(node, list):
+        return [fill_seeds(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: fill_seeds(value) for key, value in node.items()}
+    if "rule" in out and "quote" in out and "seed" not in out:
+        out["seed"] = SEED_OF_PREFIX.get(str(out["rule"])[:2])
+    return out
+
+
+def parse_rules(text: str, name: str = "rules.yaml") -> CrossRegionRules:
+    try:
+        return CrossRegionRules.model_validate(fill_seeds(yaml.safe_load(text)))
+    except ValidationError as exc:
+        raise RulesError(f"{name}: {first_error(exc)}") from None
+
+
+@cache
+def load_rules() -> CrossRegionRules:
+    """The packaged cross-region rules (read once)."""
+    text = (resources.files("yibao.crossregion") / "rules.yaml").read_text("utf-8")
+    return parse_rules(text)
