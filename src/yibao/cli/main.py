@@ -10,6 +10,14 @@ from typing import Annotated
 import typer
 from typer.core import TyperCommand
 
+if __name__ == "__main__":
+    # `python -m yibao.cli.main`: run the importable module, so the command modules that import
+    # shared options from `yibao.cli.main` see the same module and not a second copy.
+    from yibao.cli.main import main
+
+    main()
+    raise SystemExit(0)
+
 app = typer.Typer(
     help="yibao — 医保 settlement: policy as cited data, one bill for every fund layer.",
     no_args_is_help=True,
