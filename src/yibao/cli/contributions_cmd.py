@@ -5,8 +5,145 @@ Only typer is imported here; each command imports its code lazily so `yibao --he
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import Annotated
+
 import typer
+from typer.core import TyperCommand
+
+# yibao.cli.main imports this module (and accounts_cmd) while it loads, so nothing is imported
+# back from it at import time: these mirror its Format, DatabaseUrl and OneLineErrors.
+
+
+def fail(message: str, code: int = 2) -> None:
+    """One line on stderr, nothing on stdout, non-zero exit (as `yibao.cli.main.fail`)."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+class OneLineErrors(TyperCommand):
+    """A bad or missing option: one line on stderr, exit 2 (as `yibao.cli.main`'s commands)."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except typer.TyperException as exc:
+            if exc.exit_code != 2:
+                raise
+            fail(" ".join(exc.format_message().split()))
+            raise
+
+
+class Format(StrEnum):
+    json = "json"
+    text = "text"
+
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL, e.g. postgresql://postgres@127.0.0.1:5432/yibao "
+        "[default: $YIBAO_DATABASE_URL, else sqlite:///yibao.db in the working directory]",
+        show_default=False,
+    ),
+]
 
 contributions_app = typer.Typer(
     help="Contribution bills (缴费) of units and persons for a period.", no_args_is_help=True
 )
+
+File = Annotated[str, typer.Argument(help="JSON description (see examples/contributions/), or -.")]
+FormatOption = Annotated[
+    Format, typer.Option("--format", help="json (default) or text with each line's source.")
+]
+
+
+def _read_json(path: str):
+    """The JSON object in `path` (or stdin for -); InputError naming the file otherwise."""
+    import json
+    import sys
+
+    from yibao.claimfile import read_text
+    from yibao.errors import InputError
+
+    text = sys.stdin.read() if path == "-" else read_text(path)
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    if not isinstance(raw, dict):
+        raise InputError(f"{path}: a description must be a JSON object")
+    return raw
+
+
+def _print(bill, fmt: Format) -> None:
+    from yibao.contributions.render import render_bill
+    from yibao.render.jsontext import dumps
+
+    typer.echo(dumps(bill.as_dict()) if fmt == Format.json else render_bill(bill))
+
+
+def _compute(kind: str, file: str, period: str):
+    from yibao.contributions.compute import compute_person_bill, compute_unit_bill
+    from yibao.errors import InputError
+    from yibao.policy.loader import PolicyError
+
+    try:
+        raw = _read_json(file)
+        return (compute_unit_bill if kind == "unit" else compute_person_bill)(raw, period)
+    except (InputError, PolicyError) as exc:
+        fail(str(exc))
+
+
+@contributions_app.command("unit", cls=OneLineErrors)
+def unit(
+    file: File,
+    period: Annotated[str, typer.Option("--period", help="The month billed, YYYY-MM.")],
+    format: FormatOption = Format.json,
+) -> None:
+    """A unit's monthly bill: employer and personal parts per member, levies, financing."""
+    _print(_compute("unit", file, period), format)
+
+
+@contributions_app.command("person", cls=OneLineErrors)
+def person(
+    file: File,
+    period: Annotated[
+        str, typer.Option("--period", help="YYYY (residents, workers) or YYYY-MM (workers).")
+    ],
+    format: FormatOption = Format.json,
+) -> None:
+    """A person's bill: resident (with category subsidies), flexible worker or 单建统筹."""
+    _print(_compute("person", file, period), format)
+
+
+@contributions_app.command("issue", cls=OneLineErrors)
+def issue(
+    file: File,
+    period: Annotated[str, typer.Option("--period", help="The month billed, YYYY-MM.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Issue and store a unit's monthly bill with its members' declared bases (bureau).
+
+    The bases are what `yibao accounts credit` credits from. Issuing the same bill again
+    answers the stored one; a different bill for the same unit and month is refused."""
+    from yibao.cli.service_cmd import _reported_errors, migrated
+    from yibao.contributions.service.bills import issue_unit_bill
+    from yibao.errors import InputError
+    from yibao.render.jsontext import dumps
+    from yibao.service.principal import SYSTEM
+    from yibao.store.db import Database
+
+    try:
+        raw = _read_json(file)
+    except InputError as exc:
+        fail(str(exc))
+    url = migrated(database_url)
+    db = Database(url)
+    try:
+        with _reported_errors(url):
+            done = issue_unit_bill(db, SYSTEM, raw, period)
+    finally:
+        db.dispose()
+    typer.echo(dumps(done))
