@@ -1,13 +1,292 @@
 """`yibao payment ...`: Institution agreements, budgets, DRG and capitation payment, statements.
 
 Only typer is imported here; each command imports its code lazily so `yibao --help` stays fast.
+The database commands act as the bureau (like `yibao institution add`) and migrate first.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import Annotated, Any
+
 import typer
+from typer.core import TyperCommand
+
+# yibao.cli.main imports this module while it loads (also when it runs as `python -m`, where
+# it is `__main__`), so nothing is imported back from it at import time: these mirror its
+# fail, Format, DatabaseUrl and OneLineErrors.
+
+
+def fail(message: str, code: int = 2) -> None:
+    """One line on stderr, nothing on stdout, non-zero exit (as `yibao.cli.main.fail`)."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+class OneLineErrors(TyperCommand):
+    """A bad or missing option: one line on stderr, exit 2 (as `yibao.cli.main`'s commands)."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except typer.TyperException as exc:
+            if exc.exit_code != 2:
+                raise
+            fail(" ".join(exc.format_message().split()))
+            raise
+
+
+class Format(StrEnum):
+    json = "json"
+    text = "text"
+
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL, e.g. postgresql://postgres@127.0.0.1:5432/yibao "
+        "[default: $YIBAO_DATABASE_URL, else sqlite:///yibao.db in the working directory]",
+        show_default=False,
+    ),
+]
 
 payment_app = typer.Typer(
     help="Institution agreements, budgets, DRG and capitation payment, statements.",
     no_args_is_help=True,
 )
+agreement_app = typer.Typer(
+    help="Service agreements (协议) with institutions.", no_args_is_help=True
+)
+budget_app = typer.Typer(help="Global budgets (总额) of institution-years.", no_args_is_help=True)
+payment_app.add_typer(agreement_app, name="agreement")
+payment_app.add_typer(budget_app, name="budget")
+
+Code = Annotated[str, typer.Argument(help="Institution code (fixmedins_code), e.g. H21100200001.")]
+YearOption = Annotated[int, typer.Option("--year", min=2000, max=2100, help="Calendar year.")]
+FormatOption = Annotated[Format, typer.Option("--format", help="json (default) or text.")]
+
+
+class AgreementKind(StrEnum):
+    hospital = "hospital"
+    pharmacy = "pharmacy"
+    outpatient_pooling = "outpatient_pooling"
+
+
+class Ownership(StrEnum):
+    public = "public"
+    private = "private"
+
+
+class Method(StrEnum):
+    drg = "drg"
+    single_disease = "single_disease"
+    capitation = "capitation"
+
+
+def _date(option: str, text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option}: must be a date YYYY-MM-DD, got {text!r}")
+
+
+def _fen(option: str, text: str) -> int:
+    from yibao.money import MoneyError, yuan_to_fen
+
+    try:
+        fen = yuan_to_fen(text)
+    except MoneyError as exc:
+        fail(f"{option}: {exc}")
+    if fen < 0:
+        fail(f"{option}: must be >= 0")
+    return fen
+
+
+def _run(explicit_url: str | None, use_case) -> Any:
+    """Migrate, run `use_case(db)` as the bureau; refusals exit 2, database failures exit 1."""
+    from yibao.cli.service_cmd import _reported_errors, migrated
+    from yibao.store.db import Database
+
+    url = migrated(explicit_url)
+    db = Database(url)
+    try:
+        with _reported_errors(url):
+            return use_case(db)
+    finally:
+        db.dispose()
+
+
+def _echo_json(data: Any) -> None:
+    """JSON with money in yuan (two decimals), like the HTTP API."""
+    from yibao.payment.lines import yuan_view
+    from yibao.render.jsontext import dumps
+
+    typer.echo(dumps(yuan_view(data)))
+
+
+@agreement_app.command("add", cls=OneLineErrors)
+def agreement_add(
+    code: Code,
+    kind: Annotated[AgreementKind, typer.Option(help="hospital, pharmacy or outpatient_pooling.")],
+    ownership: Annotated[Ownership, typer.Option(help="public (VBP retention) or private.")],
+    valid_from: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    valid_to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+    method: Annotated[
+        list[Method] | None,
+        typer.Option("--method", help="Payment method beyond fee for service (repeatable)."),
+    ] = None,
+    persons: Annotated[
+        int, typer.Option(min=0, help="Capitation: contracted persons (按人头).")
+    ] = 0,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Sign a service agreement with an institution, with its term and payment methods."""
+    from yibao.payment import service
+    from yibao.service.principal import SYSTEM
+
+    start, end = _date("--from", valid_from), _date("--to", valid_to)
+    methods = [
+        service.MethodSpec(m.value, persons if m == Method.capitation else 0)
+        for m in (method or [])
+    ]
+    view = _run(
+        database_url,
+        lambda db: service.add_agreement(
+            db, SYSTEM, code, kind.value, ownership.value, start, end, methods
+        ),
+    )
+    _echo_json(view)
+
+
+@payment_app.command("assess", cls=OneLineErrors)
+def assess(
+    code: Code,
+    year: YearOption,
+    score: Annotated[str, typer.Option(help="Assessment score 0..100 (two decimals at most).")],
+    veto: Annotated[
+        bool, typer.Option("--veto", help="Pharmacy one-vote veto (LY-25): deposit forfeited.")
+    ] = False,
+    sanction: Annotated[
+        list[str] | None,
+        typer.Option("--sanction", help="QD-28 outcome type, e.g. warning_interview (repeatable)."),
+    ] = None,
+    deduction: Annotated[
+        str, typer.Option(help="Yuan deducted from the deposit as a sanction (LY-32).")
+    ] = "0",
+    note: Annotated[str, typer.Option(help="Free text kept with the assessment.")] = "",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Record an institution's annual assessment; prints its status and reasons."""
+    from decimal import Decimal, InvalidOperation
+
+    from yibao.payment import service
+    from yibao.service.principal import SYSTEM
+
+    try:
+        points = Decimal(score)
+    except InvalidOperation:
+        fail(f"--score: not a number: {score!r}")
+    if not points.is_finite() or points != points.quantize(Decimal("0.01")):
+        fail("--score: must be a number with at most two decimals")
+    fen = _fen("--deduction", deduction)
+    view = _run(
+        database_url,
+        lambda db: service.record_assessment(
+            db, SYSTEM, code, year, points, veto, list(sanction or []), fen, note
+        ),
+    )
+    _echo_json(view)
+
+
+@budget_app.command("set", cls=OneLineErrors)
+def budget_set(
+    code: Code,
+    year: YearOption,
+    budget: Annotated[str, typer.Option(help="Global budget in yuan (总额).")],
+    vbp_budget: Annotated[str, typer.Option(help="VBP budget in yuan (带量采购).")] = "0",
+    vbp_paid: Annotated[
+        str, typer.Option(help="Yuan the fund paid manufacturers for its VBP items.")
+    ] = "0",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Set an institution-year's global budget and VBP figures (before its year-end run)."""
+    from yibao.payment import service
+    from yibao.service.principal import SYSTEM
+
+    amounts = (_fen("--budget", budget), _fen("--vbp-budget", vbp_budget))
+    paid = _fen("--vbp-paid", vbp_paid)
+    view = _run(
+        database_url,
+        lambda db: service.set_budget(db, SYSTEM, code, year, amounts[0], amounts[1], paid),
+    )
+    _echo_json(view)
+
+
+@payment_app.command("year-end", cls=OneLineErrors)
+def year_end(
+    region: Annotated[str, typer.Argument(help="Region id, e.g. liaoyang.")],
+    year: YearOption,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Write the year-end statement of every institution of REGION with an agreement.
+
+    Safe to repeat: done institutions are skipped; after a crash it finishes the rest."""
+    from yibao.payment import service
+    from yibao.service.principal import SYSTEM
+
+    _echo_json(_run(database_url, lambda db: service.run_year_end(db, SYSTEM, region, year)))
+
+
+@payment_app.command("statement", cls=OneLineErrors)
+def statement(
+    code: Code,
+    year: YearOption,
+    format: FormatOption = Format.json,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Print an institution's stored year-end statement (json, or text with each rule)."""
+    from yibao.payment import service
+    from yibao.payment.lines import lines_text
+    from yibao.service.principal import SYSTEM
+
+    view = _run(database_url, lambda db: service.statement_view(db, SYSTEM, code, year))
+    if format == Format.json:
+        _echo_json(view)
+        return
+    typer.echo(f"{view['institution_code']} {view['year']} ({view['region']}) year-end statement")
+    typer.echo(lines_text(view["lines"]))
+    for flag, count in sorted(view["flags"].items()):
+        typer.echo(f"flag {flag}: {count} stays")
+
+
+@payment_app.command("drg", cls=OneLineErrors)
+def drg(
+    file: Annotated[str, typer.Argument(help="JSON stay (see examples/payment/), or -.")],
+    format: FormatOption = Format.json,
+) -> None:
+    """Group and price one stay under its region's DRG terms (pure: no database)."""
+    import json
+    import sys
+
+    from yibao.claimfile import read_text
+    from yibao.errors import InputError
+    from yibao.payment.lines import lines_text
+    from yibao.payment.pricing import price_stay_file
+
+    try:
+        text = sys.stdin.read() if file == "-" else read_text(file)
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{file}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        paid = price_stay_file(raw, file)
+    except InputError as exc:
+        fail(str(exc))
+    if format == Format.json:
+        _echo_json(paid)
+        return
+    typer.echo(f"{paid['method']} group={paid['group']} flag={paid['flag']}")
+    typer.echo(lines_text(paid["lines"]))
