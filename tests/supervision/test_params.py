@@ -77,3 +77,28 @@ def test_a_drug_class_map_needs_provenance() -> None:
     base["rules"]["drug_substitution"]["params"]["drug_classes"] = {"value": {"XA10": ["E11"]}}
     with pytest.raises(RulesError, match="drug_classes"):
         parse_rules(yaml.safe_dump(base, allow_unicode=True))
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="seed documents not available")
+def test_default_parameter_quotes_are_exact_substrings_of_their_seed() -> None:
+    # a default parameter may cite a seed of its own (`seed:` in the source): the
+    # two-places exclusions cite Erenhot's 双通道 (EH-32) and 转诊 (EH-42) sentences
+    cited = 0
+    for spec in packaged_rules().rules.values():
+        for name, raw in spec.params.items():
+            for source in Provenance.model_validate(
+                {k: v for k, v in raw.items() if k != "value"}
+            ).sources:
+                assert source.seed, name
+                assert source.quote in (SEEDS / source.seed).read_text("utf-8"), name
+                cited += 1
+    assert cited >= 2
+
+
+def test_two_places_exclusions_are_cited_parameters() -> None:
+    rule = rules_for("qingdao")["two_places_one_day"]
+    assert rule.p("prescription_med_types") == ["41"]
+    assert rule.p("exempt_claim_flags") == ["referral"]
+    assert rule.params.prescription_med_types.sources[0].rule == "EH-32"
+    assert rule.params.exempt_claim_flags.sources[0].rule == "EH-42"
+    assert "EH-32 003_4bef5791700317d1.txt" in rule.basis_text()

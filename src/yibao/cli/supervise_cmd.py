@@ -36,11 +36,14 @@ def run_supervise(files: list[str], fmt: str = "json", out: str | None = None) -
         flag_dicts,
         institution_flags_path,
         supervise_all,
+        supervise_parquet_files,
     )
 
     try:
         if len(files) == 1 and Path(files[0]).is_dir():
-            flags, by_institution = supervise_all(*_tables(Path(files[0])))
+            persons, lines = _table_paths(Path(files[0]))
+            found = supervise_parquet_files(str(persons), str(lines))
+            flags, by_institution = found.flags, found.institution_flags
         else:
             flags, by_institution = supervise_all(*claim_files_frames(_claim_files(files)))
     except InputError as exc:
@@ -62,17 +65,13 @@ def run_supervise(files: list[str], fmt: str = "json", out: str | None = None) -
         typer.echo(render_text(found + institutions))
 
 
-def _tables(folder: Path):
-    import polars as pl
-
+def _table_paths(folder: Path) -> list[Path]:
+    """The two synth tables of `folder`; read one person partition at a time later."""
     paths = [folder / "persons.parquet", folder / "claim_lines.parquet"]
     missing = [p.name for p in paths if not p.is_file()]
     if missing:
         raise InputError(f"{folder}: missing {', '.join(missing)}")
-    from yibao.supervision.engine import person_columns
-
-    persons = pl.read_parquet(paths[0], columns=person_columns(paths[0]))
-    return persons, pl.read_parquet(paths[1])
+    return paths
 
 
 def _claim_files(files: list[str]) -> list:

@@ -64,11 +64,13 @@ def stays(lines: pl.DataFrame) -> pl.DataFrame:
 
 
 def visits(lines: pl.DataFrame) -> pl.DataFrame:
-    """One row per claim: its date, institution, amount and lines, in (person, date) order."""
+    """One row per claim: its date, type, institution, amount and lines, in (person, date)
+    order."""
     return (
         lines.group_by(STAY_KEYS, maintain_order=True)
         .agg(
             date=pl.col("date").first(),
+            med_type=pl.col("med_type").first(),
             institution=pl.col("institution").first(),
             amount=pl.col("amount_fen").sum(),
             lines=pl.col("line").sort_by("line_no"),

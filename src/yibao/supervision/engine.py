@@ -2,6 +2,8 @@
 
 `supervise_tables(persons, lines)` takes the `batch.tables` schemas (`person_id`, `region`,
 `sex`, `birth_date`; the claim-line columns) and returns one row per flag (`FLAG_SCHEMA`).
+The rules run over partitions of the persons (`PARTITION_LINES`), one at a time, so memory is
+bounded by a partition; the flags are the same whatever the partition size.
 `supervise_claim_files` turns claim files into the same two frames and runs the same code, so
 both give the same flags. Each rule is one function below, named like its id; its parameters
 come from `rules.yaml` for the person's region (`params.rules_for`).
@@ -27,43 +29,156 @@ from yibao.supervision.common import evidence as _evidence
 from yibao.supervision.common import stays as _stays
 from yibao.supervision.common import visits as _visits
 from yibao.supervision.identity import deceased_person, unenrolled_person
-from yibao.supervision.institutions import institution_outlier
+from yibao.supervision.institutions import (
+    Partial,
+    combine,
+    institution_outlier,
+    outlier_flags,
+    partial,
+)
 from yibao.supervision.params import RULE_IDS, Rule, rules_for
 from yibao.supervision.substitution import disease_substitution, drug_substitution
 
-
 # ---------------------------------------------------------------- entry points
+# Every person-level rule reads one person's rows only, and the institution indicators are
+# sums over persons (`institutions.partial` / `combine`), so the rules run over partitions of
+# the persons, about this many lines each: memory is bounded by a partition, not the input.
+PARTITION_LINES = 500_000
+
+# (person_id ≥ low, person_id < high); None: unbounded
+Bounds = tuple[str | None, str | None]
+
+
 def supervise_tables(persons: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     """Every person-level rule over every region's persons: one row per flag, stable order."""
-    return _run(prepare(persons, lines), institutions=False)
+    return _supervise(persons, _frame_loader(lines), lines.height, institutions=False).flags
 
 
 def supervise_institutions(persons: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     """The institution-level rules (`INSTITUTION_RULES`): one row per flagged institution, in
     `FLAG_SCHEMA` with `person_id` null and no claims or lines, by institution."""
-    return _run(prepare(persons, lines), institutions=True)
+    found = _supervise(persons, _frame_loader(lines), lines.height, people=False)
+    return found.institution_flags
 
 
-def supervise_all(persons: pl.DataFrame, lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(person-level flags, institution-level flags), the tables prepared once."""
-    prepared = prepare(persons, lines)
-    return _run(prepared, institutions=False), _run(prepared, institutions=True)
+def supervise_all(
+    persons: pl.DataFrame, lines: pl.DataFrame, partition_lines: int = PARTITION_LINES
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(person-level flags, institution-level flags), by partitions of about
+    `partition_lines` lines (the flags do not depend on it)."""
+    found = supervise_pass(persons, lines, partition_lines)
+    return found.flags, found.institution_flags
 
 
-def _run(prepared: pl.DataFrame, institutions: bool) -> pl.DataFrame:
+def supervise_pass(
+    persons: pl.DataFrame, lines: pl.DataFrame, partition_lines: int = PARTITION_LINES
+) -> Supervised:
+    """One pass of every rule over in-memory tables: the flags and the institution indicators
+    (`partition_lines` 0: all the persons at once)."""
+    return _supervise(persons, _frame_loader(lines), lines.height, partition_lines)
+
+
+class Supervised:
+    """What one pass over the partitions found: the person-level flags, and per region the
+    institution indicators (`institutions.indicators`) and the institution-level flags."""
+
+    def __init__(self, flags: pl.DataFrame, indicators: dict[str, pl.DataFrame]) -> None:
+        self.flags = flags
+        self.indicators = indicators
+
+    @property
+    def institution_flags(self) -> pl.DataFrame:
+        frames = []
+        for region, table in self.indicators.items():
+            rule = rules_for(region)[INSTITUTION_RULES[0]]
+            frames.append(_finish(outlier_flags(table, rule), rule, region))
+        if not frames:
+            return pl.DataFrame(schema=FLAG_SCHEMA)
+        flags = pl.concat(frames, how="vertical")
+        return flags.sort(["institution", "rule", "region"], maintain_order=True)
+
+
+def _supervise(
+    persons: pl.DataFrame,
+    load: Callable[[pl.Expr | None], pl.DataFrame],
+    total_lines: int,
+    partition_lines: int = PARTITION_LINES,
+    institutions: bool = True,
+    people: bool = True,
+) -> Supervised:
+    """The rules over person partitions: `load(selection)` gives the lines of a partition
+    (`selection` a filter on `person_id`, None for all of them); `people` / `institutions`:
+    whether to run the person-level rules / sum the institution indicators."""
+    flags, partials = [pl.DataFrame(schema=FLAG_SCHEMA)], {}
+    for bounds in person_ranges(persons, total_lines, partition_lines):
+        chosen = _in_range(bounds)
+        part = persons if chosen is None else persons.filter(chosen)
+        prepared = prepare(part, load(chosen))
+        if people:
+            flags.append(_run(prepared))
+        if institutions:
+            for region, table in _partials(prepared).items():
+                partials.setdefault(region, []).append(table)
+        del prepared
+    person_flags = _sort_person_flags(pl.concat(flags, how="vertical"))
+    return Supervised(person_flags, {r: combine(p) for r, p in sorted(partials.items())})
+
+
+def person_ranges(persons: pl.DataFrame, total_lines: int, partition_lines: int) -> list[Bounds]:
+    """Ranges of person ids holding about `partition_lines` lines each (persons evenly split:
+    the lines per person average out over many persons); one unbounded range if all fit."""
+    if partition_lines <= 0:
+        return [(None, None)]
+    parts = max(1, -(-total_lines // partition_lines))
+    ids = persons.get_column("person_id").drop_nulls().unique().sort()
+    parts = min(parts, max(1, ids.len()))
+    if parts == 1:
+        return [(None, None)]
+    cuts = [ids[(ids.len() * i) // parts] for i in range(1, parts)]
+    lows: list[str | None] = [None, *cuts]
+    highs: list[str | None] = [*cuts, None]
+    return list(zip(lows, highs, strict=True))
+
+
+def _in_range(bounds: Bounds) -> pl.Expr | None:
+    low, high = bounds
+    person = pl.col("person_id")
+    if low is None and high is None:
+        return None
+    if low is None:
+        return person < high
+    if high is None:
+        return person >= low
+    return (person >= low) & (person < high)
+
+
+def _frame_loader(lines: pl.DataFrame) -> Callable[[pl.Expr | None], pl.DataFrame]:
+    return lambda chosen: lines if chosen is None else lines.filter(chosen)
+
+
+def _partials(prepared: pl.DataFrame) -> dict[str, Partial]:
+    """Per region, the institution sums (`institutions.partial`) of a partition."""
+    out = {}
+    for region in prepared.get_column("region").unique().drop_nulls().sort():
+        rule = rules_for(region)[INSTITUTION_RULES[0]]
+        out[region] = partial(prepared.filter(pl.col("region") == region), rule)
+    return out
+
+
+def _run(prepared: pl.DataFrame) -> pl.DataFrame:
+    """The person-level rules over prepared lines, region by region, in flag order."""
     frames = []
     for region in prepared.get_column("region").unique().drop_nulls().sort():
         part = prepared.filter(pl.col("region") == region)
         for rule_id, rule in rules_for(region).items():
-            if (rule_id in INSTITUTION_RULES) != institutions:
-                continue
-            found = RULES[rule_id](part, rule)
-            frames.append(_finish(found, rule, region))
+            if rule_id not in INSTITUTION_RULES:
+                frames.append(_finish(RULES[rule_id](part, rule), rule, region))
     if not frames:
         return pl.DataFrame(schema=FLAG_SCHEMA)
-    flags = pl.concat(frames, how="vertical")
-    if institutions:
-        return flags.sort(["institution", "rule", "region"], maintain_order=True)
+    return _sort_person_flags(pl.concat(frames, how="vertical"))
+
+
+def _sort_person_flags(flags: pl.DataFrame) -> pl.DataFrame:
     order = pl.col("claim_ids").list.join(",")
     return flags.sort(["person_id", "rule", order, "evidence"], maintain_order=True)
 
@@ -105,6 +220,7 @@ def claim_files_frames(files: Iterable[ClaimFile]) -> tuple[pl.DataFrame, pl.Dat
                         "diagnoses": list(claim.diagnoses),
                         "disease": claim.disease,
                         "institution": claim.institution,
+                        "referral": claim.referral,
                         "line_no": n,
                         "code": item.code,
                         "name": item.name,
@@ -135,6 +251,7 @@ def claim_files_frames(files: Iterable[ClaimFile]) -> tuple[pl.DataFrame, pl.Dat
         "diagnoses": pl.List(pl.String),
         "disease": pl.String,
         "institution": pl.String,
+        "referral": pl.Boolean,
         "line_no": pl.Int32,
         "code": pl.String,
         "name": pl.String,
@@ -186,7 +303,12 @@ def catalog_frame(regions: Iterable[str]) -> pl.DataFrame:
 
 # optional columns: absent ones are added as nulls (the rules that need them find nothing)
 OPTIONAL_PERSON_COLUMNS = {"death_date": pl.Date, "enrolled_until": pl.Date}
-OPTIONAL_LINE_COLUMNS = {"hospital_level": pl.Int8, "disease": pl.String, "category": pl.String}
+OPTIONAL_LINE_COLUMNS = {
+    "hospital_level": pl.Int8,
+    "disease": pl.String,
+    "category": pl.String,
+    "referral": pl.Boolean,
+}
 
 
 def _with_optional(frame: pl.DataFrame, columns: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -665,23 +787,42 @@ def over_frequency(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
 
 
 def two_places_one_day(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
-    """One person settled at more institutions on one day than a person can visit (冒名就医,
-    人证不符: someone else using the card)."""
+    """One person settled at more places on one day than a person can visit (冒名就医,
+    人证不符: someone else using the card). A referral claim (转诊) is not a place of its own;
+    a pharmacy purchase (双通道, an external prescription) fills the prescription of one
+    institution visited that day, so the places are max(institutions visited, pharmacies)."""
     most, med_types = rule.p("max_institutions_per_day"), rule.p("med_types")
-    visits = _visits(
-        lines.filter(pl.col("med_type").is_in(med_types) & pl.col("institution").is_not_null())
-    )
+    fills, exempt = rule.p("prescription_med_types"), rule.p("exempt_claim_flags")
+    counted = pl.col("med_type").is_in(med_types) & pl.col("institution").is_not_null()
+    for flag in exempt:
+        counted = counted & ~pl.col(flag).fill_null(False)
+    day = ["person_id", "date"]
+    claims = lines.filter(counted)
+    # a day needs more claims than `most` to have more places: a cheap first cut
+    claims = claims.filter(pl.col("claim_id").n_unique().over(day) > most)
+    visits = _visits(claims)
+    is_fill = pl.col("med_type").is_in(fills)
+    place = pl.col("institution")
+    visits = visits.with_columns(
+        seen=place.filter(~is_fill).n_unique().over(day),
+        filled=place.filter(is_fill).n_unique().over(day),
+    ).with_columns(n=pl.max_horizontal("seen", "filled"))
+    # the purchases are listed only when they are places of their own (more than visits)
+    listed = ~is_fill | (pl.col("filled") > pl.col("seen"))
     found = (
-        visits.group_by(["person_id", "date"], maintain_order=True)
+        visits.filter(pl.col("n") > most)
+        .group_by(day, maintain_order=True)
         .agg(
-            institution=pl.col("institution").sort().first(),
-            places=pl.col("institution").unique().sort(),
-            claim_ids=pl.col("claim_id"),
-            lines=pl.col("lines").list.explode(keep_nulls=False, empty_as_null=False),
-            amount=pl.col("amount").sum(),
+            institution=place.filter(listed).sort().first(),
+            visited=place.filter(~is_fill).unique().sort(),
+            pharmacies=place.filter(is_fill).unique().sort(),
+            n=pl.col("n").first(),
+            claim_ids=pl.col("claim_id").filter(listed),
+            lines=pl.col("lines")
+            .filter(listed)
+            .list.explode(keep_nulls=False, empty_as_null=False),
+            amount=pl.col("amount").filter(listed).sum(),
         )
-        .with_columns(n=pl.col("places").list.len())
-        .filter(pl.col("n") > most)
     )
     return found.select(
         "person_id",
@@ -689,12 +830,13 @@ def two_places_one_day(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
         "claim_ids",
         "lines",
         evidence=_evidence(
-            measure=pl.lit("institutions_on_day"),
+            measure=pl.lit("places_on_day"),
             value=pl.col("n"),
             threshold=pl.lit(most),
             comparison=pl.lit(">"),
             day=pl.col("date").dt.strftime("%Y-%m-%d"),
-            institutions=pl.col("places"),
+            institutions=pl.col("visited"),
+            pharmacies=pl.col("pharmacies"),
         ),
         amount_at_risk_fen="amount",
     )
@@ -761,12 +903,29 @@ def institution_flags_path(out_path: str) -> str:
     return stem + ".institutions.parquet"
 
 
-def supervise_parquet(persons_path: str, lines_path: str, out_path: str) -> int:
+def supervise_parquet_files(
+    persons_path: str, lines_path: str, partition_lines: int = PARTITION_LINES
+) -> Supervised:
+    """The rules over Parquet tables (`yibao synth`), reading one person partition of the
+    lines at a time (a filter on `person_id` pushed into the scan: files sorted by person, as
+    synth writes them, are read one row group range per partition)."""
+    persons = pl.read_parquet(persons_path, columns=person_columns(persons_path))
+    scan = pl.scan_parquet(lines_path)
+    total = scan.select(pl.len()).collect().item()
+
+    def load(chosen: pl.Expr | None) -> pl.DataFrame:
+        return (scan if chosen is None else scan.filter(chosen)).collect()
+
+    return _supervise(persons, load, total, partition_lines)
+
+
+def supervise_parquet(
+    persons_path: str, lines_path: str, out_path: str, partition_lines: int = PARTITION_LINES
+) -> int:
     """Parquet in (`yibao synth` tables), Parquet out (`FLAG_SCHEMA`): the person-level flags
     to `out_path`, the institution-level ones to `institution_flags_path(out_path)`; returns
     the number of person-level flags."""
-    persons = pl.read_parquet(persons_path, columns=person_columns(persons_path))
-    flags, by_institution = supervise_all(persons, pl.read_parquet(lines_path))
-    flags.write_parquet(out_path)
-    by_institution.write_parquet(institution_flags_path(out_path))
-    return flags.height
+    found = supervise_parquet_files(persons_path, lines_path, partition_lines)
+    found.flags.write_parquet(out_path)
+    found.institution_flags.write_parquet(institution_flags_path(out_path))
+    return found.flags.height

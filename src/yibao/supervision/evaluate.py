@@ -20,7 +20,7 @@ import argparse
 
 import polars as pl
 
-from yibao.supervision.engine import prepare, supervise_tables
+from yibao.supervision.engine import prepare, supervise_pass, supervise_tables
 from yibao.supervision.institutions import indicators, scores
 from yibao.supervision.params import rules_for
 
@@ -35,6 +35,8 @@ PLANTED_RULES = (
     "drug_substitution",
     "disease_substitution",
     "low_standard_admission",
+    "two_places_one_day",
+    "overlapping_stays",
     "deceased_person",
     "unenrolled_person",
 )
@@ -105,10 +107,19 @@ def institution_ranking(
     """Every scored institution (all regions), highest score first: its rank, indicators,
     score, whether it was planted as fraudulent and whether it is in the top decile."""
     prepared = prepare(persons, lines)
-    frames = []
+    tables = {}
     for region in prepared.get_column("region").unique().drop_nulls().sort():
         rule = rules_for(region)[INSTITUTION_RULE]
-        scored = scores(indicators(prepared.filter(pl.col("region") == region), rule), rule)
+        tables[region] = indicators(prepared.filter(pl.col("region") == region), rule)
+    return ranking(tables, planted)
+
+
+def ranking(tables: dict[str, pl.DataFrame], planted: tuple[str, ...] = ()) -> pl.DataFrame:
+    """`institution_ranking` from the indicators of each region (`Supervised.indicators`)."""
+    frames = []
+    for region, table in sorted(tables.items()):
+        rule = rules_for(region)[INSTITUTION_RULE]
+        scored = scores(table, rule)
         if scored.height:
             keep = ["institution", "level", "admissions", "avg_cost_fen", "peer_avg_cost_fen"]
             keep += ["readmission_rate", "bc_share", "score"]
@@ -127,13 +138,14 @@ def institution_ranking(
 
 def synth_and_evaluate(region: str, persons: int, year: int, seed: int, rate: float):
     """(per-rule table, institution ranking, planted institutions) of a generated population
-    with planted fraud."""
+    with planted fraud (one supervision pass for both)."""
     from yibao.synth.generate import Generator, Options, generate
 
     options = Options(region, persons, year, seed, rate)
     people, lines = generate(options)
     planted = Generator(options).fraudulent
-    return evaluate(people, lines), institution_ranking(people, lines, planted), planted
+    found = supervise_pass(people, lines)
+    return evaluate(people, lines, found.flags), ranking(found.indicators, planted), planted
 
 
 def render_ranking(ranking: pl.DataFrame, fraudulent: tuple[str, ...] = (), show: int = 12) -> str:

@@ -28,6 +28,17 @@ INDICATORS = ("avg_cost_fen", "readmission_rate", "bc_share")
 
 def indicators(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     """One row per institution with stays: level, admissions and the three indicators."""
+    return combine([partial(lines, rule)])
+
+
+Partial = tuple[pl.DataFrame, pl.DataFrame]
+
+
+def partial(lines: pl.DataFrame, rule: Rule) -> Partial:
+    """The sums behind `indicators` over some persons' lines: (per institution: admissions,
+    stay amount, readmissions; per institution and hospital level: lines, amount, B/C amount).
+    A readmission needs only the person's own stays, so the sums of person partitions add up
+    to those of all the lines (`combine`)."""
     window, classes = rule.p("readmission_days"), rule.p("bc_categories")
     s = stays(lines).with_columns(
         prev_discharge=pl.col("discharge").shift(1).over("person_id"),
@@ -44,10 +55,32 @@ def indicators(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
         readmissions=pl.col("readmit").sum(),
     )
     bc = pl.col("item_class").is_in(classes).fill_null(False)
-    billed = lines.group_by("institution").agg(
-        level=pl.col("hospital_level").drop_nulls().mode().sort().first(),
+    billed = lines.group_by("institution", "hospital_level").agg(
+        n_lines=pl.len(),
         total_fen=pl.col("amount_fen").sum(),
         bc_fen=pl.col("amount_fen").filter(bc).sum(),
+    )
+    return admissions, billed
+
+
+def combine(partials: list[Partial]) -> pl.DataFrame:
+    """`indicators` from the `partial` sums of disjoint sets of persons."""
+    admissions = (
+        pl.concat([a for a, _ in partials])
+        .group_by("institution")
+        .agg(pl.col("admissions", "stay_fen", "readmissions").sum())
+    )
+    lines = pl.concat([b for _, b in partials])
+    # the institution's most frequent hospital level over its lines (ties: the lowest)
+    counted = lines.filter(pl.col("hospital_level").is_not_null())
+    counted = counted.group_by("institution", "hospital_level").agg(n=pl.col("n_lines").sum())
+    level = counted.sort(["institution", "n", "hospital_level"], descending=[False, True, False])
+    level = level.group_by("institution").agg(level=pl.col("hospital_level").first())
+    billed = (
+        lines.group_by("institution")
+        .agg(pl.col("total_fen", "bc_fen").sum())
+        .join(level, on="institution", how="left")
+        .select("institution", "level", "total_fen", "bc_fen")
     )
     both = admissions.join(billed, on="institution", how="left")
     n = pl.col("admissions")
@@ -137,8 +170,13 @@ def _flag_evidence(row: dict, threshold: float) -> str:
 
 def institution_outlier(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     """Institutions whose score against their peers reaches `min_score`."""
+    return outlier_flags(indicators(lines, rule), rule)
+
+
+def outlier_flags(table: pl.DataFrame, rule: Rule) -> pl.DataFrame:
+    """The institutions of an `indicators` table whose score reaches `min_score`."""
     threshold = rule.p("min_score")
-    scored = scores(indicators(lines, rule), rule)
+    scored = scores(table, rule)
     if scored.height == 0:
         return empty()
     found = scored.filter(pl.col("score") >= threshold)

@@ -100,6 +100,8 @@ class FrequencyParams(Strict):
 class PlacesParams(Strict):
     max_institutions_per_day: CitedCount
     med_types: CitedChoice
+    prescription_med_types: CitedChoice
+    exempt_claim_flags: CitedChoice
 
 
 class CitedIcdMap(Provenance):

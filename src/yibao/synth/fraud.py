@@ -21,6 +21,11 @@ like the supervision rule that should find it:
   (`claims._low_standard`; every line);
 - `deceased_person` / `unenrolled_person` — a person's `death_date` / `enrolled_until` set 1–60
   days before their last line; the lines after it (`plant_identity`);
+- `two_places_one_day` — the card used at two more clinics on the day of a general visit
+  (冒名就医): two companion visits at two other local clinics, same date (`plant_two_places`;
+  every line of the three claims);
+- `overlapping_stays` — a second stay billed at another local hospital of the same level,
+  inside the dates of a real stay (`plant_overlapping_stays`; every line of both stays);
 - fraudulent institutions (no line label: `fraudulent_institutions` names them) — costlier
   stays, more re-admissions (labelled `split_hospitalization`) and B/C items (`upcode`).
 
@@ -32,6 +37,7 @@ from __future__ import annotations
 import polars as pl
 
 from yibao.synth import care
+from yibao.synth import claims as claim_mod
 from yibao.synth.draws import Draws, key
 from yibao.synth.plan import Plan
 
@@ -40,9 +46,16 @@ WHOLE_CLAIM = (
     "bed_hanging",
     "disease_substitution",
     "low_standard_admission",
+    "two_places_one_day",
+    "overlapping_stays",
 )
 
 PLANTED = 5  # line role of an added line (see lines.ROLE)
+
+# claim kinds of planted companion claims (`claims.KIND` uses 1–5 of the key's 3 bits)
+COMPANION_VISIT = 6  # j = 2 × the general visit's j + 0 / 1
+COMPANION_STAY = 7  # j = the stay's j
+COMPANION_PART = 2  # `part` of a companion stay (0: a stay, 1: a planted re-admission)
 
 
 def plant(
@@ -222,3 +235,105 @@ def plant_identity(
     )
     persons = persons.join(dates, on="person_id", how="left", maintain_order="left")
     return persons, lines
+
+
+# ---------------------------------------------------------------- claims planted with companions
+def plant_two_places(plan: Plan, draws: Draws, visits: pl.DataFrame, rate: float) -> pl.DataFrame:
+    """冒名就医: general visits without a pattern drawn (own stream, as likely as one outpatient
+    pattern) get two companion visits the same day at two other local level-1 clinics."""
+    if rate <= 0 or visits.height == 0:
+        return visits
+    share = rate / len(care.OUTPATIENT_PATTERNS)
+    k = pl.col("ck")
+    hit = (
+        (pl.col("kind") == claim_mod.KIND["11"])
+        & pl.col("pattern").is_null()
+        & (pl.col("j") < 1 << 12)  # the companions' j (2j, 2j + 1) must fit 13 bits
+        & (draws.uniform(k, "fraud/two_places") < share)
+    )
+    label = pl.lit("two_places_one_day")
+    visits = visits.with_columns(pattern=pl.when(hit).then(label).otherwise(pl.col("pattern")))
+    chosen = visits.filter(pl.col("pattern") == "two_places_one_day")
+    if chosen.height == 0:
+        return visits
+    n1 = plan.institutions["1"]
+    clinic = f"H{plan.admin_code}1"
+    at = pl.col("institution")
+    own = pl.when(at.str.starts_with(clinic)).then(at.str.slice(len(clinic)).cast(pl.Int64))
+    base = ["p", "scheme", "sex", "band", "birth_date", "chronic", "flags"]
+    base += ["home_clinic", "home_pharmacy"]
+    companions = (
+        chosen.select(
+            *base,
+            "j",
+            day="date",
+            seq=own.otherwise(pl.col("home_clinic")),
+            r=draws.integer(k, "fraud/two_places_clinic", 0, n1 - 2),
+            m=pl.lit([0, 1], pl.List(pl.Int64)),
+        )
+        .explode("m")
+        .with_columns(kind=pl.lit(COMPANION_VISIT, pl.Int8), j=2 * pl.col("j") + pl.col("m"))
+    )
+    companions = claim_mod._general(plan, draws, companions)
+    # offsets 1 … n1 − 1 from the visit's clinic, different for the two companions
+    seq = (pl.col("seq") + 1 + (pl.col("r") + pl.col("m")) % (n1 - 1)) % n1
+    companions = companions.with_columns(
+        date=pl.col("day"),
+        age=claim_mod._age_on(pl.col("day")),
+        out_of_region=pl.lit(False),
+        referral=pl.lit(False),
+        hospital_level=pl.lit(1, pl.Int8),
+        institution=pl.lit(clinic) + seq.cast(pl.String).str.zfill(4),
+        pattern=label,
+    ).drop("day", "seq", "r", "m")
+    return pl.concat([visits, companions], how="diagonal_relaxed")
+
+
+def plant_overlapping_stays(
+    plan: Plan, draws: Draws, stays: pl.DataFrame, rate: float
+) -> pl.DataFrame:
+    """Stays without a pattern drawn (own stream, as likely as one inpatient pattern) get a
+    companion stay at another local hospital of the same level, admitted on one of the stay's
+    days and discharged no later (a stay billed twice: the person cannot lie in both beds)."""
+    if rate <= 0 or stays.height == 0:
+        return stays
+    share = rate / len(care.INPATIENT_PATTERNS)
+    k = pl.col("ck")
+    hit = (
+        (pl.col("part") == 0)
+        & pl.col("pattern").is_null()
+        & (draws.uniform(k, "fraud/overlap") < share)
+    )
+    label = pl.lit("overlapping_stays")
+    stays = stays.with_columns(pattern=pl.when(hit).then(label).otherwise(pl.col("pattern")))
+    chosen = stays.filter(pl.col("pattern") == "overlapping_stays")
+    if chosen.height == 0:
+        return stays
+    ck2 = claim_mod.claim_key(COMPANION_STAY)
+    start = draws.integer(ck2, "fraud/overlap_start", 0, pl.col("los") - 1)
+    level = pl.col("hospital_level")
+    sizes = pl.lit(None, pl.Int64)
+    for lv in ("1", "2", "3"):
+        sizes = pl.when(level == int(lv)).then(plan.institutions[lv]).otherwise(sizes)
+    prefix = pl.format("H{}{}", pl.lit(plan.admin_code), level)
+    at = pl.col("institution")
+    own = pl.when(at.str.starts_with(prefix)).then(at.str.slice(8).cast(pl.Int64)).otherwise(0)
+    other = (own + 1 + draws.integer(ck2, "fraud/overlap_hospital", 0, sizes - 2)) % sizes
+    companions = chosen.with_columns(
+        kind=pl.lit(COMPANION_STAY, pl.Int8),
+        part=pl.lit(COMPANION_PART, pl.Int8),
+        ck=ck2,
+        admit_date=pl.col("admit_date") + pl.duration(days=start),
+        los2=draws.integer(ck2, "fraud/overlap_los", 1, pl.col("los") - start),
+        institution=prefix + other.cast(pl.String).str.zfill(4),
+        out_of_region=pl.lit(False),
+        referral=pl.lit(False),
+    ).with_columns(
+        discharge_date=pl.col("admit_date") + pl.duration(days=pl.col("los2")),
+        target=pl.col("target") * pl.col("los2") / pl.col("los"),
+        los=pl.col("los2"),
+    )
+    companions = companions.with_columns(
+        date=pl.col("discharge_date"), age=claim_mod._age_on(pl.col("discharge_date"))
+    ).select(stays.columns)
+    return pl.concat([stays, companions], how="vertical_relaxed")

@@ -69,7 +69,9 @@ class Generator:
         persons = persons_frame(plan, draws, first, count)
         persons = claim_mod.counts(plan, draws, persons)
         visits = claim_mod.outpatient(plan, draws, persons, rate)
+        visits = fraud.plant_two_places(plan, draws, visits, rate)
         stays = claim_mod.stays(plan, draws, persons, rate, self.fraudulent)
+        stays = fraud.plant_overlapping_stays(plan, draws, stays, rate)
         visits = claim_mod.without_stay_days(visits, stays)
         parts = [frame for frame in (visits, stays) if frame.height]
         table = pl.DataFrame(schema=LINES_SCHEMA)
