@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from yibao.cli.contributions_cmd import DatabaseUrl, OneLineErrors, fail
+from yibao.cli.common import DatabaseUrl, OneLineErrors, fail
 
 accounts_app = typer.Typer(
     help="Personal accounts (个人账户): monthly crediting and allowed uses.", no_args_is_help=True

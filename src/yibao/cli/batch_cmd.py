@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 import typer
 
-from yibao.cli.main import fail
+from yibao.cli.common import fail
 from yibao.errors import InputError
 from yibao.policy.loader import PolicyError
 

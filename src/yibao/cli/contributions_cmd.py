@@ -5,49 +5,11 @@ Only typer is imported here; each command imports its code lazily so `yibao --he
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
-from typer.core import TyperCommand
 
-# yibao.cli.main imports this module (and accounts_cmd) while it loads, so nothing is imported
-# back from it at import time: these mirror its Format, DatabaseUrl and OneLineErrors.
-
-
-def fail(message: str, code: int = 2) -> None:
-    """One line on stderr, nothing on stdout, non-zero exit (as `yibao.cli.main.fail`)."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-class OneLineErrors(TyperCommand):
-    """A bad or missing option: one line on stderr, exit 2 (as `yibao.cli.main`'s commands)."""
-
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except typer.TyperException as exc:
-            if exc.exit_code != 2:
-                raise
-            fail(" ".join(exc.format_message().split()))
-            raise
-
-
-class Format(StrEnum):
-    json = "json"
-    text = "text"
-
-
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        help="SQLAlchemy URL, e.g. postgresql://postgres@127.0.0.1:5432/yibao "
-        "[default: $YIBAO_DATABASE_URL, else sqlite:///yibao.db in the working directory]",
-        show_default=False,
-    ),
-]
+from yibao.cli.common import DatabaseUrl, Format, OneLineErrors, fail
 
 contributions_app = typer.Typer(
     help="Contribution bills (缴费) of units and persons for a period.", no_args_is_help=True

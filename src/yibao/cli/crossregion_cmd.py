@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from yibao.cli.main import DatabaseUrl, OneLineErrors
+from yibao.cli.common import DatabaseUrl, OneLineErrors
 
 cross_region_app = typer.Typer(
     help="Cross-region direct settlement (异地就医): filings, settling, clearing.",

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from yibao.cli.main import DatabaseUrl, OneLineErrors
+from yibao.cli.common import DatabaseUrl, OneLineErrors
 
 ltc_app = typer.Typer(
     help="Long-term care insurance (长期护理保险): assessments and care.",

@@ -8,15 +8,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from typer.core import TyperCommand
 
-if __name__ == "__main__":
-    # `python -m yibao.cli.main`: run the importable module, so the command modules that import
-    # shared options from `yibao.cli.main` see the same module and not a second copy.
-    from yibao.cli.main import main
-
-    main()
-    raise SystemExit(0)
+from yibao.cli.common import DatabaseUrl, Format, OneLineErrors
 
 app = typer.Typer(
     help="yibao — 医保 settlement: policy as cited data, one bill for every fund layer.",
@@ -38,30 +31,6 @@ db_app = typer.Typer(help="The online service's database schema.", no_args_is_he
 app.add_typer(db_app, name="db")
 
 
-class Format(StrEnum):
-    json = "json"
-    text = "text"
-
-
-def fail(message: str, code: int = 2) -> None:
-    """One line on stderr, nothing on stdout, non-zero exit."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-class OneLineErrors(TyperCommand):
-    """A bad or missing option is reported like every other input error: one line, exit 2."""
-
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except typer.TyperException as exc:  # typer's usage errors exit with code 2
-            if exc.exit_code != 2:
-                raise
-            fail(" ".join(exc.format_message().split()))
-            raise
-
-
 class Kind(StrEnum):
     hospital = "hospital"
     pharmacy = "pharmacy"
@@ -70,17 +39,6 @@ class Kind(StrEnum):
 class UserRole(StrEnum):
     bureau = "bureau"
     auditor = "auditor"
-
-
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        help="SQLAlchemy URL, e.g. postgresql://postgres@127.0.0.1:5432/yibao "
-        "[default: $YIBAO_DATABASE_URL, else sqlite:///yibao.db in the working directory]",
-        show_default=False,
-    ),
-]
 
 
 @app.command()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from yibao.cli.main import fail
+from yibao.cli.common import fail
 from yibao.policy.loader import PolicyError, load_region, load_with_overlays, packaged_regions
 
 

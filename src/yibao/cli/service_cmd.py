@@ -15,7 +15,7 @@ import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from yibao.cli.main import fail
+from yibao.cli.common import fail
 from yibao.service.errors import ServiceError
 from yibao.store.db import Database, database_url
 from yibao.store.migrate import upgrade

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from yibao.claimfile import parse_claim_files
-from yibao.cli.main import fail
+from yibao.cli.common import fail
 from yibao.errors import InputError
 from yibao.policy.loader import PolicyError
 

@@ -22,7 +22,7 @@ class SimulateFormat(StrEnum):
 
 
 def _decimal(text: str | None, option: str, minimum: Decimal = Decimal(0)) -> Decimal | None:
-    from yibao.cli.main import fail
+    from yibao.cli.common import fail
 
     if text is None:
         return None
@@ -104,7 +104,7 @@ def simulate_command(
     """Baseline vs reform on the same population: fund outlay, burden, winners and losers."""
     import polars as pl
 
-    from yibao.cli.main import fail
+    from yibao.cli.common import fail
     from yibao.errors import InputError
     from yibao.policy.loader import PolicyError
     from yibao.render.jsontext import dumps

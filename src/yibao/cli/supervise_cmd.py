@@ -29,7 +29,7 @@ from yibao.errors import InputError
 
 def run_supervise(files: list[str], fmt: str = "json", out: str | None = None) -> None:
     """Claim files, or one folder of Parquet tables (`yibao synth`); `out` writes Parquet."""
-    from yibao.cli.main import fail
+    from yibao.cli.common import fail
     from yibao.render.jsontext import dumps
     from yibao.supervision.engine import (
         claim_files_frames,

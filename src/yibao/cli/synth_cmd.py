@@ -52,7 +52,7 @@ def synth_command(
     ] = None,
 ) -> None:
     """Seeded synthetic persons and claims for REGION and YEAR (columns: docs/tables.md)."""
-    from yibao.cli.main import fail
+    from yibao.cli.common import fail
     from yibao.errors import InputError
     from yibao.synth.generate import Generator, Options
     from yibao.synth.output import write

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import typer
 
-from yibao.cli.main import fail
+from yibao.cli.common import fail
 from yibao.errors import InputError
 from yibao.render.jsontext import dumps
 from yibao.service.principal import Principal

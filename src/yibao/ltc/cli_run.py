@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from yibao.claimfile import read_text
-from yibao.cli.main import fail
+from yibao.cli.common import fail
 from yibao.crossregion.cli_run import CLI, database, located
 from yibao.errors import InputError
 from yibao.render.jsontext import dumps
