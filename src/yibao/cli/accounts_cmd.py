@@ -18,13 +18,13 @@ accounts_app = typer.Typer(
 
 def _with_db(database_url: str | None, use_case):
     """Run `use_case(db)` on the migrated database; errors as one line (2 input, 1 DB)."""
-    from yibao.cli.service_cmd import _reported_errors, migrated
+    from yibao.cli.service_cmd import migrated, reported_errors
     from yibao.store.db import Database
 
     url = migrated(database_url)
     db = Database(url)
     try:
-        with _reported_errors(url):
+        with reported_errors(url):
             return use_case(db)
     finally:
         db.dispose()

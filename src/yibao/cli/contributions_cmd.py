@@ -90,7 +90,7 @@ def issue(
 
     The bases are what `yibao accounts credit` credits from. Issuing the same bill again
     answers the stored one; a different bill for the same unit and month is refused."""
-    from yibao.cli.service_cmd import _reported_errors, migrated
+    from yibao.cli.service_cmd import migrated, reported_errors
     from yibao.contributions.service.bills import issue_unit_bill
     from yibao.errors import InputError
     from yibao.render.jsontext import dumps
@@ -104,7 +104,7 @@ def issue(
     url = migrated(database_url)
     db = Database(url)
     try:
-        with _reported_errors(url):
+        with reported_errors(url):
             done = issue_unit_bill(db, SYSTEM, raw, period)
     finally:
         db.dispose()

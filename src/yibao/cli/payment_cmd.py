@@ -69,13 +69,13 @@ def _fen(option: str, text: str) -> int:
 
 def _run(explicit_url: str | None, use_case) -> Any:
     """Migrate, run `use_case(db)` as the bureau; refusals exit 2, database failures exit 1."""
-    from yibao.cli.service_cmd import _reported_errors, migrated
+    from yibao.cli.service_cmd import migrated, reported_errors
     from yibao.store.db import Database
 
     url = migrated(explicit_url)
     db = Database(url)
     try:
-        with _reported_errors(url):
+        with reported_errors(url):
             return use_case(db)
     finally:
         db.dispose()

@@ -30,7 +30,7 @@ def shown(url: str) -> str:
 
 
 @contextmanager
-def _reported_errors(url: str) -> Iterator[None]:
+def reported_errors(url: str) -> Iterator[None]:
     """Service refusals → exit 2; database failures → exit 1; each as one line."""
     try:
         yield
@@ -44,7 +44,7 @@ def _reported_errors(url: str) -> Iterator[None]:
 def migrated(explicit_url: str | None) -> str:
     """The database URL to use, with its schema upgraded to head."""
     url = database_url(explicit_url)
-    with _reported_errors(url):
+    with reported_errors(url):
         upgrade(url)
     return url
 
@@ -61,7 +61,7 @@ def run_institution_add(
 
     url = migrated(explicit_url)
     db = Database(url)
-    with _reported_errors(url):
+    with reported_errors(url):
         key = add_institution(db, code, name, level, kind, region)
     db.dispose()
     typer.echo(f"registered {code} {name} (level {level} {kind}, {region}) in {shown(url)}")
@@ -74,7 +74,7 @@ def run_user_add(name: str, role: str, explicit_url: str | None) -> None:
 
     url = migrated(explicit_url)
     db = Database(url)
-    with _reported_errors(url):
+    with reported_errors(url):
         key = add_user(db, name, role)
     db.dispose()
     typer.echo(f"created {role} user {name} in {shown(url)}")
@@ -89,7 +89,7 @@ def run_demo_load(explicit_url: str | None, persons: int, seed: int) -> None:
 
     url = migrated(explicit_url)
     db = Database(url)
-    with _reported_errors(url):
+    with reported_errors(url):
         loaded = load_demo(db, persons, seed)
     db.dispose()
     by_region = Counter(p.region for p in loaded.persons)

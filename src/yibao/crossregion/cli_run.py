@@ -79,12 +79,12 @@ def run_stats(region: str, begin: str, end: str, explicit_url: str | None) -> No
 @contextmanager
 def database(explicit_url: str | None) -> Iterator[Database]:
     """A migrated database whose refusals and failures become one-line errors."""
-    from yibao.cli.service_cmd import _reported_errors, migrated
+    from yibao.cli.service_cmd import migrated, reported_errors
 
     url = migrated(explicit_url)
     db = Database(url)
     try:
-        with _reported_errors(url):
+        with reported_errors(url):
             yield db
     finally:
         db.dispose()

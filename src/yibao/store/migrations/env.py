@@ -5,6 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+# every model module, so Base.metadata holds every table (autogenerate compares against it)
+from yibao.store import cases, contributions, cross_region, ltc, payment  # noqa: F401
 from yibao.store.models import Base
 
 target_metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Supervision cases: flags become cases, reviewed, appealed, decided and recovered."""
