@@ -6,6 +6,7 @@ FastAPI's own encoder would turn Decimals into floats; money never becomes a flo
 from __future__ import annotations
 
 import datetime as dt
+import json
 from functools import cache
 from typing import Any
 
@@ -13,13 +14,27 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, TypeAdapter
 
 from yibao.render.jsontext import dumps
+from yibao.service.output import Answer
 
 
 class MoneyJSONResponse(JSONResponse):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return dumps(_plain(content), indent=None).encode("utf-8")
+        return _text(content).encode("utf-8")
+
+
+def _text(content: Any) -> str:
+    """The JSON text; a service answer that was rendered once (`Answer`, e.g. a settlement,
+    whose text is also its stored replay) is sent as that text, not rendered again."""
+    if isinstance(content, Answer):
+        return content.json
+    if isinstance(content, dict) and any(isinstance(v, Answer) for v in content.values()):
+        fields = (
+            f"{json.dumps(str(k), ensure_ascii=False)}:{_text(v)}" for k, v in content.items()
+        )
+        return "{" + ",".join(fields) + "}"
+    return dumps(_plain(content), indent=None)
 
 
 def respond(data: Any, shape: Any, status_code: int = 200) -> MoneyJSONResponse:

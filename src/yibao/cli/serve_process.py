@@ -2,6 +2,8 @@
 
 `running_server(url)` starts it, waits until it answers HTTP and always stops it again —
 the child and any uvicorn workers, which share its process group — even on error.
+`serving(url)` does the same and yields a `Server`, whose `cpu_seconds()` is the CPU time
+its processes have used so far (a benchmark's stable figure on a busy machine).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -30,6 +33,36 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running `yibao serve`: its base URL and the process group it leads."""
+
+    base: str
+    pid: int
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU of the server's processes (master and workers) so far, from
+        /proc; None where there is no /proc. A worker that exited no longer counts."""
+        return group_cpu_seconds(self.pid)
+
+
+def group_cpu_seconds(pgid: int) -> float | None:
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    ticks = 0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process went away meanwhile
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, …
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def running_server(
     database_url: str, workers: int = 1, startup_timeout: float = 60.0, log: Path | None = None
@@ -38,6 +71,15 @@ def running_server(
 
     The server's output goes to `log` when given (kept afterwards), else to a temporary file
     whose last lines are shown if the server fails to start."""
+    with serving(database_url, workers, startup_timeout, log) as server:
+        yield server.base
+
+
+@contextmanager
+def serving(
+    database_url: str, workers: int = 1, startup_timeout: float = 60.0, log: Path | None = None
+) -> Iterator[Server]:
+    """As `running_server`, yielding the `Server` (URL and process group)."""
     port = free_port()
     command = [
         sys.executable,
@@ -63,7 +105,7 @@ def running_server(
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_until_answering(base, child, log_path, startup_timeout)
-            yield base
+            yield Server(base, child.pid)
         finally:
             _stop(child)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -167,23 +168,12 @@ def person_view(session: Session, person_id: str, who: Principal) -> dict:
     }
 
 
-def engine_person(
-    session: Session, row: Person, day: dt.date, lock: bool = False
-) -> tuple[EnginePerson, list[str]]:
-    """The engine's view of a person on `day`, and the account holders it may draw on.
-
-    With `lock`, the accounts it may debit are locked (in id order, so never a deadlock)."""
-    categories = session.scalars(
-        select(PersonCategory.category).where(
-            PersonCategory.person_id == row.id,
-            PersonCategory.valid_from <= day,
-            (PersonCategory.valid_to.is_(None)) | (PersonCategory.valid_to >= day),
-        )
-    ).all()
-    links = session.scalars(select(FamilyBinding).where(FamilyBinding.person_id == row.id)).all()
-    holders = sorted(link.holder_id for link in links)
-    balances = _balances(session, sorted({row.id, *holders}), lock)
-    person = EnginePerson.model_validate(
+def engine_view(
+    row: Any, categories: Iterable[str], links: Iterable[tuple[str, str]], balances: dict
+) -> EnginePerson:
+    """The engine's person from its stored parts: `row` has the attributes of `Person`,
+    `links` are (holder, relation) by holder, `balances` fen by person id (absent: 0)."""
+    return EnginePerson.model_validate(
         {
             "id": row.id,
             "scheme": row.scheme,
@@ -196,23 +186,14 @@ def engine_person(
             "account_balance": fen_to_yuan(balances.get(row.id, 0)),
             "family_accounts": [
                 {
-                    "holder": link.holder_id,
-                    "relation": link.relation,
-                    "balance": fen_to_yuan(balances.get(link.holder_id, 0)),
+                    "holder": holder,
+                    "relation": relation,
+                    "balance": fen_to_yuan(balances.get(holder, 0)),
                 }
-                for link in sorted(links, key=lambda x: x.holder_id)
+                for holder, relation in links
             ],
         }
     )
-    return person, holders
-
-
-def _balances(session: Session, person_ids: list[str], lock: bool) -> dict[str, int]:
-    query = select(Account).where(Account.person_id.in_(person_ids)).order_by(Account.person_id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    rows = session.scalars(query).all()
-    return {row.person_id: row.balance for row in rows}
 
 
 def insured_info(db: Database, who: Principal, raw: Any, day: dt.date) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -27,11 +27,12 @@ from yibao.money import fen_to_yuan
 from yibao.render.settlement_json import fund_detail_dict, line_dict
 from yibao.service import audit
 from yibao.service.errors import Conflict, Forbidden, NotFound, ServiceError
-from yibao.service.output import freeze, settlement_output, thaw
-from yibao.service.persons import engine_person
+from yibao.service.output import freeze, rendered, settlement_output, thaw
+from yibao.service.persons import engine_view
 from yibao.service.principal import Principal
 from yibao.service.warnings import readmission_warnings
 from yibao.settling import policy_and_catalogs
+from yibao.store import fastpath
 from yibao.store.db import Database
 from yibao.store.models import (
     AMOUNT_COLUMNS,
@@ -54,18 +55,29 @@ def parse_claim(raw: Any) -> Claim:
         raise ServiceError(first_error(exc, "claim")) from None
 
 
-def settling_institution(session: Session, who: Principal, code: str | None) -> Institution:
+def settling_code(who: Principal, code: str | None) -> str | None:
     """The institution settling: an institution key may only settle as itself."""
     code = code or who.institution_code
     if who.role == "institution" and code != who.institution_code:
         raise Forbidden(f"fixmedins_code {code} is not the caller's institution")
     if who.role == "auditor":
         raise Forbidden("auditors cannot settle")
-    inst = session.get(Institution, code) if code else None
-    if inst is None:
+    return code
+
+
+def check_active(code: str | None, status: str | None) -> None:
+    """An institution settles only when registered (NotFound) and active (Forbidden)."""
+    if status is None:
         raise NotFound(f"institution {code} is not registered")
-    if inst.status != "active":
-        raise Forbidden(f"institution {code} is {inst.status}")
+    if status != "active":
+        raise Forbidden(f"institution {code} is {status}")
+
+
+def settling_institution(session: Session, who: Principal, code: str | None) -> Institution:
+    """The institution settling, checked as `settling_code` and `check_active` do."""
+    code = settling_code(who, code)
+    inst = session.get(Institution, code) if code else None
+    check_active(code, inst.status if inst is not None else None)
     return inst
 
 
@@ -76,13 +88,37 @@ def enrolled_person(session: Session, psn_no: str) -> Person:
     return person
 
 
+def _settling_context(
+    conn: Connection,
+    who: Principal,
+    msgid: str | None,
+    infno: str | None,
+    psn_no: str,
+    fixmedins_code: str | None,
+    day: dt.date,
+) -> tuple[fastpath.Context, str]:
+    """The context read in one statement, checked in the order the rules are given: a
+    stored answer first, then the caller's right to settle there, then the person."""
+    code = fixmedins_code or who.institution_code
+    ctx = fastpath.read_context(conn, msgid, code, psn_no, day)
+    if ctx.stored is not None:
+        return ctx, code
+    code = settling_code(who, fixmedins_code)
+    check_active(code, ctx.institution_status)
+    if ctx.person is None:
+        raise NotFound(f"person {psn_no} is not enrolled")
+    return ctx, code
+
+
 def _run(
-    session: Session, person_row: Person, claim: Claim, acc: Accumulator | None, lock: bool
-) -> tuple[EngineSettlement, YearToDate, YearToDate, list[str]]:
-    person, holders = engine_person(session, person_row, claim.settle_date, lock=lock)
+    ctx: fastpath.Context, claim: Claim, acc: Any, balances: dict[str, int]
+) -> tuple[EngineSettlement, YearToDate, YearToDate]:
+    """The pure engine on the person's stored state (`acc`: accumulator row, or None)."""
+    person_row = ctx.person
+    person = engine_view(person_row, ctx.categories, ctx.links, balances)
     before = YearToDate.for_person(person)
     if acc is not None:
-        before.year = acc.year
+        before.year = claim.settle_date.year
         before.amounts = {k: int(v) for k, v in acc.amounts.items()}
         before.counts = {k: int(v) for k, v in acc.counts.items()}
         before.groups_seen = set(acc.groups_seen)
@@ -91,7 +127,7 @@ def _run(
         settled, after = settle_claim(policy, catalogs, person, claim, before)
     except SettlementError as exc:
         raise ServiceError(f"claim: {exc}") from None
-    return settled, before, after, holders
+    return settled, before, after
 
 
 def pre_settle(
@@ -105,14 +141,15 @@ def pre_settle(
     """Pre-settlement (预结算): the same numbers as a settlement, and nothing is written."""
     claim = parse_claim(raw_claim)
     with db.sessions() as session:
-        settling_institution(session, who, fixmedins_code)
-        person_row = enrolled_person(session, psn_no)
-        acc = session.get(Accumulator, (psn_no, claim.settle_date.year))
-        settled, *_ = _run(session, person_row, claim, acc, lock=False)
-        session.rollback()
-        answer = settlement_output(settled, person_row, None, mdtrt_id, None)
-        if found := readmission_warnings(session, person_row.region, psn_no, claim):
+        conn = session.connection()
+        ctx, _ = _settling_context(conn, who, None, None, psn_no, fixmedins_code, claim.settle_date)
+        acc = fastpath.read_accumulator(conn, psn_no, claim.settle_date.year)
+        balances = fastpath.balances(conn, [psn_no, *ctx.holders], lock=False)
+        settled, *_ = _run(ctx, claim, acc, balances)
+        answer = settlement_output(settled, ctx.person, None, mdtrt_id, None)
+        if found := readmission_warnings(session, ctx.person.region, psn_no, claim):
             answer["warnings"] = found
+        session.rollback()
         return answer
 
 
@@ -126,40 +163,56 @@ def settle(
     infno: str,
     mdtrt_id: str | None = None,
 ) -> dict[str, Any]:
-    """Settle one claim for real; a repeated msgid returns the first answer unchanged."""
+    """Settle one claim for real; a repeated msgid returns the first answer unchanged.
+
+    Statements: the context (`fastpath.read_context`), the accumulator upsert that locks
+    it, the accounts locked, then the writes (`fastpath.send`: one statement on
+    PostgreSQL). The answer is rendered once: the stored replay text is also the text the
+    API sends (`output.Answer`)."""
     claim = parse_claim(raw_claim)
+    year = claim.settle_date.year
     try:
-        with db.transaction() as session:
-            if (stored := replay(session, msgid, who, infno)) is not None:
-                return stored
-            inst = settling_institution(session, who, fixmedins_code)
-            person_row = enrolled_person(session, psn_no)
-            acc = _lock_accumulator(db, session, psn_no, claim.settle_date.year)
-            if (stored := replay(session, msgid, who, infno)) is not None:
-                return stored  # a twin of this request committed while we waited for the lock
-            settled, before, after, holders = _run(session, person_row, claim, acc, lock=True)
+        # A plain connection, not an ORM session: every statement here is Core. On SQLite
+        # its BEGIN is the engine's BEGIN IMMEDIATE all the same (store/db.py).
+        with db.engine.begin() as conn:
+            ctx, code = _settling_context(
+                conn, who, msgid, infno, psn_no, fixmedins_code, claim.settle_date
+            )
+            if ctx.stored is not None:
+                return _replayed(ctx.stored, msgid, who, infno)
+            acc = fastpath.lock_accumulator(conn, psn_no, year)
+            balances = fastpath.balances(conn, [psn_no, *ctx.holders], lock=True)
+            settled, before, after = _run(ctx, claim, acc, balances)
             setl_id = new_setl_id(claim.settle_date)
-            delta = _delta(before, after, holders)
-            _write_settlement(session, settled, setl_id, person_row, inst, msgid, mdtrt_id, delta)
-            _store_accumulators(acc, after)
-            _debit_accounts(session, psn_no, delta["accounts"], setl_id)
-            answer = settlement_output(settled, person_row, setl_id, mdtrt_id, msgid)
-            if found := readmission_warnings(session, person_row.region, psn_no, claim):
+            delta = _delta(before, after, ctx.holders)
+            answer = settlement_output(settled, ctx.person, setl_id, mdtrt_id, msgid)
+            if found := _warnings(conn, ctx.person.region, psn_no, claim):
                 answer["warnings"] = found
-            session.add(
-                Idempotency(msgid=msgid, caller=who.name, infno=infno, response=freeze(answer))
-            )
-            audit.record(
-                session,
-                who,
-                "settlement.settle",
-                setl_id,
+            answer = rendered(answer)
+            writes = fastpath.SettlementWrites(
+                answer={
+                    "msgid": msgid,
+                    "caller": who.name,
+                    "infno": infno,
+                    "response": answer.json,
+                },
                 psn_no=psn_no,
-                institution=inst.code,
-                claim_id=claim.id,
-                msgid=msgid,
-                fund_pay_sumamt=settled.setlinfo.fund_pay_sumamt,
+                year=year,
+                audit=_audit_row(
+                    who,
+                    "settlement.settle",
+                    setl_id,
+                    psn_no=psn_no,
+                    institution=code,
+                    claim_id=claim.id,
+                    msgid=msgid,
+                    fund_pay_sumamt=settled.setlinfo.fund_pay_sumamt,
+                ),
             )
+            _write_settlement(writes, settled, setl_id, code, msgid, mdtrt_id, delta)
+            _store_accumulators(writes, acc, after)
+            _debit_accounts(writes, psn_no, delta["accounts"], setl_id)
+            fastpath.send(conn, writes)
             return answer
     except IntegrityError:
         return replay_after_race(db, msgid, who, infno)
@@ -213,6 +266,10 @@ def replay(
     stored = session.get(Idempotency, msgid, populate_existing=True)
     if stored is None:
         return None
+    return _replayed(stored, msgid, who, infno)
+
+
+def _replayed(stored: Any, msgid: str, who: Principal, infno: str | None) -> dict[str, Any]:
     if stored.caller != who.name:
         raise Conflict(f"msgid {msgid} was already used by another caller")
     if infno is not None and stored.infno != infno:
@@ -284,91 +341,109 @@ def _delta(before: YearToDate, after: YearToDate, holders: list[str]) -> dict[st
     }
 
 
-def _store_accumulators(acc: Accumulator, after: YearToDate) -> None:
-    acc.amounts = dict(after.amounts)
-    acc.counts = dict(after.counts)
-    acc.groups_seen = sorted(after.groups_seen)
-    acc.settlements = (acc.settlements or 0) + 1
+def _warnings(conn: Connection, region: str, psn_no: str, claim: Claim) -> list[dict]:
+    """Real-time supervision warnings, read in the settlement's own transaction."""
+    with Session(conn) as session:  # joins the transaction; leaves its end to the caller
+        return readmission_warnings(session, region, psn_no, claim)
 
 
-def _debit_accounts(session: Session, psn_no: str, moves: dict, setl_id: str) -> None:
+def _audit_row(who: Principal, action: str, target: str, **detail: Any) -> dict[str, Any]:
+    """The row `audit.record(session, who, action, target, **detail)` adds, for a Core write."""
+    return {
+        "actor": who.name,
+        "role": who.role,
+        "action": action,
+        "target": target,
+        "detail": detail,
+    }
+
+
+def _store_accumulators(writes: fastpath.SettlementWrites, acc: Any, after: YearToDate) -> None:
+    writes.accumulator = {
+        "amounts": dict(after.amounts),
+        "counts": dict(after.counts),
+        "groups_seen": sorted(after.groups_seen),
+        "settlements": (acc.settlements or 0) + 1,
+    }
+
+
+def _debit_accounts(
+    writes: fastpath.SettlementWrites, psn_no: str, moves: dict, setl_id: str
+) -> None:
     """Ledger entries for what the accounts paid (own, then relatives' mutual aid)."""
     changes = [(psn_no, moves["own"], "settlement", None)]
     changes += [(holder, fen, "mutual_aid", psn_no) for holder, fen in moves["family"].items()]
     for holder, fen, kind, beneficiary in changes:
         if fen:
-            account = session.get(Account, holder)
-            account.balance -= fen
-            session.add(
-                AccountEntry(
-                    person_id=holder,
-                    amount=-fen,
-                    kind=kind,
-                    setl_id=setl_id,
-                    beneficiary_id=beneficiary,
-                )
+            writes.moves.append((holder, -fen))
+            writes.entries.append(
+                {
+                    "person_id": holder,
+                    "amount": -fen,
+                    "kind": kind,
+                    "setl_id": setl_id,
+                    "beneficiary_id": beneficiary,
+                    "note": None,
+                }
             )
 
 
 def _write_settlement(
-    session: Session,
+    writes: fastpath.SettlementWrites,
     s: EngineSettlement,
     setl_id: str,
-    person: Person,
-    inst: Institution,
+    code: str,
     msgid: str | None,
     mdtrt_id: str | None,
     delta: dict,
 ) -> None:
     info = s.setlinfo
-    session.add(
-        Settlement(
-            setl_id=setl_id,
-            person_id=person.id,
-            institution_code=inst.code,
-            mdtrt_id=mdtrt_id,
-            claim_id=s.claim_id,
-            msgid=msgid,
-            med_type=s.med_type,
-            insutype=s.insutype,
-            setl_date=dt.date.fromisoformat(s.setl_date),
-            policy_version=s.policy_version,
-            status="settled",
-            pool_prop_selfpay=info.pool_prop_selfpay,
-            balc=info.balc,
-            ytd_delta=delta,
-            trace=[{"rule": t.rule, "source": t.source, "detail": t.detail} for t in s.trace],
-            **{name: getattr(info, name) for name in AMOUNT_COLUMNS},
-        )
-    )
-    session.flush()
-    session.add_all(
-        SettlementLine(
-            setl_id=setl_id,
-            line_no=i,
-            code=line.code,
-            name=line.name,
-            category=line.category,
-            amount=line.amount,
-            fulamt_ownpay_amt=line.fulamt_ownpay_amt,
-            overlmt_selfpay=line.overlmt_selfpay,
-            preselfpay_amt=line.preselfpay_amt,
-            inscp_scp_amt=line.inscp_scp_amt,
-            note=line.note,
-        )
+    writes.settlement = {
+        "setl_id": setl_id,
+        "person_id": writes.psn_no,
+        "institution_code": code,
+        "mdtrt_id": mdtrt_id,
+        "claim_id": s.claim_id,
+        "msgid": msgid,
+        "med_type": s.med_type,
+        "insutype": s.insutype,
+        "setl_date": dt.date.fromisoformat(s.setl_date),
+        "policy_version": s.policy_version,
+        "status": "settled",
+        "reverses_setl_id": None,
+        "pool_prop_selfpay": info.pool_prop_selfpay,
+        "balc": info.balc,
+        "ytd_delta": delta,
+        "trace": [{"rule": t.rule, "source": t.source, "detail": t.detail} for t in s.trace],
+        **{name: getattr(info, name) for name in AMOUNT_COLUMNS},
+    }
+    writes.lines = [
+        {
+            "setl_id": setl_id,
+            "line_no": i,
+            "code": line.code,
+            "name": line.name,
+            "category": line.category,
+            "amount": line.amount,
+            "fulamt_ownpay_amt": line.fulamt_ownpay_amt,
+            "overlmt_selfpay": line.overlmt_selfpay,
+            "preselfpay_amt": line.preselfpay_amt,
+            "inscp_scp_amt": line.inscp_scp_amt,
+            "note": line.note,
+        }
         for i, line in enumerate(s.lines, 1)
-    )
-    session.add_all(
-        SettlementFund(
-            setl_id=setl_id,
-            fund_pay_type=d.fund_pay_type,
-            fund_pay_type_name=d.fund_pay_type_name,
-            inscp_scp_amt=d.inscp_scp_amt,
-            fund_payamt=d.fund_payamt,
-            setl_proc_info=d.setl_proc_info,
-        )
+    ]
+    writes.funds = [
+        {
+            "setl_id": setl_id,
+            "fund_pay_type": d.fund_pay_type,
+            "fund_pay_type_name": d.fund_pay_type_name,
+            "inscp_scp_amt": d.inscp_scp_amt,
+            "fund_payamt": d.fund_payamt,
+            "setl_proc_info": d.setl_proc_info,
+        }
         for d in s.setldetail
-    )
+    ]
 
 
 def _write_reversal(

@@ -1,0 +1,427 @@
+"""SQLAlchemy Core statements of the settlement path: few round trips, no ORM unit of work.
+
+A settlement reads everything it needs to start in one statement (`read_context`: the stored
+answer to its msgid, the institution, the person, their categories on the day and family
+bindings), locks and reads the person's accumulator row with one upsert, locks the accounts
+it may debit with one `SELECT … FOR UPDATE`, and then writes everything (`send`): in one
+statement on PostgreSQL, one per table on SQLite. The ORM models stay the schema's one
+description: every statement here runs on their tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Row,
+    String,
+    Table,
+    TextClause,
+    and_,
+    bindparam,
+    literal,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from yibao.store.models import (
+    Account,
+    AccountEntry,
+    Accumulator,
+    AuditEntry,
+    FamilyBinding,
+    Idempotency,
+    Institution,
+    Person,
+    PersonCategory,
+    Settlement,
+    SettlementFund,
+    SettlementLine,
+)
+
+ACCOUNTS = Account.__table__
+ENTRIES = AccountEntry.__table__
+ACCUMULATORS = Accumulator.__table__
+AUDIT = AuditEntry.__table__
+BINDINGS = FamilyBinding.__table__
+IDEMPOTENCY = Idempotency.__table__
+INSTITUTIONS = Institution.__table__
+PERSONS = Person.__table__
+CATEGORIES = PersonCategory.__table__
+SETTLEMENTS = Settlement.__table__
+LINES = SettlementLine.__table__
+FUNDS = SettlementFund.__table__
+
+PERSON_FIELDS = (
+    "id",
+    "region",
+    "scheme",
+    "employment",
+    "birth_date",
+    "sex",
+    "certno",
+    "name",
+    "flags",
+    "products",
+)
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """The enrolled person as the settlement reads it (the attribute names of `Person`)."""
+
+    id: str
+    region: str
+    scheme: str
+    employment: str | None
+    birth_date: dt.date | None
+    sex: str | None
+    certno: str | None
+    name: str | None
+    flags: list[Any]
+    products: list[Any]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The first answer to a msgid, as stored for replay."""
+
+    caller: str
+    infno: str
+    response: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a settlement reads before it locks anything; None where the row is absent."""
+
+    stored: Stored | None
+    institution_status: str | None
+    person: PersonRecord | None
+    categories: frozenset[str]
+    links: tuple[tuple[str, str], ...]  # (holder, relation), by holder
+
+    @property
+    def holders(self) -> list[str]:
+        return [holder for holder, _ in self.links]
+
+
+def _context_query():
+    """One row per (category valid on the day, family binding) of the person, at least one.
+
+    Every lookup hangs off a one-row derived table with LEFT JOINs, so a missing msgid,
+    institution or person is a NULL, not a missing row. A person has few categories and
+    fewer bindings, so the product of the two stays a handful of rows."""
+    one = select(literal(1).label("one")).subquery("one")
+    day = bindparam("day", type_=CATEGORIES.c.valid_from.type)
+    psn = bindparam("psn_no", type_=PERSONS.c.id.type)
+    joined = (
+        one.outerjoin(IDEMPOTENCY, IDEMPOTENCY.c.msgid == bindparam("msgid"))
+        .outerjoin(INSTITUTIONS, INSTITUTIONS.c.code == bindparam("code"))
+        .outerjoin(PERSONS, PERSONS.c.id == psn)
+        .outerjoin(
+            CATEGORIES,
+            and_(
+                CATEGORIES.c.person_id == PERSONS.c.id,
+                CATEGORIES.c.valid_from <= day,
+                or_(CATEGORIES.c.valid_to.is_(None), CATEGORIES.c.valid_to >= day),
+            ),
+        )
+        .outerjoin(BINDINGS, BINDINGS.c.person_id == PERSONS.c.id)
+    )
+    return select(
+        IDEMPOTENCY.c.caller.label("stored_caller"),
+        IDEMPOTENCY.c.infno.label("stored_infno"),
+        IDEMPOTENCY.c.response.label("stored_response"),
+        INSTITUTIONS.c.status.label("institution_status"),
+        *(PERSONS.c[name].label(f"person_{name}") for name in PERSON_FIELDS),
+        CATEGORIES.c.category,
+        BINDINGS.c.holder_id,
+        BINDINGS.c.relation,
+    ).select_from(joined)
+
+
+CONTEXT = _context_query()
+
+
+def read_context(
+    conn: Connection, msgid: str | None, code: str | None, psn_no: str, day: dt.date
+) -> Context:
+    """The stored answer to `msgid`, the institution's status, the person on `day`."""
+    rows = conn.execute(CONTEXT, {"msgid": msgid, "code": code, "psn_no": psn_no, "day": day}).all()
+    first = rows[0]
+    stored = None
+    if first.stored_caller is not None:
+        stored = Stored(first.stored_caller, first.stored_infno, first.stored_response)
+    person = None
+    if first.person_id is not None:
+        person = PersonRecord(*(getattr(first, f"person_{name}") for name in PERSON_FIELDS))
+    links = {row.holder_id: row.relation for row in rows if row.holder_id is not None}
+    return Context(
+        stored=stored,
+        institution_status=first.institution_status,
+        person=person,
+        categories=frozenset(row.category for row in rows if row.category is not None),
+        links=tuple(sorted(links.items())),
+    )
+
+
+def _accumulator_upsert(insert: Any) -> Any:
+    acc = ACCUMULATORS.c
+    stmt = insert(ACCUMULATORS).values(
+        person_id=bindparam("psn_no"),
+        year=bindparam("acc_year"),
+        amounts={},
+        counts={},
+        groups_seen=[],
+        settlements=0,
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[acc.person_id, acc.year], set_={"settlements": acc.settlements}
+    ).returning(acc.amounts, acc.counts, acc.groups_seen, acc.settlements)
+
+
+# Statements are built once: building one per call (values() on dicts) costs more than
+# running it. Rows go in as parameters (a list of rows as one executemany).
+ACCUMULATOR_UPSERT = {
+    "postgresql": _accumulator_upsert(pg_insert),
+    "sqlite": _accumulator_upsert(sqlite_insert),
+}
+ACCUMULATOR_READ = select(
+    ACCUMULATORS.c.amounts,
+    ACCUMULATORS.c.counts,
+    ACCUMULATORS.c.groups_seen,
+    ACCUMULATORS.c.settlements,
+).where(
+    ACCUMULATORS.c.person_id == bindparam("psn_no"), ACCUMULATORS.c.year == bindparam("acc_year")
+)
+ACCUMULATOR_STORE = (
+    ACCUMULATORS.update()
+    .where(
+        ACCUMULATORS.c.person_id == bindparam("psn_no"),
+        ACCUMULATORS.c.year == bindparam("acc_year"),
+    )
+    .values(
+        amounts=bindparam("new_amounts"),
+        counts=bindparam("new_counts"),
+        groups_seen=bindparam("new_groups_seen"),
+        settlements=bindparam("new_settlements"),
+    )
+)
+BALANCES = (
+    select(ACCOUNTS.c.person_id, ACCOUNTS.c.balance)
+    .where(ACCOUNTS.c.person_id.in_(bindparam("ids", expanding=True)))
+    .order_by(ACCOUNTS.c.person_id)
+)
+BALANCES_LOCKED = BALANCES.with_for_update()
+BALANCE_MOVE = (
+    ACCOUNTS.update()
+    .where(ACCOUNTS.c.person_id == bindparam("holder"))
+    .values(balance=ACCOUNTS.c.balance + bindparam("fen", type_=ACCOUNTS.c.balance.type))
+)
+
+
+def lock_accumulator(conn: Connection, psn_no: str, year: int) -> Row:
+    """The person's accumulator row for `year`, created if new, locked until commit.
+
+    One upsert does both: ON CONFLICT DO UPDATE takes the row lock `SELECT … FOR UPDATE`
+    would, and on PostgreSQL reads the newest committed version, so a settlement waiting
+    for a concurrent one sees its result. On SQLite, BEGIN IMMEDIATE already serializes."""
+    upsert = ACCUMULATOR_UPSERT.get(conn.dialect.name)
+    if upsert is None:
+        raise NotImplementedError(f"no settlement fast path for {conn.dialect.name}")
+    return conn.execute(upsert, {"psn_no": psn_no, "acc_year": year}).one()
+
+
+def read_accumulator(conn: Connection, psn_no: str, year: int) -> Row | None:
+    """The accumulator row without a lock (pre-settlement); None before the first claim."""
+    return conn.execute(ACCUMULATOR_READ, {"psn_no": psn_no, "acc_year": year}).first()
+
+
+def balances(conn: Connection, person_ids: list[str], lock: bool) -> dict[str, int]:
+    """Account balances (fen) of `person_ids`; with `lock`, locked in id order (no deadlock)."""
+    query = BALANCES_LOCKED if lock else BALANCES
+    rows = conn.execute(query, {"ids": sorted(set(person_ids))})
+    return {row.person_id: row.balance for row in rows}
+
+
+@dataclass
+class SettlementWrites:
+    """Everything one settlement writes, collected first and then sent by `send`.
+
+    `answer`: the idempotency row (msgid, caller, infno, response); `settlement`, `lines`,
+    `funds`, `entries`, `audit`: rows of their tables; `accumulator`: the new values of the
+    locked accumulator row (`amounts`, `counts`, `groups_seen`, `settlements`); `moves`:
+    (holder, fen) added to locked account balances (negative for a payment)."""
+
+    answer: dict[str, Any]
+    psn_no: str
+    year: int
+    settlement: dict[str, Any] = field(default_factory=dict)
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    funds: list[dict[str, Any]] = field(default_factory=list)
+    accumulator: dict[str, Any] = field(default_factory=dict)
+    moves: list[tuple[str, int]] = field(default_factory=list)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    audit: dict[str, Any] = field(default_factory=dict)
+
+
+def send(conn: Connection, writes: SettlementWrites) -> None:
+    """Write it all in the caller's transaction: on PostgreSQL as one statement (a
+    data-modifying WITH: one round trip, one parse, one plan), elsewhere one per table.
+    A msgid whose twin committed first fails here with an IntegrityError (the caller rolls
+    back and replays the twin's answer)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_pg_statement(writes), _pg_params(writes))
+        return
+    conn.execute(IDEMPOTENCY.insert(), writes.answer)
+    conn.execute(SETTLEMENTS.insert(), writes.settlement)
+    for table, rows in ((LINES, writes.lines), (FUNDS, writes.funds)):
+        if rows:
+            conn.execute(table.insert(), rows)
+    params = {f"new_{name}": value for name, value in writes.accumulator.items()}
+    conn.execute(ACCUMULATOR_STORE, {"psn_no": writes.psn_no, "acc_year": writes.year, **params})
+    for holder, fen in writes.moves:
+        conn.execute(BALANCE_MOVE, {"holder": holder, "fen": fen})
+    if writes.entries:
+        conn.execute(ENTRIES.insert(), writes.entries)
+    conn.execute(AUDIT.insert(), writes.audit)
+
+
+# --- PostgreSQL: all writes in one statement --------------------------------------------
+# Rows travel as one JSON parameter per table, expanded by json_to_recordset into typed
+# columns, so the SQL text depends only on the column names and has few parameters: psycopg
+# then caches its conversion and prepares it once per connection. The settlement's lines
+# reference it by a foreign key that is checked at the end of the statement, once the
+# sibling INSERT has run.
+
+_PG = postgresql.dialect()
+
+
+def _pg_type(table: Table, column: str) -> str:
+    """The column's type for json_to_recordset; strings as text (the INSERT's assignment
+    cast still checks a varchar's length), so the statement stays short."""
+    kind = table.c[column].type
+    return "text" if isinstance(kind, String) else kind.compile(dialect=_PG)
+
+
+def _pg_recordset_insert(table: Table, columns: tuple[str, ...], param: str) -> str:
+    quote = _PG.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
+    spec = ", ".join(f"{quote(c)} {_pg_type(table, c)}" for c in columns)
+    return (
+        f"INSERT INTO {table.name} ({names}) SELECT * "
+        f"FROM json_to_recordset(CAST(:{param} AS json)) AS x({spec})"
+    )
+
+
+@lru_cache(maxsize=16)
+def _pg_sql(
+    answer: tuple[str, ...],
+    settlement: tuple[str, ...],
+    line: tuple[str, ...],
+    fund: tuple[str, ...],
+    entry: tuple[str, ...],
+    audit: tuple[str, ...],
+) -> TextClause:
+    parts = [
+        _pg_recordset_insert(IDEMPOTENCY, answer, "answer"),
+        _pg_recordset_insert(SETTLEMENTS, settlement, "settlement"),
+        _pg_recordset_insert(LINES, line, "lines"),
+        _pg_recordset_insert(FUNDS, fund, "funds"),
+        "UPDATE accumulators SET amounts = CAST(:new_amounts AS json), "
+        "counts = CAST(:new_counts AS json), groups_seen = CAST(:new_groups_seen AS json), "
+        "settlements = :new_settlements WHERE person_id = :psn_no AND year = :acc_year",
+        "UPDATE accounts SET balance = accounts.balance + m.fen "
+        "FROM json_to_recordset(CAST(:moves AS json)) "
+        f"AS m(holder {_pg_type(ACCOUNTS, 'person_id')}, fen BIGINT) "
+        "WHERE accounts.person_id = m.holder",
+        _pg_recordset_insert(ENTRIES, entry, "entries"),
+    ]
+    ctes = ",\n".join(f"w{i} AS ({part})" for i, part in enumerate(parts, 1))
+    return text(f"WITH {ctes}\n{_pg_recordset_insert(AUDIT, audit, 'audit')}")
+
+
+def _columns(rows: list[dict[str, Any]], table: Table, default: tuple[str, ...]) -> tuple:
+    keys = tuple(rows[0]) if rows else default
+    if any(tuple(row) != keys for row in rows):
+        raise ValueError(f"{table.name}: rows with different columns")
+    return keys
+
+
+# Columns of an empty list (the same as the service's rows, so the SQL text is the same).
+_LINE_COLUMNS = (
+    "setl_id",
+    "line_no",
+    "code",
+    "name",
+    "category",
+    "amount",
+    "fulamt_ownpay_amt",
+    "overlmt_selfpay",
+    "preselfpay_amt",
+    "inscp_scp_amt",
+    "note",
+)
+_FUND_COLUMNS = (
+    "setl_id",
+    "fund_pay_type",
+    "fund_pay_type_name",
+    "inscp_scp_amt",
+    "fund_payamt",
+    "setl_proc_info",
+)
+_ENTRY_COLUMNS = ("person_id", "amount", "kind", "setl_id", "beneficiary_id", "note")
+
+
+def _pg_statement(w: SettlementWrites) -> TextClause:
+    return _pg_sql(
+        tuple(w.answer),
+        tuple(w.settlement),
+        _columns(w.lines, LINES, _LINE_COLUMNS),
+        _columns(w.funds, FUNDS, _FUND_COLUMNS),
+        _columns(w.entries, ENTRIES, _ENTRY_COLUMNS),
+        tuple(w.audit),
+    )
+
+
+def _scalar_text(value: Any) -> str:
+    """Decimals and dates as JSON strings: PostgreSQL reads them back with the column's
+    type (numeric, date) exactly. Anything else unknown is an error, never a guess."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"cannot send {type(value).__name__} as JSON")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=_scalar_text)
+
+
+def _pg_params(w: SettlementWrites) -> dict[str, Any]:
+    return {
+        "psn_no": w.psn_no,
+        "acc_year": w.year,
+        "answer": _json([w.answer]),
+        "settlement": _json([w.settlement]),
+        "lines": _json(w.lines),
+        "funds": _json(w.funds),
+        "new_amounts": _json(w.accumulator["amounts"]),
+        "new_counts": _json(w.accumulator["counts"]),
+        "new_groups_seen": _json(w.accumulator["groups_seen"]),
+        "new_settlements": w.accumulator["settlements"],
+        "moves": _json([{"holder": h, "fen": fen} for h, fen in w.moves]),
+        "entries": _json(w.entries),
+        "audit": _json([w.audit]),
+    }
