@@ -18,6 +18,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from yibao.crossregion.rules import load_rules
+from yibao.crossregion.settle import cross_claim, pieces
 from yibao.engine.inputs import Claim
 from yibao.engine.result import Settlement as EngineSettlement
 from yibao.engine.settle import SettlementError, settle_claim
@@ -31,7 +33,6 @@ from yibao.service.output import freeze, rendered, settlement_output, thaw
 from yibao.service.persons import engine_view
 from yibao.service.principal import Principal
 from yibao.service.warnings import readmission_warnings
-from yibao.settling import policy_and_catalogs
 from yibao.store import fastpath
 from yibao.store.db import Database
 from yibao.store.models import (
@@ -122,8 +123,11 @@ def _run(
         before.amounts = {k: int(v) for k, v in acc.amounts.items()}
         before.counts = {k: int(v) for k, v in acc.counts.items()}
         before.groups_seen = set(acc.groups_seen)
-    policy, catalogs = policy_and_catalogs(person_row.region)
+    treating = ctx.institution_region or person_row.region
     try:
+        policy, catalogs = pieces(person_row.region, treating, claim.settle_date)
+        if treating != person_row.region:
+            claim = cross_claim(claim, claim.referral, load_rules())
         settled, after = settle_claim(policy, catalogs, person, claim, before)
     except SettlementError as exc:
         raise ServiceError(f"claim: {exc}") from None

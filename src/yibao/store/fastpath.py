@@ -107,6 +107,7 @@ class Context:
 
     stored: Stored | None
     institution_status: str | None
+    institution_region: str | None
     person: PersonRecord | None
     categories: frozenset[str]
     links: tuple[tuple[str, str], ...]  # (holder, relation), by holder
@@ -144,6 +145,7 @@ def _context_query():
         IDEMPOTENCY.c.infno.label("stored_infno"),
         IDEMPOTENCY.c.response.label("stored_response"),
         INSTITUTIONS.c.status.label("institution_status"),
+        INSTITUTIONS.c.region.label("institution_region"),
         *(PERSONS.c[name].label(f"person_{name}") for name in PERSON_FIELDS),
         CATEGORIES.c.category,
         BINDINGS.c.holder_id,
@@ -170,6 +172,7 @@ def read_context(
     return Context(
         stored=stored,
         institution_status=first.institution_status,
+        institution_region=first.institution_region,
         person=person,
         categories=frozenset(row.category for row in rows if row.category is not None),
         links=tuple(sorted(links.items())),

@@ -1,0 +1,30 @@
+"""The online service settles a visit at another region's institution by the cross-region rule."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tests.crossregion.world import build, inpatient, settle_at
+
+
+def test_an_out_of_region_stay_is_settled_with_the_insured_regions_transfer_rules(db):
+    world = build(db)
+    claim = inpatient("S1", "2021-06-01", "2021-06-05", "5000.00")
+    claim["out_of_region"] = False  # the caller forgot: the institution's region decides
+    answer = settle_at(world, "TL1", "Q3", claim)
+    info = answer["setlinfo"]
+    # Tongliao resident in a Qingdao hospital, referred: the 转外 deductible 1000 (TL-05) and
+    # the referred 60%: (5000 − 1000) × 60% = 2400.00, as `yibao cross-region settle` gives.
+    assert Decimal(str(info["act_pay_dedc"])) == Decimal("1000.00")
+    assert Decimal(str(info["hifp_pay"])) == Decimal("2400.00")
+
+
+def test_an_in_region_stay_is_unchanged(db):
+    world = build(db)
+    claim = inpatient("S2", "2021-06-01", "2021-06-05", "5000.00")
+    claim.update(out_of_region=False, referral=False)
+    answer = settle_at(world, "TL1", "T3", claim)
+    info = answer["setlinfo"]
+    # at home, level 3 (G-TL-1/2): deductible 600, ratio 70% → (5000 − 600) × 70% = 3080.00
+    assert Decimal(str(info["act_pay_dedc"])) == Decimal("600.00")
+    assert Decimal(str(info["hifp_pay"])) == Decimal("3080.00")
