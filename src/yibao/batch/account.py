@@ -14,7 +14,7 @@ from yibao.batch.running import before, cumulative, window_start
 PERSON = ["pid"]  # contiguous: the frame is sorted by person
 
 
-def pay_from_accounts(frame: pl.DataFrame) -> pl.DataFrame:
+def pay_from_accounts(frame: pl.LazyFrame) -> pl.LazyFrame:
     """(acct_pay, acct_mulaid_pay, balc): own account first; `acct_ok` says the version's
     account pays this claim's med_type."""
     due = pl.col("medfee") - pl.col("fund_total")

@@ -1,6 +1,6 @@
 """Claim lines → four buckets, vectorized: the columnar twin of `engine/buckets.py`.
 
-The catalogue of each policy version is a frame joined on (version, code). As in the
+The catalogue of each policy version is a frame joined on (version number, code). As in the
 per-claim engine the item's own fields win over the catalogue, the catalogue over the
 region's default, and each line splits exactly: `fulamt + overlmt + preselfpay + inscp`.
 """
@@ -48,8 +48,9 @@ def catalogues(
             except NotScalable as exc:
                 unscalable[vid] = str(exc)
                 continue
+            vi = len(versions)
             versions.append(
-                {"version": vid, "b_ratio": b_ratio, "waive": bool(waive and waive.value)}
+                {"version": vid, "vi": vi, "b_ratio": b_ratio, "waive": bool(waive and waive.value)}
             )
             for entry, ratio in zip(entries, ratios, strict=True):
                 rule = entry.restriction
@@ -59,6 +60,7 @@ def catalogues(
                 rows.append(
                     {
                         "version": vid,
+                        "vi": vi,
                         "code": entry.code,
                         "c_category": entry.category,
                         "c_price_limit": entry.price_limit_fen,
@@ -74,6 +76,7 @@ def catalogues(
                 )
     schema = {
         "version": pl.String,
+        "vi": pl.UInt32,
         "code": pl.String,
         "c_category": pl.String,
         "c_price_limit": pl.Int64,
@@ -86,7 +89,12 @@ def catalogues(
         "r_levels": pl.List(pl.Int32),
         "r_ind": pl.Int32,
     }
-    version_schema = {"version": pl.String, "b_ratio": pl.Int64, "waive": pl.Boolean}
+    version_schema = {
+        "version": pl.String,
+        "vi": pl.UInt32,
+        "b_ratio": pl.Int64,
+        "waive": pl.Boolean,
+    }
     return Catalogues(
         pl.DataFrame(rows, schema=schema),
         pl.DataFrame(versions, schema=version_schema),
@@ -95,13 +103,31 @@ def catalogues(
     )
 
 
-def line_buckets(lines: pl.DataFrame, cat: Catalogues) -> pl.LazyFrame:
+RESTRICTION = ["r_sex", "r_min_age", "r_max_age", "r_levels", "r_ind"]
+CLAIM_FIELDS = ["level", "sex", "age", "dx_str"]  # what a restriction looks at
+
+
+def version_numbers(claims: pl.DataFrame, cat: Catalogues) -> pl.Series:
+    """Each claim's policy version as its catalogue number `vi` (null: no catalogue)."""
+    numbers = dict(zip(cat.versions["version"], cat.versions["vi"], strict=True))
+    return (
+        claims.get_column("version")
+        .replace_strict(numbers, default=None, return_dtype=pl.UInt32)
+        .alias("vi")
+    )
+
+
+def line_buckets(lines: pl.DataFrame, cat: Catalogues, claims: pl.DataFrame) -> pl.LazyFrame:
     """Each line's amount split into 丙类 self-paid, over the price limit, 乙类 first self-pay
-    and in scope (`split_lines`)."""
+    and in scope (`split_lines`). `lines` carry the claim key `ck` and catalogue number `vi`
+    (`version_numbers`: an integer join key is cheaper than the version's text); only the
+    few lines of restricted items (限定支付) look at their claim's fields in `claims`, so the
+    restriction test runs on those lines alone."""
+    entries = cat.entries.lazy().drop("version")
     frame = (
         lines.lazy()
-        .join(cat.entries.lazy(), on=["version", "code"], how="left")
-        .join(cat.versions.lazy(), on="version", how="left")
+        .join(entries.drop(RESTRICTION), on=["vi", "code"], how="left")
+        .join(cat.versions.lazy().drop("version"), on="vi", how="left")
     )
     category = pl.coalesce("category", "c_category", pl.lit("C"))
     amount = pl.col("price") * pl.col("quantity")
@@ -118,10 +144,18 @@ def line_buckets(lines: pl.DataFrame, cat: Catalogues) -> pl.LazyFrame:
     ).with_columns(
         (pl.col("amount") - pl.col("over_line")).alias("base"),
         _selfpay_ratio().alias("line_ratio"),
-        (
-            (pl.col("line_class") == "C")
-            | (pl.col("c_restricted").fill_null(False) & _refused(cat))
-        ).alias("outside"),
+    )
+    kept = ["ck", "line_class", "amount", "over_line", "base", "line_ratio"]
+    restricted = pl.col("c_restricted").fill_null(False)
+    plain = frame.filter(~restricted).select(*kept, pl.lit(False).alias("refused"))
+    special = (
+        frame.filter(restricted)
+        .join(entries.select("vi", "code", *RESTRICTION), on=["vi", "code"], how="left")
+        .join(claims.lazy().select("ck", *CLAIM_FIELDS), on="ck", how="left")
+        .select(*kept, _refused(cat).alias("refused"))
+    )
+    frame = pl.concat([plain, special]).with_columns(
+        ((pl.col("line_class") == "C") | pl.col("refused")).alias("outside")
     )
     pre = apply_ratio(pl.col("base"), pl.col("line_ratio"))
     outside = pl.col("outside")

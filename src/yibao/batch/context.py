@@ -56,10 +56,12 @@ class Fallbacks:
     def flag(self, frame: pl.LazyFrame, reason: str, where: pl.Expr) -> pl.LazyFrame:
         return frame.with_columns(where.fill_null(False).alias(self.PREFIX + reason))
 
-    def gather(self, frame: pl.DataFrame) -> pl.DataFrame:
+    def gather(self, frame: pl.DataFrame, pid: str = "pid") -> pl.DataFrame:
+        """Note the persons of the flagged rows (person id column `pid`); drop the flags."""
         flags = [c for c in frame.columns if c.startswith(self.PREFIX)]
         for column in flags:
-            self.add_ids(column.removeprefix(self.PREFIX), frame.filter(column)["pid"].unique())
+            ids = frame.filter(column).get_column(pid).unique().alias("pid")
+            self.add_ids(column.removeprefix(self.PREFIX), ids)
         return frame.drop(flags)
 
     def add_ids(self, reason: str, pids: pl.Series) -> None:

@@ -37,9 +37,12 @@ def round_scaled(amount: pl.Expr) -> pl.Expr:
     return (2 * amount + SCALE) // (2 * SCALE)
 
 
+# "0.0000" ... "1.0000": the text of every ratio in [0, 1] to four places, by ten-thousandths
+RATIO4_TEXTS = pl.Series([f"{k // 10_000}.{k % 10_000:04d}" for k in range(10_001)])
+
+
 def ratio4_text(ratio: pl.Expr) -> pl.Expr:
-    """`money.ratio4` of a scaled ratio in [0, 1], as the decimal text '0.7000'."""
+    """`money.ratio4` of a scaled ratio in [0, 1], as the decimal text '0.7000' (looked up by
+    ten-thousandths, rounded half-up; a ratio outside [0, 1] is an error, not a text)."""
     tenths = (ratio + SCALE // 20_000) // (SCALE // 10_000)
-    whole = (tenths // 10_000).cast(pl.String)
-    frac = (tenths % 10_000).cast(pl.String).str.zfill(4)
-    return pl.concat_str([whole, pl.lit("."), frac])
+    return pl.lit(RATIO4_TEXTS).gather(tenths)

@@ -28,6 +28,23 @@ def any_code_starts_with(prefixes: Iterable[str], column: str = "codes_str") -> 
     return pl.col(column).str.contains_any([SEP + p for p in prefixes])
 
 
+def computed_where(
+    frame: pl.LazyFrame, where: pl.Expr, columns: dict[str, pl.Expr], default: int
+) -> pl.LazyFrame:
+    """Add integer `columns`, evaluated only on the rows where `where` holds (`default`
+    elsewhere). Disease lookups are string searches that matter on few rows (one med type):
+    those rows are settled first — the frame up to here is collected, so use this early in a
+    chain — and each row then takes its value by position, no other column touched."""
+    hit = where.fill_null(False)
+    part = frame.filter(hit).select(**columns).collect()
+    position = pl.when(hit).then(hit.cast(pl.Int64).cum_sum() - 1).otherwise(part.height)
+    padding = pl.DataFrame({name: [default] for name in columns}, schema=part.schema)
+    padded = pl.concat([part, padding])
+    return frame.with_columns(
+        pl.lit(padded.get_column(name)).gather(position).alias(name) for name in columns
+    )
+
+
 def shows_code(code: str, column: str = "dx_str") -> pl.Expr:
     """The claim's diagnoses include exactly `code`."""
     return pl.col(column).str.contains(SEP + code + SEP, literal=True)
@@ -50,7 +67,21 @@ def has_any(categories: Iterable[str] | None) -> pl.Expr:
     return hit
 
 
+MED_TYPE_CODES = {"11": 0, "14": 1, "21": 2, "41": 3}  # the med types a claim file accepts
+MED_CODE = "med_code"  # a claim's med type as its MED_TYPE_CODES number
+
+
+def med_code() -> pl.Expr:
+    """The claim's med type as a small integer (null for one outside MED_TYPE_CODES, which
+    the claim-file model refuses): tests on it are much cheaper than on the text."""
+    return pl.col("med_type").replace_strict(MED_TYPE_CODES, default=None, return_dtype=pl.UInt8)
+
+
 def in_list(column: str, values: Iterable) -> pl.Expr:
+    """The column's value is one of `values` (a med type through its MED_CODE number)."""
+    if column == "med_type":
+        codes = sorted({MED_TYPE_CODES[v] for v in values if v in MED_TYPE_CODES})
+        return pl.col(MED_CODE).is_in(codes).fill_null(False)
     return pl.col(column).is_in(list(values))
 
 
@@ -116,5 +147,5 @@ def benefit_matches(match: BenefitMatch | None, index: pl.Expr | None) -> pl.Exp
 
 
 def level_key() -> pl.Expr:
-    """Admissions are counted per level; transfer-out (转外) counts as its own level."""
-    return pl.when(pl.col("oor")).then(pl.lit("out")).otherwise(pl.col("level").cast(pl.String))
+    """Admissions are counted per level; transfer-out (转外) counts as its own level (0)."""
+    return pl.when(pl.col("oor")).then(0).otherwise(pl.col("level"))

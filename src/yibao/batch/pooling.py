@@ -20,6 +20,7 @@ from yibao.batch.context import PERSON_YEAR, Fallbacks, pay
 from yibao.batch.exact import SCALE, apply_ratio, scaled
 from yibao.batch.matching import (
     benefit_matches,
+    computed_where,
     disease_code,
     disease_index,
     group_claimed,
@@ -30,12 +31,14 @@ from yibao.batch.matching import (
     shows_code,
 )
 from yibao.batch.running import (
+    STRIDE,
     before,
     capped_share,
     cumulative,
     falls,
     rising_capped_share,
     varies,
+    year_window,
 )
 from yibao.policy.schema import Cap, PoolBenefit, SchemePolicy, Tilt, Waiver
 
@@ -44,6 +47,9 @@ MAX_FACTOR_TILTS = 6
 
 def check(scheme: SchemePolicy) -> None:
     """Raise NotScalable / ValueError if a benefit has what this module cannot hold exactly."""
+    names = len(scheme.pooling.benefits) + sum(len(b.caps) for b in scheme.pooling.benefits)
+    if (names + 1) * (len(_disease_slots(scheme.pooling.benefits)) + 1) >= STRIDE:
+        raise ValueError("too many benefits, caps and diseases for the window keys")
     for benefit in scheme.pooling.benefits:
         if len(benefit.caps) > 1:
             raise ValueError(f"benefit {benefit.id} has {len(benefit.caps)} caps")
@@ -84,11 +90,11 @@ def basic_pooling(frame: pl.LazyFrame, scheme: SchemePolicy, fallbacks: Fallback
 def _select(frame: pl.LazyFrame, benefits: list[PoolBenefit]) -> pl.LazyFrame:
     """The first benefit whose med_types and conditions match (index, −1: none) and the
     listed disease that made it match (`disease_code`)."""
-    frame = frame.with_columns(
-        disease_index(b.match.diseases).alias(f"dis{i}")
-        for i, b in enumerate(benefits)
-        if b.match and b.match.diseases
-    )
+    listed = [(i, b) for i, b in enumerate(benefits) if b.match and b.match.diseases]
+    if listed:  # a benefit's disease only matters on its own med types
+        med_types = sorted({m for _, b in listed for m in b.med_types})
+        indexes = {f"dis{i}": disease_index(b.match.diseases) for i, b in listed}
+        frame = computed_where(frame, in_list("med_type", med_types), indexes, -1)
     chain = None
     for i, b in enumerate(benefits):
         index = pl.col(f"dis{i}") if b.match and b.match.diseases else None
@@ -147,7 +153,7 @@ def _prior_admissions(frame: pl.LazyFrame, benefits: list[PoolBenefit]) -> pl.La
     """This year's earlier admissions: any, at the claim's level, with a diagnosis."""
     admitting = [i for i, b in enumerate(benefits) if b.counts_as_admission]
     adm = pl.col("benefit").is_in(admitting).cast(pl.Int32)
-    frame = frame.with_columns(level_key().alias("level_key"), adm.alias("admission"))
+    frame = frame.with_columns(year_window(level_key()).alias("level_win"), adm.alias("admission"))
     adm = pl.col("admission")
     by_level = any(
         w.prior_admissions_by == "same_level" and w.min_prior_admissions is not None
@@ -156,7 +162,7 @@ def _prior_admissions(frame: pl.LazyFrame, benefits: list[PoolBenefit]) -> pl.La
     )
     return frame.with_columns(
         before(adm, PERSON_YEAR).alias("prior_any"),
-        *([before(adm, [*PERSON_YEAR, "level_key"]).alias("prior_level")] if by_level else []),
+        *([before(adm, ["level_win"]).alias("prior_level")] if by_level else []),
         *[
             before(adm * shows_code(code).cast(pl.Int32), PERSON_YEAR).alias(f"prior_dx:{code}")
             for code in _waiver_codes(benefits)
@@ -291,24 +297,24 @@ def _deductible(
     """起付线 borne: per admission, min(full, in-scope); annual, the claim's part of the year's
     in-scope cost up to the full amount (a running total per benefit, or benefit + disease)."""
     basis = pl.lit(None, dtype=pl.String)
-    key = pl.lit(None, dtype=pl.String)
+    key = pl.lit(None, dtype=pl.Int64)
+    slots = _disease_slots(benefits)
+    ids = _numbered(b.id for b in benefits if b.deductible and b.deductible.basis == "annual")
     for i, b in enumerate(benefits):
         if b.deductible is None:
             continue
         mine = pl.col("benefit") == i
         basis = pl.when(mine).then(pl.lit(b.deductible.basis)).otherwise(basis)
-        if b.deductible.basis == "annual":
-            name = pl.lit(f"deductible:{b.id}")
-            if b.deductible.per_disease:
-                name = name + ":" + pl.col("disease_code").fill_null("None")
-            key = pl.when(mine).then(name).otherwise(key)
+        if b.deductible.basis == "annual":  # "deductible:{id}[:{disease code}]"
+            part = _slot_key(ids[b.id], slots, i, b, b.deductible.per_disease)
+            key = pl.when(mine).then(part).otherwise(key)
     live = pl.col("ded_basis").is_not_null() & ~pl.col("ded_waived")
     annual = live & (pl.col("ded_basis") == "annual")
     frame = frame.with_columns(basis.alias("ded_basis"), key.alias("ded_key")).with_columns(
-        pl.when(annual).then(pl.col("ded_key")).alias("ded_key"),
+        year_window(pl.when(annual).then(pl.col("ded_key"))).alias("ded_win"),
         pl.when(annual).then(pl.col("ded_full")).alias("annual_full"),
     )
-    keys = [*PERSON_YEAR, "ded_key"]
+    keys = ["ded_win"]
     if any(_annual_may_vary(b) for b in benefits):
         frame = fallbacks.flag(
             frame,
@@ -324,6 +330,37 @@ def _deductible(
         .otherwise(capped_share(want, pl.col("annual_full").fill_null(0), keys))
     )
     return frame.with_columns(borne.alias("act_pay_dedc"))
+
+
+def _numbered(names) -> dict[str, int]:
+    """Distinct names → 0, 1, ... (in sorted order)."""
+    return {name: k for k, name in enumerate(sorted(set(names)))}
+
+
+def _disease_slots(benefits: list[PoolBenefit]) -> dict[str | None, int]:
+    """Every listed disease code → 1, 2, ...; no disease (null) the last slot, as the code
+    "None" is (a string key wrote a missing code as "None")."""
+    codes = {
+        d.code for b in benefits if b.match and b.match.diseases for d in b.match.diseases.items
+    }
+    slots: dict[str | None, int] = {c: k for k, c in enumerate(sorted(codes - {"None"}), 1)}
+    slots[None] = slots["None"] = len(slots) + 1
+    return slots
+
+
+def _slot_key(
+    number: int, slots: dict[str | None, int], i: int, benefit: PoolBenefit, per_disease: bool
+) -> pl.Expr:
+    """The window of a running total named `number`, per disease when `per_disease` (the
+    disease benefit `i` matched, from its `dis{i}` index): an integer, one per name."""
+    base = (number + 1) * (len(slots) + 1)
+    if not per_disease:
+        return pl.lit(base, dtype=pl.Int64)
+    if not (benefit.match and benefit.match.diseases):
+        return pl.lit(base + slots[None], dtype=pl.Int64)
+    mapping = {k: slots[d.code] for k, d in enumerate(benefit.match.diseases.items)}
+    slot = pl.col(f"dis{i}").replace_strict(mapping, default=slots[None], return_dtype=pl.Int64)
+    return base + slot
 
 
 def _annual_may_vary(benefit: PoolBenefit) -> bool:
@@ -361,18 +398,19 @@ def _within_caps(
     the pool cap bound it (cost above it overflows to 大额, `overflow`)."""
     frame = _add_missing_seen(frame, benefits)
     limit = pl.lit(None, dtype=pl.Int64)
-    key = pl.lit(None, dtype=pl.String)
+    key = pl.lit(None, dtype=pl.Int64)
+    slots = _disease_slots(benefits)
+    ids = _numbered(cap.id for b in benefits for cap in b.caps)
     for i, b in enumerate(benefits):
-        for cap in b.caps:
+        for cap in b.caps:  # "cap:{id}[:{disease code}]"
             mine = pl.col("benefit") == i
-            name = pl.lit(f"cap:{cap.id}")
-            if cap.per_disease:
-                name = name + ":" + pl.col("disease_code").fill_null("None")
+            part = _slot_key(ids[cap.id], slots, i, b, cap.per_disease)
             limit = pl.when(mine).then(_cap_limit(cap).cast(pl.Int64)).otherwise(limit)
-            key = pl.when(mine).then(name).otherwise(key)
+            key = pl.when(mine).then(part).otherwise(key)
     frame = frame.with_columns(limit.alias("cap_limit"), key.alias("cap_key"))
     capped = pl.col("cap_key").is_not_null()
-    keys = [*PERSON_YEAR, "cap_key"]
+    frame = frame.with_columns(year_window(pl.col("cap_key")).alias("cap_win"))
+    keys = ["cap_win"]
     frame = frame.with_columns(
         pl.when(capped).then(pl.col("wanted")).otherwise(0).alias("cap_want")
     )

@@ -16,19 +16,32 @@ from decimal import Decimal, InvalidOperation
 import polars as pl
 
 from yibao.batch.exact import NotScalable, scaled
-from yibao.batch.matching import CATEGORY_PREFIX, SEP
+from yibao.batch.matching import CATEGORY_PREFIX, MED_CODE, MED_TYPE_CODES, SEP, med_code
 from yibao.policy.schema import Category, RegionPolicy
 
 CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
-MED_TYPES = ("11", "14", "21", "41")
+MED_TYPES = tuple(MED_TYPE_CODES)
 ORDER = ["pid", "setl_date", "cid"]
+CLAIM_COLUMNS = [  # what `_claims` takes from a claim's first line
+    "person_id",
+    "claim_id",
+    "date",
+    "med_type",
+    "hospital_level",
+    "out_of_region",
+    "referral",
+    "admit_date",
+    "discharge_date",
+    "diagnoses",
+    "disease",
+]
 RUN_ORDER = ["lp", "setl_date", "lk"]  # the same order when the lines are sorted (`_runs`)
 
 
 @dataclass
 class Prepared:
     claims: pl.DataFrame  # one row per claim, sorted by person and settlement order; `ck` key
-    lines: pl.DataFrame  # one row per claim line, with the claim fields the buckets need
+    lines: pl.DataFrame  # one row per claim line, with its claim key `ck`
     suspects: dict[str, pl.Series]  # reason → person ids for the per-claim engine
 
 
@@ -36,7 +49,7 @@ def prepare(
     persons: pl.DataFrame, lines: pl.DataFrame, policies: Mapping[str, RegionPolicy]
 ) -> Prepared:
     people = _persons(persons)
-    lines = lines.filter(pl.col("person_id").is_in(people.get_column("pid").implode()))
+    lines = _of_persons(lines, people.get_column("pid"))
     runs = _runs(lines)
     if runs is None:  # any order: the string keys
         claim_key, order, extra, numbered = ["person_id", "claim_id"], ORDER, [], []
@@ -44,7 +57,8 @@ def prepare(
         lines = runs
         claim_key, order, extra, numbered = ["lk"], RUN_ORDER, ["lp", "lk"], ["lk"]
     if runs is not None and _line_no_rising(lines):
-        first = lines.filter("lk_start")  # each claim's first line has its lowest line_no
+        # each claim's first line has its lowest line_no; only the claim's columns are copied
+        first = lines.select(*extra, *CLAIM_COLUMNS).filter(lines.get_column("lk_start"))
     else:
         first = lines.filter(pl.col("line_no") == pl.col("line_no").min().over(claim_key)).unique(
             claim_key, keep="first"
@@ -71,13 +85,7 @@ def prepare(
         pl.col("price_limit_fen").alias("price_limit"),
     )
     line_rows, odd_ratio = _item_ratios(line_rows)
-    line_rows = line_rows.join(
-        claims.select(
-            *(numbered or ["pid", "cid"]), "ck", "version", "level", "sex", "age", "dx_str"
-        ),
-        on=numbered or ["pid", "cid"],
-        how="left",
-    ).drop(numbered)
+    line_rows = _with_claim_key(line_rows, claims, numbered)
     claims = claims.drop(extra)
     suspects = {
         "input the claim-file model refuses": pl.concat(
@@ -96,13 +104,34 @@ def prepare(
         )
         .get_column("pid")
         .unique(),
-        "a year under two policy versions": claims.filter(
-            pl.col("version").n_unique().over(["pid", "year"]) > 1
-        )
+        "a year under two policy versions": claims.filter(_second_version())
         .get_column("pid")
         .unique(),
     }
     return Prepared(claims, line_rows, suspects)
+
+
+def _of_persons(lines: pl.DataFrame, pids: pl.Series) -> pl.DataFrame:
+    """The lines of the persons `pids` (a person missing from the persons table has no claim
+    file). Usually every line's person is there: checking the persons where the id changes
+    from the line before (each person once when sorted) spares a lookup of every line."""
+    person = pl.col("person_id")
+    known = person.is_in(pids.implode())
+    heads = lines.select(person.filter(person.ne_missing(person.shift(1)).fill_null(True)))
+    if heads.select(known.fill_null(False).all()).item():
+        return lines
+    return lines.filter(known)
+
+
+def _second_version() -> pl.Expr:
+    """A claim whose version (null counting as one) differs from the previous claim's of the
+    same person and year: the claims are sorted by person and date, so a person-year's
+    claims are adjacent and one change marks a year under two versions."""
+    same_year = (pl.col("pid") == pl.col("pid").shift(1)) & (
+        pl.col("year") == pl.col("year").shift(1)
+    )
+    changed = pl.col("version").ne_missing(pl.col("version").shift(1))
+    return (same_year & changed).fill_null(False)
 
 
 def _runs(lines: pl.DataFrame) -> pl.DataFrame | None:
@@ -122,6 +151,16 @@ def _runs(lines: pl.DataFrame) -> pl.DataFrame | None:
         (new_person.fill_null(True).cast(pl.UInt32).cum_sum() - 1).alias("lp"),
         new_claim.fill_null(True).alias("lk_start"),
     ).with_columns((pl.col("lk_start").cast(pl.UInt32).cum_sum() - 1).alias("lk"))
+
+
+def _with_claim_key(lines: pl.DataFrame, claims: pl.DataFrame, numbered: list[str]) -> pl.DataFrame:
+    """Each line's claim key `ck`. Numbered runs (`lk` = 0, 1, ..., one claim each) index the
+    claims sorted by `lk` directly; else a join on the string keys."""
+    if not numbered:
+        found = claims.select("pid", "cid", "ck")
+        return lines.join(found, on=["pid", "cid"], how="left", maintain_order="left")
+    by_run = claims.select("lk", "ck").sort("lk").get_column("ck")
+    return lines.drop("lk").with_columns(by_run.gather(lines.get_column("lk")))
 
 
 def _line_no_rising(lines: pl.DataFrame) -> bool:
@@ -183,7 +222,7 @@ def _claims(
         dx.alias("dx"),
         pl.col("diagnoses").is_null().alias("dx_missing"),
         "disease",
-    ).join(people, on="pid", how="left", maintain_order=keep_order)
+    ).join(people.drop("categories", "employment"), on="pid", how="left", maintain_order=keep_order)
     settle_date = pl.coalesce("discharge_date", "date")
     level = pl.coalesce(
         pl.col("hospital_level").cast(pl.Int32),
@@ -202,6 +241,7 @@ def _claims(
     claims = claims.with_columns(
         settle_date.alias("setl_date"),
         settle_date.dt.year().alias("year"),
+        med_code().alias(MED_CODE),
         level.alias("level"),
         pl.when(dx_part != "").then(dx_part + SEP).otherwise(pl.lit("")).alias("dx_str"),
         pl.when(codes_part != "").then(codes_part + SEP).otherwise(pl.lit("")).alias("codes_str"),

@@ -18,7 +18,13 @@ import polars as pl
 import yaml
 
 from yibao.batch.account import pay_from_accounts
-from yibao.batch.buckets import Catalogues, catalogues, claim_totals, line_buckets
+from yibao.batch.buckets import (
+    Catalogues,
+    catalogues,
+    claim_totals,
+    line_buckets,
+    version_numbers,
+)
 from yibao.batch.context import Fallbacks, start
 from yibao.batch.exact import ratio4_text
 from yibao.batch.fallback import settle_through_engine
@@ -36,6 +42,7 @@ from yibao.policy.loader import PolicyError, load_with_overlays
 @dataclass
 class PartitionResult:
     rows: pl.DataFrame
+    persons: int = 0  # persons with a settled claim
     columnar_persons: int = 0
     columnar_claims: int = 0
     fallback_persons: dict[str, int] = field(default_factory=dict)
@@ -74,36 +81,33 @@ class Settler:
     def settle(self, persons: pl.DataFrame, lines: pl.DataFrame) -> PartitionResult:
         """Settle every person of the partition; columnar where the plan allows."""
         fallbacks = Fallbacks()
-        # a filtered scan arrives in hundreds of chunks; one contiguous chunk is much faster
-        persons, lines = persons.rechunk(), lines.rechunk()
+        persons, lines = _contiguous(persons), _contiguous(lines)
         prep = prepare(persons, lines, self.policies)
         for reason, pids in prep.suspects.items():
             fallbacks.add_ids(reason, pids)
         suspects = fallbacks.persons()
-        claims = prep.claims.filter(~pl.col("pid").is_in(suspects.implode()))
-        line_rows = prep.lines.filter(~pl.col("pid").is_in(suspects.implode()))
-        totals = claim_totals(line_buckets(line_rows, self.catalogues))
-        claims = claims.join(totals, on="ck", how="left")
-        settled = []
-        for (region, version, scheme), group in claims.partition_by(
-            ["region", "version", "scheme"], as_dict=True, maintain_order=True
-        ).items():
+        # `ck` is still the claims' row number here: each line finds its claim's by position
+        vi = version_numbers(prep.claims, self.catalogues)
+        claims = prep.claims.with_columns(vi)
+        line_rows = prep.lines.with_columns(vi.gather(prep.lines.get_column("ck")))
+        claims, line_rows = _without(claims, suspects), _without(line_rows, suspects)
+        totals = claim_totals(line_buckets(line_rows, self.catalogues, claims))
+        claims = with_totals(claims, totals)
+        groups = []
+        for (region, version, scheme), group in _groups(claims):
             plan = self.plan(region, version, scheme)
             if not plan.columnar:
                 fallbacks.add_ids(f"scheme not vectorized: {plan.fallback}", group["pid"].unique())
                 continue
-            settled.append(_settle_group(group, plan, fallbacks))
-        fallback_ids = fallbacks.persons()
+            groups.append((group, plan))
         result = PartitionResult(rows=pl.DataFrame(schema=RESULT_SCHEMA))
         parts = []
-        if settled:
-            frame = pl.concat(settled, how="diagonal_relaxed")
-            # `ck` numbers the claims in settlement order (ORDER), an integer sort key
-            frame = frame.filter(~pl.col("pid").is_in(fallback_ids.implode())).sort("ck")
-            frame = pay_from_accounts(frame)
-            parts.append(_rows(frame))
-            result.columnar_persons = frame.get_column("pid").n_unique()
+        if groups:
+            frame = _settle_groups(groups, fallbacks)
+            parts.append(frame)
+            result.columnar_persons = _runs_of(frame, "person_id")
             result.columnar_claims = frame.height
+        fallback_ids = fallbacks.persons()
         if fallback_ids.len():
             mine = pl.col("person_id").is_in(fallback_ids.implode())
             rows, errors = settle_through_engine(
@@ -117,9 +121,78 @@ class Settler:
             result.rows = pl.concat(parts).sort(["person_id", "setl_date", "claim_id"])
         elif parts:  # the columnar rows alone are in that order already (by `ck`)
             result.rows = (
-                parts[0] if settled else parts[0].sort(["person_id", "setl_date", "claim_id"])
+                parts[0] if groups else parts[0].sort(["person_id", "setl_date", "claim_id"])
             )
+        result.persons = _runs_of(result.rows, "person_id")  # sorted by person
         return result
+
+
+def _contiguous(frame: pl.DataFrame) -> pl.DataFrame:
+    """A filtered scan arrives in hundreds of chunks; one contiguous chunk is much faster."""
+    return frame.rechunk() if max(frame.n_chunks("all"), default=1) > 1 else frame
+
+
+def _without(frame: pl.DataFrame, pids: pl.Series) -> pl.DataFrame:
+    return frame.filter(~pl.col("pid").is_in(pids.implode())) if pids.len() else frame
+
+
+def with_totals(claims: pl.DataFrame, totals: pl.DataFrame) -> pl.DataFrame:
+    """The claims with their bucket totals. `ck` numbers the claims 0, 1, ... before any are
+    dropped, each claim has lines, so the totals sorted by `ck` line up with the claims row
+    for row (checked) — no join needed."""
+    totals = totals.sort("ck")
+    if totals.height == claims.height and totals["ck"].equals(claims["ck"]):
+        return claims.hstack(totals.drop("ck").get_columns())
+    return claims.join(totals, on="ck", how="left", maintain_order="left")
+
+
+def _groups(claims: pl.DataFrame) -> list[tuple[tuple[str, str, str], pl.DataFrame]]:
+    """The claims by (region, version, scheme), in settlement order within each; a
+    partition of one region, version and scheme (the usual case) is not copied."""
+    keys = ["region", "version", "scheme"]
+    if claims.height == 0:
+        return []
+    first = claims.row(0, named=True)
+    same = claims.select(
+        pl.all_horizontal((pl.col(k) == first[k]).fill_null(False).all() for k in keys)
+    ).item()
+    if same and all(first[k] is not None for k in keys):
+        return [((first["region"], first["version"], first["scheme"]), claims)]
+    return list(claims.partition_by(keys, as_dict=True, maintain_order=True).items())
+
+
+def _settle_groups(
+    groups: list[tuple[pl.DataFrame, SchemePlan]], fallbacks: Fallbacks
+) -> pl.DataFrame:
+    """The result rows of the columnar groups, persons sent to the fallback left out.
+
+    One group (the usual case) is one lazy query, accounts and output columns included:
+    the account runs over each person's own rows, so dropping the fallback persons after
+    it changes nobody else's. Several groups are put back in settlement order first, since
+    a person's account runs through all their versions."""
+    if len(groups) == 1:
+        group, plan = groups[0]
+        frame = _rows(pay_from_accounts(_group_chain(group, plan, fallbacks)), keep_flags=True)
+        frame = fallbacks.gather(frame.collect(), pid="person_id")
+        return _without_persons(frame, fallbacks.persons())
+    settled = [
+        fallbacks.gather(_group_chain(group, plan, fallbacks).collect()) for group, plan in groups
+    ]
+    frame = pl.concat(settled, how="diagonal_relaxed")
+    # `ck` numbers the claims in settlement order (ORDER), an integer sort key
+    frame = _without(frame, fallbacks.persons()).sort("ck")
+    return _rows(pay_from_accounts(frame.lazy())).collect()
+
+
+def _without_persons(rows: pl.DataFrame, pids: pl.Series) -> pl.DataFrame:
+    return rows.filter(~pl.col("person_id").is_in(pids.implode())) if pids.len() else rows
+
+
+def _runs_of(frame: pl.DataFrame, column: str) -> int:
+    """Distinct values of a column whose equal values are adjacent (sorted by it)."""
+    if frame.height == 0:
+        return 0
+    return frame.select(pl.col(column).rle_id().max()).item() + 1
 
 
 def overlays_for(region: str, overlays: tuple[Path, ...]) -> tuple[Path, ...]:
@@ -137,8 +210,9 @@ def overlays_for(region: str, overlays: tuple[Path, ...]) -> tuple[Path, ...]:
     return tuple(chosen)
 
 
-def _settle_group(group: pl.DataFrame, plan: SchemePlan, fallbacks: Fallbacks) -> pl.DataFrame:
-    """`settle_claim` for every claim of one policy version and scheme, in settlement order."""
+def _group_chain(group: pl.DataFrame, plan: SchemePlan, fallbacks: Fallbacks) -> pl.LazyFrame:
+    """`settle_claim` for every claim of one policy version and scheme, in settlement order,
+    as one lazy query (rows a rule cannot settle exactly carry a fallback flag column)."""
     scheme = plan.scheme
     frame = start(group.lazy())
     frame = basic_pooling(frame, scheme, fallbacks)
@@ -146,16 +220,17 @@ def _settle_group(group: pl.DataFrame, plan: SchemePlan, fallbacks: Fallbacks) -
         frame = LAYERS[name](frame, getattr(scheme, name), scheme, fallbacks)
     account = scheme.account
     acct_ok = in_list("med_type", account.med_types) if account is not None else pl.lit(False)
-    frame = frame.with_columns(
+    return frame.with_columns(
         acct_ok.alias("acct_ok"), pl.lit(INSUTYPE[plan.scheme_name]).alias("insutype")
     )
-    return fallbacks.gather(frame.collect())
 
 
-def _rows(frame: pl.DataFrame) -> pl.DataFrame:
-    """`_setlinfo`: the settlement amounts of each claim, named as the result table names them."""
+def _rows(frame: pl.LazyFrame, keep_flags: bool = False) -> pl.LazyFrame:
+    """`_setlinfo`: the settlement amounts of each claim, named as the result table names them
+    (with the fallback flag columns too when `keep_flags`)."""
     fund = pl.col("fund_total")
     person_part = pl.col("medfee") - fund
+    flags = [pl.col(f"^{Fallbacks.PREFIX}.*$")] if keep_flags else []
     return frame.select(
         pl.col("pid").alias("person_id"),
         pl.col("cid").alias("claim_id"),
@@ -185,6 +260,7 @@ def _rows(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("acct_mulaid_pay").alias("acct_mulaid_pay_fen"),
         (person_part - pl.col("acct_pay")).alias("psn_cash_pay_fen"),
         pl.col("balc").alias("balc_fen"),
+        *flags,
     ).cast(RESULT_SCHEMA)
 
 

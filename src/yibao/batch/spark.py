@@ -41,6 +41,7 @@ from yibao.batch.run import (
     PERSONS_FILE,
     RunSummary,
     Tables,
+    missing_columns,
     verify_sample,
 )
 from yibao.batch.settle import Settler
@@ -249,7 +250,7 @@ def read_tables(spark: SparkSession, directory: str) -> SparkTables:
             persons = spark.createDataFrame(local.persons.collect().to_arrow())
             lines = spark.createDataFrame(local.lines.collect().to_arrow())
         return SparkTables(
-            persons.select(list(PERSONS_SCHEMA)),
+            _with_optional(persons),
             lines.select(list(LINES_SCHEMA)),
             [r for r in regions if r is not None],
             count,
@@ -262,16 +263,30 @@ def read_tables(spark: SparkSession, directory: str) -> SparkTables:
         (PERSONS_FILE, persons, PERSONS_SCHEMA),
         (LINES_FILE, lines, LINES_SCHEMA),
     ):
-        missing = [c for c in schema if c not in frame.columns]
+        missing = missing_columns(frame.columns, schema)
         if missing:
             raise InputError(f"{name}: missing columns {missing}")
     regions = [r.region for r in persons.select("region").distinct().collect()]
     return SparkTables(
-        persons.select(list(PERSONS_SCHEMA)),
+        _with_optional(persons),
         lines.select(list(LINES_SCHEMA)),
         [r for r in regions if r is not None],
         lines.count(),
     )
+
+
+SPARK_TYPES = {pl.Date: "date", pl.String: "string", pl.Int64: "bigint", pl.Boolean: "boolean"}
+
+
+def _with_optional(persons: DataFrame) -> DataFrame:
+    """The persons columns of PERSONS_SCHEMA, an absent optional one as nulls."""
+    from pyspark.sql import functions as F
+
+    absent = [c for c in PERSONS_SCHEMA if c not in persons.columns]
+    for column in absent:
+        kind = SPARK_TYPES.get(PERSONS_SCHEMA[column].base_type(), "string")
+        persons = persons.withColumn(column, F.lit(None).cast(kind))
+    return persons.select(list(PERSONS_SCHEMA))
 
 
 def _read(spark: SparkSession, directory: str) -> SparkTables:

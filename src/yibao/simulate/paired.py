@@ -2,8 +2,8 @@
 the columnar batch engine, and put the two results side by side per claim and per person.
 
 Settlement is never re-implemented here: both runs are `yibao.batch.settle.Settler`, partition
-by partition (the same hash partitions as `yibao batch`), so memory holds one partition of
-claims at a time plus the narrow per-claim money columns kept for the measures.
+by partition (the same partitions as `yibao batch`, two at a time), so memory holds two
+partitions of claims at a time plus the narrow per-claim money columns kept for the measures.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from yibao.batch.run import HASH_SEED, LINES_PER_PARTITION, Tables
+from yibao.batch.run import LINES_PER_PARTITION, WORKERS, Tables, in_order
 from yibao.batch.settle import Settler
 from yibao.errors import InputError
 from yibao.policy.loader import PolicyError, load_with_overlays
@@ -74,25 +74,32 @@ def settle_pair(directory: Path, region: str, overlay: Path) -> Paired:
     persons = mine.select("person_id", "scheme", "employment", "categories").collect()
     if persons.height == 0:
         raise InputError(f"{directory}: no persons of region {region!r} in the data")
-    lines = tables.lines.join(mine.select("person_id"), on="person_id", how="semi")
-    n_lines = lines.select(pl.len()).collect().item()
+    n_lines = tables.lines.select(pl.len()).collect().item()
     parts = max(1, math.ceil(n_lines / LINES_PER_PARTITION))
     baseline, reform = Settler([region]), Settler([region], (overlay,))
     keep = [*KEY, "med_type", "insutype", "policy_version", *map(base_col, MONEY)]
-    pieces, refused, unpaired = [], {}, 0
-    for k in range(parts):
-        in_part = pl.col("person_id").hash(seed=HASH_SEED) % parts == k
-        p_frame = mine.filter(in_part).collect() if parts > 1 else mine.collect()
-        l_frame = lines.filter(in_part).collect() if parts > 1 else lines.collect()
+
+    def pair(k: int) -> tuple[pl.DataFrame, dict[str, str], int]:
+        """Partition k (as `yibao batch` cuts them) settled both ways, the claims side by side."""
+        p_frame, l_frame = tables.partition(k, parts)
+        p_frame = p_frame.filter(pl.col("region") == region)
+        ids = p_frame.get_column("person_id").implode()
+        l_frame = l_frame.filter(pl.col("person_id").is_in(ids))
         base = baseline.settle(p_frame, l_frame)
         new = reform.settle(p_frame, l_frame)
-        refused.update(dict(base.errors))
-        refused.update(dict(new.errors))
         left = base.rows.select(keep)
         right = new.rows.select(*KEY, *(pl.col(base_col(m)).alias(reform_col(m)) for m in MONEY))
         joined = left.join(right, on=KEY, how="inner")
-        unpaired += left.height + right.height - 2 * joined.height
+        refused = dict(base.errors) | dict(new.errors)
+        return joined, refused, left.height + right.height - 2 * joined.height
+
+    if parts > 1:
+        tables.partition_filters(parts)  # computed once, before the threads share them
+    pieces, refused, unpaired = [], {}, 0
+    for joined, refused_here, unpaired_here in in_order(pair, parts, WORKERS):
         pieces.append(joined)
+        refused.update(refused_here)
+        unpaired += unpaired_here
     claims = pl.concat(pieces) if pieces else pl.DataFrame()
     return Paired(
         claims=claims,

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from yibao.batch.context import PERSON_YEAR, Fallbacks, inscope_left, pay
+from yibao.batch.context import Fallbacks, inscope_left, pay
 from yibao.batch.exact import apply_ratio, scaled
 from yibao.batch.matching import disease_index, has_any, in_list
-from yibao.batch.running import capped_share, varies
+from yibao.batch.running import capped_share, varies, year_window
 from yibao.policy.schema import AssistanceProgram, MedicalAssistance, SchemePolicy
 
 
@@ -32,16 +32,17 @@ def medical_assistance(
         chain = pl.when(ok).then(k) if chain is None else chain.when(ok).then(k)
     program = pl.when(in_list("med_type", rule.med_types)).then(chain.otherwise(-1))
     frame = frame.with_columns(program.fill_null(-1).alias("ma_program"))
-    ratio, limit, key = pl.lit(0), pl.lit(None, dtype=pl.Int64), pl.lit(None, dtype=pl.String)
+    ratio, limit, key = pl.lit(0), pl.lit(None, dtype=pl.Int64), pl.lit(None, dtype=pl.Int64)
+    groups = sorted({p.limit_group or p.id for p in rule.programs})  # "assistance:{group}"
     for k, p in enumerate(rule.programs):
         mine = pl.col("ma_program") == k
         ratio = pl.when(mine).then(scaled(p.ratio.value)).otherwise(ratio)
         limit = pl.when(mine).then(p.annual_limit.fen).otherwise(limit)
-        key = pl.when(mine).then(pl.lit(f"assistance:{p.limit_group or p.id}")).otherwise(key)
+        key = pl.when(mine).then(groups.index(p.limit_group or p.id)).otherwise(key)
     frame = frame.with_columns(
-        ratio.alias("ma_ratio"), limit.alias("ma_limit"), key.alias("ma_key")
+        ratio.alias("ma_ratio"), limit.alias("ma_limit"), year_window(key).alias("ma_key")
     )
-    keys = [*PERSON_YEAR, "ma_key"]
+    keys = ["ma_key"]
     live = pl.col("ma_program") >= 0
     limits: dict[str, set[int]] = {}
     for p in rule.programs:

@@ -50,14 +50,16 @@ def _overflow_wanted(applies: pl.Expr, rule: LargeExpense) -> pl.Expr:
 
     def wanted(batch: pl.Series) -> pl.Series:
         rows = batch.struct.unnest().with_row_index("i").filter(pl.col("applies"))
-        out: list[int | None] = [None] * batch.len()
+        where, amounts = [], []
         for i, eligible, paid, pool_ratio in rows.select(
             "i", "eligible", "pool_amount", "pool_ratio"
         ).iter_rows():
             cost = Decimal(eligible) - Decimal(paid) / (Decimal(pool_ratio) / SCALE)
             if cost > 0:
-                out[i] = round_half_up(cost * ratio)
-        return pl.Series(out, dtype=pl.Int64)
+                where.append(i)
+                amounts.append(round_half_up(cost * ratio))
+        out = pl.select(pl.repeat(None, batch.len(), dtype=pl.Int64)).to_series()
+        return out.scatter(where, amounts) if where else out
 
     columns = pl.struct(applies.alias("applies"), "eligible", "pool_amount", "pool_ratio")
     return columns.map_batches(wanted, return_dtype=pl.Int64)
