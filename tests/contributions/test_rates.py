@@ -7,27 +7,14 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from pydantic import BaseModel
 
-from tests.seeds import SEEDS
+from tests.seeds import SEEDS, nodes
 from yibao.contributions.load import contribution_regions, load_rates, parse_rates
 from yibao.contributions.schema import RateError, in_force
 from yibao.policy.loader import PolicyError
 from yibao.policy.provenance import Cites, Provenance, Source
 
 PREFIX = {"tongliao": "TL", "qingdao": "QD", "fuxin": "FX", "erenhot": "EH", "liaoyang": "LY"}
-
-
-def _nodes(node, kind: type, found: list) -> list:
-    if isinstance(node, kind):
-        found.append(node)
-    if isinstance(node, BaseModel):
-        for name in type(node).model_fields:
-            _nodes(getattr(node, name), kind, found)
-    elif isinstance(node, list | tuple | dict):
-        for item in node.values() if isinstance(node, dict) else node:
-            _nodes(item, kind, found)
-    return found
 
 
 def test_every_region_has_a_contribution_file():
@@ -38,7 +25,7 @@ def test_every_region_has_a_contribution_file():
 def test_every_quote_is_verbatim_in_its_seed(region):
     if not SEEDS.is_dir():
         pytest.skip(f"seed documents not found at {SEEDS}")
-    sources = _nodes(load_rates(region), Source, [])
+    sources = nodes(load_rates(region), Source, [])
     assert sources, "a contribution file must quote its seed at least once"
     for source in sources:
         text = (SEEDS / source.seed).read_text("utf-8")
@@ -47,9 +34,9 @@ def test_every_quote_is_verbatim_in_its_seed(region):
 
 @pytest.mark.parametrize("region", sorted(PREFIX))
 def test_every_number_is_cited_or_assumed_with_a_gap_of_the_region(region):
-    numbers = _nodes(load_rates(region), Provenance, [])
+    numbers = nodes(load_rates(region), Provenance, [])
     assert numbers
-    for node in _nodes(load_rates(region), Cites, []):
+    for node in nodes(load_rates(region), Cites, []):
         if node.assumed:
             assert node.reason and node.reason.startswith(f"G-{PREFIX[region]}-"), node.reason
         for source in node.sources:

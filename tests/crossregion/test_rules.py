@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import BaseModel
 
-from tests.seeds import SEEDS
+from tests.seeds import SEEDS, nodes
 from yibao.crossregion.rules import RulesError, load_rules, parse_rules
 from yibao.policy.provenance import Cites, Source
-
-
-def nodes(node, kind: type, found: list) -> list:
-    if isinstance(node, kind):
-        found.append(node)
-    if isinstance(node, BaseModel):
-        for name in type(node).model_fields:
-            nodes(getattr(node, name), kind, found)
-    elif isinstance(node, list | tuple | dict):
-        for item in node.values() if isinstance(node, dict) else node:
-            nodes(item, kind, found)
-    return found
 
 
 def test_every_quote_is_verbatim_in_its_seed():

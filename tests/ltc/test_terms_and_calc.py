@@ -13,9 +13,8 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import BaseModel
 
-from tests.seeds import SEEDS
+from tests.seeds import SEEDS, nodes
 from yibao.errors import InputError
 from yibao.ltc.calc import Episode, parse_episode, quote, quote_dict
 from yibao.ltc.terms import load_terms
@@ -24,22 +23,10 @@ from yibao.policy.provenance import Cites, Source
 TERMS = load_terms()
 
 
-def _nodes(node, kind: type, found: list) -> list:
-    if isinstance(node, kind):
-        found.append(node)
-    if isinstance(node, BaseModel):
-        for name in type(node).model_fields:
-            _nodes(getattr(node, name), kind, found)
-    elif isinstance(node, list | tuple | dict):
-        for item in node.values() if isinstance(node, dict) else node:
-            _nodes(item, kind, found)
-    return found
-
-
 def test_every_quote_is_verbatim_in_the_qingdao_seed():
     if not SEEDS.is_dir():
         pytest.skip(f"seed documents not found at {SEEDS}")
-    sources = _nodes(TERMS, Source, [])
+    sources = nodes(TERMS, Source, [])
     assert sources
     for source in sources:
         assert source.rule.startswith("QD-")
@@ -48,7 +35,7 @@ def test_every_quote_is_verbatim_in_the_qingdao_seed():
 
 
 def test_assumptions_name_the_gap():
-    assumed = [n for n in _nodes(TERMS, Cites, []) if n.assumed]
+    assumed = [n for n in nodes(TERMS, Cites, []) if n.assumed]
     assert assumed and all(n.reason == "G-QD-10" for n in assumed)
 
 

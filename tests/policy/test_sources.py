@@ -3,24 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import BaseModel
 
-from tests.seeds import SEEDS
+from tests.seeds import SEEDS, nodes
 from yibao.policy.loader import load_region, packaged_regions
 from yibao.policy.provenance import Cites, Source
-
-
-def _nodes(node, kind: type, found: list) -> list:
-    """Every model of `kind` anywhere inside a loaded policy."""
-    if isinstance(node, kind):
-        found.append(node)
-    if isinstance(node, BaseModel):
-        for name in type(node).model_fields:
-            _nodes(getattr(node, name), kind, found)
-    elif isinstance(node, list | tuple | dict):
-        for item in node.values() if isinstance(node, dict) else node:
-            _nodes(item, kind, found)
-    return found
 
 
 @pytest.mark.parametrize("region", packaged_regions())
@@ -28,7 +14,7 @@ def test_every_quote_is_verbatim_in_its_seed(region):
     if not SEEDS.is_dir():
         pytest.skip(f"seed documents not found at {SEEDS}")
     policy = load_region(region)
-    sources = _nodes(policy, Source, [])
+    sources = nodes(policy, Source, [])
     assert sources, "a region policy must quote its seed at least once"
     for source in sources:
         text = (SEEDS / source.seed).read_text("utf-8")
@@ -41,7 +27,7 @@ def test_assumptions_name_a_gap_and_sources_name_a_rule_of_the_region(region):
     prefix = {"tongliao": "TL", "qingdao": "QD", "fuxin": "FX", "erenhot": "EH", "liaoyang": "LY"}[
         region
     ]
-    for node in _nodes(policy, Cites, []):
+    for node in nodes(policy, Cites, []):
         if node.assumed:
             assert node.reason and node.reason.startswith("G-"), node.reason
         for source in node.sources:

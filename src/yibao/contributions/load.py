@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
-from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from yibao.contributions.schema import ContributionRates
 from yibao.errors import first_error
-from yibao.policy.loader import PolicyError
+from yibao.policy.loader import PolicyError, fill_seed, read_yaml
 
 PACKAGE = "yibao.contributions"
 
@@ -39,29 +37,11 @@ def load_rates(region: str) -> ContributionRates:
 
 def parse_rates(text: str, file: str) -> ContributionRates:
     """Validate one contribution policy file's text."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PolicyError(file, "", f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    raw = read_yaml(text, file)
     if not isinstance(raw, dict) or "seed" not in raw:
         raise PolicyError(file, "", "a contribution file needs region, name, seed, description")
-    _fill_seed(raw, raw["seed"])
+    fill_seed(raw, raw["seed"])
     try:
         return ContributionRates.model_validate(raw)
     except ValidationError as exc:
         raise PolicyError(file, "", first_error(exc)) from None
-
-
-def _fill_seed(node: Any, seed: str) -> None:
-    """A `source:` without `seed:` quotes the region's own seed file."""
-    if isinstance(node, list):
-        for item in node:
-            _fill_seed(item, seed)
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            if key == "source":
-                for src in value if isinstance(value, list) else [value]:
-                    if isinstance(src, dict):
-                        src.setdefault("seed", seed)
-            else:
-                _fill_seed(value, seed)

@@ -52,10 +52,10 @@ def load_region_file(path: Path) -> RegionPolicy:
 
 
 def parse_region(text: str, file: str, overlays: tuple[Path, ...] = ()) -> RegionPolicy:
-    raw = _read_yaml(text, file)
+    raw = read_yaml(text, file)
     if not isinstance(raw, dict) or "versions" not in raw or "seed" not in raw:
         raise PolicyError(file, "", "a region file needs region, name, seed, description, versions")
-    _fill_seed(raw, raw["seed"])
+    fill_seed(raw, raw["seed"])
     versions = _resolve_versions(raw["versions"], file)
     for overlay in overlays:
         versions = _apply_overlay(versions, overlay, raw.get("region"), raw["seed"])
@@ -75,7 +75,7 @@ def load_with_overlays(region: str, overlays: tuple[Path, ...]) -> RegionPolicy:
     return parse_region(text, f"{region}.yaml", overlays)
 
 
-def _read_yaml(text: str, file: str) -> Any:
+def read_yaml(text: str, file: str) -> Any:
     try:
         return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
@@ -84,11 +84,11 @@ def _read_yaml(text: str, file: str) -> Any:
         raise PolicyError(file, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
 
 
-def _fill_seed(node: Any, seed: str) -> None:
+def fill_seed(node: Any, seed: str) -> None:
     """A `source:` without `seed:` quotes the region's own seed file."""
     if isinstance(node, list):
         for item in node:
-            _fill_seed(item, seed)
+            fill_seed(item, seed)
     elif isinstance(node, dict):
         for key, value in node.items():
             if key == "source":
@@ -96,7 +96,7 @@ def _fill_seed(node: Any, seed: str) -> None:
                     if isinstance(src, dict):
                         src.setdefault("seed", seed)
             else:
-                _fill_seed(value, seed)
+                fill_seed(value, seed)
 
 
 def _resolve_versions(raw_versions: Any, file: str) -> list[dict]:
@@ -153,7 +153,7 @@ def _apply_overlay(
 ) -> list[dict]:
     """Merge a reform overlay's `changes:` into every version it covers."""
     name = overlay.name
-    raw = _read_yaml(overlay.read_text("utf-8"), name)
+    raw = read_yaml(overlay.read_text("utf-8"), name)
     if not isinstance(raw, dict) or "changes" not in raw:
         raise PolicyError(name, "", "an overlay needs `changes:` (and optionally region, from)")
     extra = set(raw) - {"region", "name", "description", "from", "changes"}
@@ -163,7 +163,7 @@ def _apply_overlay(
         raise PolicyError(name, "region", f"is for {raw['region']!r}, not {region!r}")
     start = raw.get("from")
     changes = raw["changes"]
-    _fill_seed(changes, seed)
+    fill_seed(changes, seed)
     out = []
     for version in versions:
         if (
