@@ -18,16 +18,10 @@ accounts_app = typer.Typer(
 
 def _with_db(database_url: str | None, use_case):
     """Run `use_case(db)` on the migrated database; errors as one line (2 input, 1 DB)."""
-    from yibao.cli.service_cmd import migrated, reported_errors
-    from yibao.store.db import Database
+    from yibao.cli.service_cmd import migrated_database
 
-    url = migrated(database_url)
-    db = Database(url)
-    try:
-        with reported_errors(url):
-            return use_case(db)
-    finally:
-        db.dispose()
+    with migrated_database(database_url) as db:
+        return use_case(db)
 
 
 @accounts_app.command("credit", cls=OneLineErrors)

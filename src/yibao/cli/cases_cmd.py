@@ -173,13 +173,11 @@ def _who(actor: str, role: str, institution: str | None = None):
     return Principal(actor, role, institution)  # type: ignore[arg-type]
 
 
-def _database(explicit_url: str | None):
-    """The migrated database and the error reporter of the service commands."""
-    from yibao.cli.service_cmd import migrated, reported_errors
-    from yibao.store.db import Database
+def migrated_database(explicit_url: str | None):
+    """The service commands' migrated database (imported late: `yibao --help` stays fast)."""
+    from yibao.cli.service_cmd import migrated_database as opened
 
-    url = migrated(explicit_url)
-    return Database(url), reported_errors(url)
+    return opened(explicit_url)
 
 
 def _echo_json(value) -> None:
@@ -198,10 +196,8 @@ def run_import(file: str, actor: str, group: bool, explicit_url: str | None) -> 
 
     who = _who(actor, "bureau")
     flags = _read_flags(file)
-    db, errors = _database(explicit_url)
-    with errors:
+    with migrated_database(explicit_url) as db:
         done = service.import_flags(db, who, flags, group)
-    db.dispose()
     ids = done["case_ids"]
     span = f" (#{ids[0]}…#{ids[-1]})" if ids else ""
     typer.echo(
@@ -254,10 +250,8 @@ def run_list(status, rule, institution, limit, fmt, actor, explicit_url) -> None
     from yibao.cases import service
     from yibao.cases.render import case_line
 
-    db, errors = _database(explicit_url)
-    with errors:
+    with migrated_database(explicit_url) as db:
         rows = service.list_cases(db, _who(actor, "bureau"), status, rule, institution, limit)
-    db.dispose()
     if fmt == "json":
         _echo_json(rows)
         return
@@ -268,10 +262,8 @@ def run_show(case_id: int, fmt: str, actor: str, explicit_url: str | None) -> No
     from yibao.cases import service
     from yibao.cases.render import case_text
 
-    db, errors = _database(explicit_url)
-    with errors:
+    with migrated_database(explicit_url) as db:
         view = service.case_view(db, _who(actor, "bureau"), case_id)
-    db.dispose()
     if fmt == "json":
         _echo_json(view)
         return
@@ -298,10 +290,8 @@ def run_step(
     from yibao.cases import service
 
     who = _who(actor, ROLE_OF_STEP[action], institution)
-    db, errors = _database(explicit_url)
-    with errors:
+    with migrated_database(explicit_url) as db:
         view = service.advance(db, who, case_id, action, **fields)
-    db.dispose()
     step = view["steps"][-1]
     typer.echo(f"case #{case_id}: {action.replace('_', '-')} recorded, now {view['status']}")
     if step["action"] == "recovery":
@@ -337,10 +327,8 @@ def run_precision(fmt: str, actor: str, explicit_url: str | None) -> None:
     from yibao.cases import service
     from yibao.cases.render import precision_text
 
-    db, errors = _database(explicit_url)
-    with errors:
+    with migrated_database(explicit_url) as db:
         table = service.precision(db, _who(actor, "bureau"))
-    db.dispose()
     typer.echo(_json_text(table) if fmt == "json" else precision_text(table))
 
 

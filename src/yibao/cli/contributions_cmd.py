@@ -90,22 +90,16 @@ def issue(
 
     The bases are what `yibao accounts credit` credits from. Issuing the same bill again
     answers the stored one; a different bill for the same unit and month is refused."""
-    from yibao.cli.service_cmd import migrated, reported_errors
+    from yibao.cli.service_cmd import migrated_database
     from yibao.contributions.service.bills import issue_unit_bill
     from yibao.errors import InputError
     from yibao.render.jsontext import dumps
     from yibao.service.principal import SYSTEM
-    from yibao.store.db import Database
 
     try:
         raw = _read_json(file)
     except InputError as exc:
         fail(str(exc))
-    url = migrated(database_url)
-    db = Database(url)
-    try:
-        with reported_errors(url):
-            done = issue_unit_bill(db, SYSTEM, raw, period)
-    finally:
-        db.dispose()
+    with migrated_database(database_url) as db:
+        done = issue_unit_bill(db, SYSTEM, raw, period)
     typer.echo(dumps(done))

@@ -69,16 +69,10 @@ def _fen(option: str, text: str) -> int:
 
 def _run(explicit_url: str | None, use_case) -> Any:
     """Migrate, run `use_case(db)` as the bureau; refusals exit 2, database failures exit 1."""
-    from yibao.cli.service_cmd import migrated, reported_errors
-    from yibao.store.db import Database
+    from yibao.cli.service_cmd import migrated_database
 
-    url = migrated(explicit_url)
-    db = Database(url)
-    try:
-        with reported_errors(url):
-            return use_case(db)
-    finally:
-        db.dispose()
+    with migrated_database(explicit_url) as db:
+        return use_case(db)
 
 
 def _echo_json(data: Any) -> None:

@@ -49,6 +49,18 @@ def migrated(explicit_url: str | None) -> str:
     return url
 
 
+@contextmanager
+def migrated_database(explicit_url: str | None) -> Iterator[Database]:
+    """A migrated database whose refusals and failures become one-line errors, disposed after."""
+    url = migrated(explicit_url)
+    db = Database(url)
+    try:
+        with reported_errors(url):
+            yield db
+    finally:
+        db.dispose()
+
+
 def run_db_upgrade(explicit_url: str | None) -> None:
     url = migrated(explicit_url)
     typer.echo(f"database {shown(url)} is at the newest schema revision")

@@ -6,16 +6,13 @@ online-service command; `settle` is pure and touches no database.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import typer
 
 from yibao.cli.common import fail
+from yibao.cli.service_cmd import migrated_database
 from yibao.errors import InputError
 from yibao.render.jsontext import dumps
 from yibao.service.principal import Principal
-from yibao.store.db import Database
 
 CLI = Principal("cli", "bureau")
 
@@ -31,7 +28,7 @@ def run_file(
 ) -> None:
     from yibao.crossregion.filings import create_filing, parse_filing
 
-    with database(explicit_url) as db:
+    with migrated_database(explicit_url) as db:
         filing = parse_filing(
             {"psn_no": psn_no, "kind": kind, "treating_region": treating_region,
              "valid_from": valid_from, "valid_to": valid_to, "note": note}
@@ -65,26 +62,12 @@ def located(file: str, message: str) -> str:
 def run_clear(month: str, explicit_url: str | None) -> None:
     from yibao.crossregion.jobs import run_clearing
 
-    with database(explicit_url) as db:
+    with migrated_database(explicit_url) as db:
         typer.echo(dumps(run_clearing(db, CLI, month)))
 
 
 def run_stats(region: str, begin: str, end: str, explicit_url: str | None) -> None:
     from yibao.crossregion.stats import statistics
 
-    with database(explicit_url) as db:
+    with migrated_database(explicit_url) as db:
         typer.echo(dumps(statistics(db, CLI, region, begin, end)))
-
-
-@contextmanager
-def database(explicit_url: str | None) -> Iterator[Database]:
-    """A migrated database whose refusals and failures become one-line errors."""
-    from yibao.cli.service_cmd import migrated, reported_errors
-
-    url = migrated(explicit_url)
-    db = Database(url)
-    try:
-        with reported_errors(url):
-            yield db
-    finally:
-        db.dispose()

@@ -13,7 +13,8 @@ import typer
 
 from yibao.claimfile import read_text
 from yibao.cli.common import fail
-from yibao.crossregion.cli_run import CLI, database, located
+from yibao.cli.service_cmd import migrated_database
+from yibao.crossregion.cli_run import CLI, located
 from yibao.errors import InputError
 from yibao.render.jsontext import dumps
 
@@ -53,7 +54,7 @@ def run_assess(
 ) -> None:
     from yibao.ltc.service import AssessmentIn, assess, parse
 
-    with database(explicit_url) as db:
+    with migrated_database(explicit_url) as db:
         body = parse(
             AssessmentIn,
             {"psn_no": psn_no, "level": level, "assessor": assessor,
@@ -70,5 +71,5 @@ def run_claim(file: str, explicit_url: str | None) -> None:
         raw = read_json(file)
     except InputError as exc:
         fail(located(file, str(exc)))
-    with database(explicit_url) as db:
+    with migrated_database(explicit_url) as db:
         typer.echo(dumps(submit_claim(db, CLI, parse(ClaimIn, raw, "claim"))))
