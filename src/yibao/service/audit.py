@@ -13,10 +13,19 @@ from yibao.store.db import Database
 from yibao.store.models import AuditEntry
 
 
+def row(who: Principal, action: str, target: str, **detail: Any) -> dict[str, Any]:
+    """The audit entry's columns: who (name, role), what (action, target, detail)."""
+    return {
+        "actor": who.name,
+        "role": who.role,
+        "action": action,
+        "target": target,
+        "detail": detail,
+    }
+
+
 def record(session: Session, who: Principal, action: str, target: str, **detail: Any) -> None:
-    session.add(
-        AuditEntry(actor=who.name, role=who.role, action=action, target=target, detail=detail)
-    )
+    session.add(AuditEntry(**row(who, action, target, **detail)))
 
 
 def entries(

@@ -202,7 +202,7 @@ def settle(
                 },
                 psn_no=psn_no,
                 year=year,
-                audit=_audit_row(
+                audit=audit.row(
                     who,
                     "settlement.settle",
                     setl_id,
@@ -349,17 +349,6 @@ def _warnings(conn: Connection, region: str, psn_no: str, claim: Claim) -> list[
     """Real-time supervision warnings, read in the settlement's own transaction."""
     with Session(conn) as session:  # joins the transaction; leaves its end to the caller
         return readmission_warnings(session, region, psn_no, claim)
-
-
-def _audit_row(who: Principal, action: str, target: str, **detail: Any) -> dict[str, Any]:
-    """The row `audit.record(session, who, action, target, **detail)` adds, for a Core write."""
-    return {
-        "actor": who.name,
-        "role": who.role,
-        "action": action,
-        "target": target,
-        "detail": detail,
-    }
 
 
 def _store_accumulators(writes: fastpath.SettlementWrites, acc: Any, after: YearToDate) -> None:
