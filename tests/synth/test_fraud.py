@@ -26,6 +26,7 @@ EXTRA_LABELS = {
     "unenrolled_person",
     "two_places_one_day",
     "overlapping_stays",
+    "over_frequency",
 }
 CATALOG = load_packaged(("sample_common.csv",)).entries
 

@@ -36,6 +36,7 @@ PLANTED_RULES = (
     "disease_substitution",
     "low_standard_admission",
     "two_places_one_day",
+    "over_frequency",
     "overlapping_stays",
     "deceased_person",
     "unenrolled_person",

@@ -26,6 +26,9 @@ like the supervision rule that should find it:
   every line of the three claims);
 - `overlapping_stays` — a second stay billed at another local hospital of the same level,
   inside the dates of a real stay (`plant_overlapping_stays`; every line of both stays);
+- `over_frequency` — a person's visits at their home clinic on free days of one calendar month,
+  up to 1–4 more than the rule's threshold (`plant_over_frequency`; every line of every visit
+  the rule counts in that month, the person's own visits too);
 - fraudulent institutions (no line label: `fraudulent_institutions` names them) — costlier
   stays, more re-admissions (labelled `split_hospitalization`) and B/C items (`upcode`).
 
@@ -48,6 +51,7 @@ WHOLE_CLAIM = (
     "low_standard_admission",
     "two_places_one_day",
     "overlapping_stays",
+    "over_frequency",
 )
 
 PLANTED = 5  # line role of an added line (see lines.ROLE)
@@ -337,3 +341,124 @@ def plant_overlapping_stays(
         date=pl.col("discharge_date"), age=claim_mod._age_on(pl.col("discharge_date"))
     ).select(stays.columns)
     return pl.concat([stays, companions], how="vertical_relaxed")
+
+
+# ---------------------------------------------------------------- over-frequent visits
+FREQUENT_VISIT = 0  # claim kind of a planted extra visit (unused by `claims.KIND`); j = 0, 1, …
+OVER_FREQUENCY_SHARE = 0.1  # of the persons, rate × this share are planted
+OVER_FREQUENCY_MARGIN = (1, 4)  # the month's visits: the rule's threshold + 1 … + 4
+
+
+def _frequency_rule(region: str) -> tuple[int, list[str]]:
+    """The `over_frequency` rule's threshold and counted med types in `region` (the planted
+    month must exceed exactly what the rule counts)."""
+    from yibao.supervision.params import rules_for
+
+    rule = rules_for(region)["over_frequency"]
+    return int(rule.p("max_visits_per_month")), list(rule.p("med_types"))
+
+
+def plant_over_frequency(
+    plan: Plan,
+    draws: Draws,
+    persons: pl.DataFrame,
+    visits: pl.DataFrame,
+    stays: pl.DataFrame,
+    rate: float,
+) -> pl.DataFrame:
+    """超频次就诊: persons (own stream, rate × `OVER_FREQUENCY_SHARE`) without any planted
+    pattern, nor drawn by `plant_identity`, get extra general visits at their home clinic in
+    one calendar month, until the month holds threshold + 1 … + 4 counted visits; every
+    counted visit of that month is labelled (what the rule names). The extra visits fall on
+    days with no other claim and outside every stay, so no other rule sees them; a person
+    without enough such days that month is skipped."""
+    if rate <= 0 or persons.height == 0 or visits.height == 0:
+        return visits
+    most, med_types = _frequency_rule(plan.region)
+    k = key((pl.col("p"), 34))
+    hit = draws.uniform(k, "fraud/over_frequency") < rate * OVER_FREQUENCY_SHARE
+    # persons `plant_identity` draws stay its own (it skips labelled persons)
+    hit = hit & (draws.uniform(k, "fraud/identity") >= 2 * rate * care.IDENTITY_SHARE)
+    day = pl.lit(plan.start) + pl.duration(
+        days=draws.integer(k, "fraud/over_frequency_day", 0, plan.days - 1)
+    )
+    low, high = OVER_FREQUENCY_MARGIN
+    chosen = persons.filter(hit).select(
+        "p",
+        m0=pl.max_horizontal(day.dt.month_start(), pl.lit(plan.start)),
+        m1=pl.min_horizontal(day.dt.month_end(), pl.lit(plan.end)),
+        total=most + draws.integer(k, "fraud/over_frequency_count", low, high),
+    )
+    patterned = pl.concat(
+        [f.filter(pl.col("pattern").is_not_null()).select("p") for f in (visits, stays) if f.height]
+    )
+    chosen = chosen.join(patterned, on="p", how="anti")
+    if chosen.height == 0:
+        return visits
+    in_month = pl.col("date").is_between(pl.col("m0"), pl.col("m1"))
+    counted = pl.col("med_type").is_in(med_types) & in_month
+    existing = visits.join(chosen, on="p").filter(counted).group_by("p").agg(n0=pl.len())
+    chosen = chosen.join(existing, on="p", how="left").with_columns(
+        extra=(pl.col("total") - pl.col("n0").fill_null(0)).clip(1, None)
+    )
+    days = _free_days(plan, draws, chosen, visits, stays)
+    extra = days.join(chosen.select("p", "extra"), on="p").filter(pl.col("rank") < pl.col("extra"))
+    enough = extra.group_by("p").agg(n=pl.len()).join(chosen, on="p")
+    enough = enough.filter(pl.col("n") == pl.col("extra")).select("p", "m0", "m1")
+    label = pl.lit("over_frequency")
+    marked = pl.col("p").is_in(enough["p"].implode())
+    visits = visits.join(enough, on="p", how="left", maintain_order="left")
+    visits = visits.with_columns(
+        pattern=pl.when(marked & counted.fill_null(False)).then(label).otherwise("pattern")
+    ).drop("m0", "m1")
+    added = _frequent_visits(plan, draws, persons, extra.join(enough.select("p"), on="p"))
+    return pl.concat([visits, added.with_columns(pattern=label)], how="diagonal_relaxed")
+
+
+def _free_days(
+    plan: Plan, draws: Draws, chosen: pl.DataFrame, visits: pl.DataFrame, stays: pl.DataFrame
+) -> pl.DataFrame:
+    """(p, date, rank) of each chosen person's days in the month with no claim and outside
+    every stay, ranked by a seeded draw (rank 0 first)."""
+    days = chosen.select("p", date=pl.date_ranges("m0", "m1")).explode("date")
+    busy = [visits.select("p", "date")]
+    if stays.height:
+        spans = stays.join(chosen.select("p"), on="p").select(
+            "p",
+            date=pl.date_ranges(
+                pl.min_horizontal("admit_date", "block_start"),
+                pl.max_horizontal("discharge_date", "block_end"),
+            ),
+        )
+        busy.append(spans.explode("date"))
+    days = days.join(pl.concat(busy), on=["p", "date"], how="anti")
+    offset = (pl.col("date") - pl.lit(plan.start)).dt.total_days()
+    u = draws.uniform(key((pl.col("p"), 34), (offset, 10)), "fraud/over_frequency_pick")
+    return (
+        days.with_columns(u=u)
+        .sort("p", "u", "date")
+        .with_columns(rank=pl.int_range(pl.len()).over("p"))
+        .drop("u")
+    )
+
+
+def _frequent_visits(
+    plan: Plan, draws: Draws, persons: pl.DataFrame, extra: pl.DataFrame
+) -> pl.DataFrame:
+    """General visits at the person's home clinic (level 1, local) on the given days."""
+    base = ["p", "scheme", "sex", "band", "birth_date", "chronic", "flags"]
+    base += ["home_clinic", "home_pharmacy"]
+    frame = extra.select("p", "date", j=pl.col("rank").cast(pl.Int64)).join(
+        persons.select(base), on="p"
+    )
+    frame = frame.rename({"date": "day"}).with_columns(kind=pl.lit(FREQUENT_VISIT, pl.Int8))
+    frame = claim_mod._general(plan, draws, frame)
+    clinic = pl.lit(f"H{plan.admin_code}1") + pl.col("home_clinic").cast(pl.String).str.zfill(4)
+    return frame.with_columns(
+        date=pl.col("day"),
+        age=claim_mod._age_on(pl.col("day")),
+        out_of_region=pl.lit(False),
+        referral=pl.lit(False),
+        hospital_level=pl.lit(1, pl.Int8),
+        institution=clinic,
+    ).drop("day")

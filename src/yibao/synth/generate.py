@@ -73,6 +73,7 @@ class Generator:
         stays = claim_mod.stays(plan, draws, persons, rate, self.fraudulent)
         stays = fraud.plant_overlapping_stays(plan, draws, stays, rate)
         visits = claim_mod.without_stay_days(visits, stays)
+        visits = fraud.plant_over_frequency(plan, draws, persons, visits, stays, rate)
         parts = [frame for frame in (visits, stays) if frame.height]
         table = pl.DataFrame(schema=LINES_SCHEMA)
         if parts:
