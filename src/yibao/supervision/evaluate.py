@@ -20,6 +20,7 @@ import argparse
 
 import polars as pl
 
+from yibao.money import yuan_str
 from yibao.supervision.engine import prepare, supervise_pass, supervise_tables
 from yibao.supervision.institutions import indicators, scores
 from yibao.supervision.params import rules_for
@@ -167,7 +168,7 @@ def render_ranking(ranking: pl.DataFrame, fraudulent: tuple[str, ...] = (), show
     for r in ranking.head(show).iter_rows(named=True):
         lines.append(
             f"{r['rank']:>4}  {r['institution']:<16}{r['level'] or '-':>6}{r['admissions']:>7}"
-            f"{r['avg_cost_fen'] / 100:>12,.0f}{r['peer_avg_cost_fen'] / 100:>10,.0f}"
+            f"{r['avg_cost_fen'] // 100:>12,}{r['peer_avg_cost_fen'] // 100:>10,}"
             f"{r['readmission_rate']:>9.3f}{r['bc_share']:>7.3f}{r['score']:>8.1f}  "
             + ("yes" if r["planted"] else "")
         )
@@ -177,7 +178,7 @@ def render_ranking(ranking: pl.DataFrame, fraudulent: tuple[str, ...] = (), show
 def render(table: pl.DataFrame) -> str:
     head = (
         f"{'rule':<24}{'planted':>8}{'flagged':>8}{'TP':>6}{'precision':>10}{'recall':>8}"
-        f"{'planted ¥':>13}{'found ¥':>13}{'at risk ¥':>13}"
+        f"{'planted ¥':>16}{'found ¥':>16}{'at risk ¥':>16}"
     )
     rows = [head, "-" * len(head)]
     for r in table.iter_rows(named=True):
@@ -188,8 +189,8 @@ def render(table: pl.DataFrame) -> str:
         rows.append(
             f"{r['rule']:<24}{r['planted']:>8}{r['flagged']:>8}{r['true_positive']:>6}"
             f"{pct(r['precision']):>10}{pct(r['recall']):>8}"
-            f"{r['planted_fen'] / 100:>13,.2f}{r['found_fen'] / 100:>13,.2f}"
-            f"{r['at_risk_fen'] / 100:>13,.2f}"
+            f"{yuan_str(r['planted_fen']):>16}{yuan_str(r['found_fen']):>16}"
+            f"{yuan_str(r['at_risk_fen']):>16}"
         )
     return "\n".join(rows)
 
