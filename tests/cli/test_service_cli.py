@@ -158,6 +158,7 @@ ADD = ["institution", "add", "H9", "--name", "x"]
         (["user", "add", "wang", "--role", "king"], "'--role'"),
         (["demo-load", "--persons", "-5"], "'--persons'"),
         (["serve", "--port", "70000"], "'--port'"),
+        (["serve", "--port", "0"], "'--port'"),
         (["serve", "--workers", "0"], "'--workers'"),
     ],
 )
@@ -198,7 +199,7 @@ def test_serve_migrates_and_answers_http(tmp_path):
 
 
 def test_several_workers_answer_small_requests_without_a_delayed_ack(tmp_path):
-    """Without TCP_NODELAY on the shared socket each answer waits ~40 ms for a delayed ACK."""
+    """Without TCP_NODELAY on the listening sockets each answer waits ~40 ms for a delayed ACK."""
     pytest.importorskip("yibao.api.app", reason="the HTTP API is not in this tree yet")
     import http.client
     import statistics

@@ -3,7 +3,8 @@
 `running_server(url)` starts it, waits until it answers HTTP and always stops it again —
 the child and any uvicorn workers, which share its process group — even on error.
 `serving(url)` does the same and yields a `Server`, whose `cpu_seconds()` is the CPU time
-its processes have used so far (a benchmark's stable figure on a busy machine).
+its processes have used so far (a benchmark's stable figure on a busy machine), and
+`connections_by_pid()` how many client connections each of its processes holds.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -45,13 +47,33 @@ class Server:
         /proc; None where there is no /proc. A worker that exited no longer counts."""
         return group_cpu_seconds(self.pid)
 
+    def connections_by_pid(self) -> Counter[int] | None:
+        """How many established connections to the server's port each of its processes
+        holds (which worker serves which client), from /proc; None where there is none."""
+        port = int(self.base.rsplit(":", 1)[1])
+        inodes = tcp_inodes(port, ESTABLISHED)
+        if inodes is None:
+            return None
+        held: Counter[int] = Counter()
+        for pid in group_stats(self.pid):
+            held[pid] += len(inodes & socket_inodes(pid))
+        return +held  # drop processes holding none
+
 
 def group_cpu_seconds(pgid: int) -> float | None:
-    proc = Path("/proc")
-    if not proc.is_dir():
+    if not Path("/proc").is_dir():
         return None
-    ticks = 0
-    for entry in proc.iterdir():
+    ticks = sum(
+        int(fields[11]) + int(fields[12])  # utime, stime
+        for fields in group_stats(pgid).values()
+    )
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def group_stats(pgid: int) -> dict[int, list[str]]:
+    """pid → the /proc/PID/stat fields after the name, for each process of group `pgid`."""
+    found = {}
+    for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
@@ -59,8 +81,38 @@ def group_cpu_seconds(pgid: int) -> float | None:
         except (OSError, IndexError):
             continue  # the process went away meanwhile
         if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, …
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+            found[int(entry.name)] = fields
+    return found
+
+
+ESTABLISHED, LISTEN = "01", "0A"  # TCP states as /proc/net/tcp writes them
+
+
+def tcp_inodes(port: int, state: str) -> set[int] | None:
+    """Inodes of the TCP sockets in `state` whose local port is `port`; None without /proc."""
+    tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
+    if not tables[0].exists():
+        return None
+    inodes = set()
+    for table in (t for t in tables if t.exists()):
+        for line in table.read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port, inode = int(fields[1].rsplit(":", 1)[1], 16), fields[9]
+            if local_port == port and fields[3] == state:
+                inodes.add(int(inode))
+    return inodes
+
+
+def socket_inodes(pid: int) -> set[int]:
+    """Inodes of the sockets process `pid` has open (empty if it is gone)."""
+    inodes = set()
+    with suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(int(target[8:-1]))
+    return inodes
 
 
 @contextmanager

@@ -126,6 +126,8 @@ def run_serve(
     except ImportError as exc:
         fail(f"the HTTP API is not available: {exc}", 1)
     where = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    # Several workers bind before the start-up line, so a busy port is one clean error.
+    sockets = _listening(host, port, workers, where) if workers > 1 else []
     plural = "s" if workers > 1 else ""
     typer.echo(
         f"yibao serving {where} (API docs {where}/docs) · database {shown(url)} · "
@@ -136,24 +138,33 @@ def run_serve(
     if workers == 1:
         uvicorn.run(create_app(url), **options)
         return
-    _serve_workers(url, workers, options)
+    _serve_workers(url, workers, options, sockets)
 
 
-def _serve_workers(url: str, workers: int, options: dict) -> None:
-    """Several uvicorn worker processes sharing one listening socket.
+def _listening(host: str, port: int, workers: int, where: str) -> list:
+    """One listening socket per worker (SO_REUSEPORT); a taken address → exit 1, one line."""
+    from yibao.cli.workers import listening_sockets
+
+    try:
+        return listening_sockets(host, port, workers)
+    except OSError as exc:
+        fail(f"{where}: cannot listen: {exc.strerror or exc}", 1)
+
+
+def _serve_workers(url: str, workers: int, options: dict, sockets: list) -> None:
+    """Several uvicorn worker processes, each accepting on its own socket (yibao.cli.workers).
 
     Worker processes build their own app from the import string; the URL reaches them
-    through the environment, which create_app() reads when given no URL. The shared socket
-    gets TCP_NODELAY, which accepted connections inherit: uvicorn's own shared socket lacks
-    it, and Nagle's algorithm then holds every small response for a delayed ACK (~40 ms).
+    through the environment, which create_app() reads when given no URL. The sockets carry
+    TCP_NODELAY, which accepted connections inherit: uvicorn's own socket lacks it, and
+    Nagle's algorithm then holds every small response for a delayed ACK (~40 ms).
     A worker busy settling on a saturated machine can be slow to answer the supervisor's
     health ping; it is given 30 s rather than uvicorn's 5 before being killed as hung, since
     killing it drops every connection it holds.
     """
-    import socket
-
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
+
+    from yibao.cli.workers import serve_workers
 
     os.environ["YIBAO_DATABASE_URL"] = url
     config = uvicorn.Config(
@@ -163,6 +174,4 @@ def _serve_workers(url: str, workers: int, options: dict) -> None:
         timeout_worker_healthcheck=30,
         **options,
     )
-    listener = config.bind_socket()
-    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    Multiprocess(config, sockets=[listener]).run()
+    serve_workers(config, sockets)
