@@ -119,11 +119,15 @@ def scores(table: pl.DataFrame, rule: Rule) -> pl.DataFrame:
         for name, values in columns.items():
             med = _median(values)
             mad = _median([abs(Fraction(v) - med) for v in values])
-            floor = float(med) * floor_share if name == "avg_cost_fen" else floor_rate
+            floor = (
+                float(med) * floor_share if name == "avg_cost_fen" else floor_rate
+            )  # float-ok: a spread
             medians[name] = med
             spreads[name] = max(MAD_SCALE * float(mad), floor, 1e-9)  # float-ok: a z-score
         for row in group.iter_rows(named=True):
-            z = {n: (float(row[n]) - float(medians[n])) / spreads[n] for n in INDICATORS}
+            z = {
+                n: (float(row[n]) - float(medians[n])) / spreads[n] for n in INDICATORS
+            }  # float-ok
             row |= {
                 "peers": group.height,
                 "peer_avg_cost_fen": _half_up(medians["avg_cost_fen"]),
