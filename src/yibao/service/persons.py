@@ -199,30 +199,9 @@ def engine_view(
 def insured_info(db: Database, who: Principal, raw: Any, day: dt.date) -> dict[str, Any]:
     """1101 人员信息获取: a person by `psn_no`, or by ID number (`certno`, or
     `mdtrt_cert_type` 02 with `mdtrt_cert_no`); ID numbers masked for institutions."""
-    query = raw if isinstance(raw, dict) else {}
-    psn_no, certno = query.get("psn_no"), query.get("certno")
-    if not certno and query.get("mdtrt_cert_type") == "02":
-        certno = query.get("mdtrt_cert_no")
-    if not psn_no and not certno:
-        kind = query.get("mdtrt_cert_type")
-        if kind not in (None, "02"):
-            raise ServiceError(
-                f"mdtrt_cert_type: {kind} cannot be resolved here; send psn_no or an ID number (02)"
-            )
-        raise ServiceError("psn_no: required (or mdtrt_cert_type 02 with mdtrt_cert_no)")
-    if not isinstance(psn_no or certno, str):
-        raise ServiceError(f"{'psn_no' if psn_no else 'certno'}: must be a string")
+    psn_no, certno = _insured_key(raw)
     with db.sessions() as session:
-        if psn_no:
-            row = session.get(Person, psn_no)
-        else:
-            if problem := certno_problem(certno):
-                raise ServiceError(f"certno: {problem}")
-            row = session.scalars(
-                select(Person).where(Person.certno.in_({certno, certno.upper(), certno.lower()}))
-            ).first()
-        if row is None:
-            raise NotFound(f"person {psn_no or mask(certno)} is not enrolled")
+        row = _find_insured(session, psn_no, certno)
         periods = session.scalars(
             select(PersonCategory)
             .where(PersonCategory.person_id == row.id)
@@ -238,23 +217,8 @@ def insured_info(db: Database, who: Principal, raw: Any, day: dt.date) -> dict[s
         "insuplc_admdvs": row.region,
         "categories": current,
     }
-    age = None
-    if row.birth_date:
-        born = row.birth_date
-        age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
     return {
-        "baseinfo": {
-            "psn_no": row.id,
-            "psn_cert_type": "01" if row.certno else None,
-            "certno": row.certno if who.role != "institution" else mask(row.certno),
-            "psn_name": row.name,
-            "gend": {"M": "1", "F": "2"}.get(row.sex or "", "0"),
-            "brdy": row.birth_date.isoformat() if row.birth_date else None,
-            "age": age,
-            "scheme": row.scheme,
-            "employment": row.employment,
-            **insurance,
-        },
+        "baseinfo": {**_baseinfo(row, who, day), **insurance},
         "insuinfo": [
             {
                 "balc": fen_to_yuan(account.balance if account else 0),
@@ -271,4 +235,56 @@ def insured_info(db: Database, who: Principal, raw: Any, day: dt.date) -> dict[s
             }
             for p in periods
         ],
+    }
+
+
+def _insured_key(raw: Any) -> tuple[Any, Any]:
+    """(psn_no, certno) of a 1101 query; at least one is given, and it is a string."""
+    query = raw if isinstance(raw, dict) else {}
+    psn_no, certno = query.get("psn_no"), query.get("certno")
+    if not certno and query.get("mdtrt_cert_type") == "02":
+        certno = query.get("mdtrt_cert_no")
+    if not psn_no and not certno:
+        kind = query.get("mdtrt_cert_type")
+        if kind not in (None, "02"):
+            raise ServiceError(
+                f"mdtrt_cert_type: {kind} cannot be resolved here; send psn_no or an ID number (02)"
+            )
+        raise ServiceError("psn_no: required (or mdtrt_cert_type 02 with mdtrt_cert_no)")
+    if not isinstance(psn_no or certno, str):
+        raise ServiceError(f"{'psn_no' if psn_no else 'certno'}: must be a string")
+    return psn_no, certno
+
+
+def _find_insured(session: Session, psn_no: Any, certno: Any) -> Person:
+    """The person by `psn_no`, else by ID number (its final X in either case)."""
+    if psn_no:
+        row = session.get(Person, psn_no)
+    else:
+        if problem := certno_problem(certno):
+            raise ServiceError(f"certno: {problem}")
+        row = session.scalars(
+            select(Person).where(Person.certno.in_({certno, certno.upper(), certno.lower()}))
+        ).first()
+    if row is None:
+        raise NotFound(f"person {psn_no or mask(certno)} is not enrolled")
+    return row
+
+
+def _baseinfo(row: Person, who: Principal, day: dt.date) -> dict[str, Any]:
+    """1101 `baseinfo` without the insurance fields; age in whole years on `day`."""
+    age = None
+    if row.birth_date:
+        born = row.birth_date
+        age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+    return {
+        "psn_no": row.id,
+        "psn_cert_type": "01" if row.certno else None,
+        "certno": row.certno if who.role != "institution" else mask(row.certno),
+        "psn_name": row.name,
+        "gend": {"M": "1", "F": "2"}.get(row.sex or "", "0"),
+        "brdy": row.birth_date.isoformat() if row.birth_date else None,
+        "age": age,
+        "scheme": row.scheme,
+        "employment": row.employment,
     }

@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
 
 from yibao.money import fen_to_yuan
 from yibao.service.errors import Forbidden, ServiceError
@@ -42,48 +43,58 @@ def reconcile(
                 *[func.coalesce(func.sum(getattr(Settlement, f)), 0) for f in TOTAL_FIELDS],
             ).where(*where)
         ).one()
-        funds = session.execute(
-            select(
-                SettlementFund.fund_pay_type,
-                SettlementFund.fund_pay_type_name,
-                func.sum(SettlementFund.fund_payamt),
-            )
-            .join(Settlement, Settlement.setl_id == SettlementFund.setl_id)
-            .where(*where)
-            .group_by(SettlementFund.fund_pay_type, SettlementFund.fund_pay_type_name)
-            .order_by(SettlementFund.fund_pay_type)
-        ).all()
         answer: dict[str, Any] = {
             "stmt_begndate": begin.isoformat(),
             "stmt_enddate": end.isoformat(),
             "fixmedins_code": institution,
             "setl_cnt": totals[0],
             **{f: fen_to_yuan(int(v)) for f, v in zip(TOTAL_FIELDS, totals[1:], strict=True)},
-            "funds": [
-                {
-                    "fund_pay_type": code,
-                    "fund_pay_type_name": name,
-                    "fund_payamt": fen_to_yuan(int(total)),
-                }
-                for code, name, total in funds
-            ],
+            "funds": _fund_totals(session, where),
         }
         if with_details:
-            rows = session.scalars(select(Settlement).where(*where).order_by(Settlement.setl_id))
-            answer["details"] = [
-                {
-                    "setl_id": r.setl_id,
-                    "psn_no": r.person_id,
-                    "fixmedins_code": r.institution_code,
-                    "setl_date": r.setl_date.isoformat(),
-                    "status": r.status,
-                    "reverses_setl_id": r.reverses_setl_id,
-                    "med_type": r.med_type,
-                    **{f: fen_to_yuan(getattr(r, f)) for f in TOTAL_FIELDS},
-                }
-                for r in rows.all()
-            ]
+            answer["details"] = _details(session, where)
     return answer
+
+
+def _fund_totals(session: Session, where: list[ColumnElement[bool]]) -> list[dict[str, Any]]:
+    """What each fund type paid over the settlements selected by `where`."""
+    funds = session.execute(
+        select(
+            SettlementFund.fund_pay_type,
+            SettlementFund.fund_pay_type_name,
+            func.sum(SettlementFund.fund_payamt),
+        )
+        .join(Settlement, Settlement.setl_id == SettlementFund.setl_id)
+        .where(*where)
+        .group_by(SettlementFund.fund_pay_type, SettlementFund.fund_pay_type_name)
+        .order_by(SettlementFund.fund_pay_type)
+    ).all()
+    return [
+        {
+            "fund_pay_type": code,
+            "fund_pay_type_name": name,
+            "fund_payamt": fen_to_yuan(int(total)),
+        }
+        for code, name, total in funds
+    ]
+
+
+def _details(session: Session, where: list[ColumnElement[bool]]) -> list[dict[str, Any]]:
+    """The settlements selected by `where`, one row each, in settlement-id order."""
+    rows = session.scalars(select(Settlement).where(*where).order_by(Settlement.setl_id))
+    return [
+        {
+            "setl_id": r.setl_id,
+            "psn_no": r.person_id,
+            "fixmedins_code": r.institution_code,
+            "setl_date": r.setl_date.isoformat(),
+            "status": r.status,
+            "reverses_setl_id": r.reverses_setl_id,
+            "med_type": r.med_type,
+            **{f: fen_to_yuan(getattr(r, f)) for f in TOTAL_FIELDS},
+        }
+        for r in rows.all()
+    ]
 
 
 STATEMENT_FIELDS = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay")

@@ -442,17 +442,42 @@ def _write_settlement(
 def _write_reversal(
     session: Session, row: Settlement, acc: Accumulator, msgid: str
 ) -> dict[str, Any]:
+    """Reverse `row` (冲正): undo its year-to-date share, refund the accounts it debited and
+    write a reversal settlement with negated amounts and fund rows."""
     delta = row.ytd_delta
+    _undo_year_to_date(acc, delta)
+    reversal_id = new_setl_id(row.setl_date)
+    _refund_accounts(session, row.person_id, delta["accounts"], reversal_id)
+    row.status = "reversed"
+    negated = {name: -getattr(row, name) for name in AMOUNT_COLUMNS}
+    _add_reversal_row(session, row, reversal_id, msgid, negated)
+    session.flush()
+    _add_negated_funds(session, row.setl_id, reversal_id)
+    info: dict[str, Any] = {
+        "setl_id": reversal_id,
+        "mdtrt_id": row.mdtrt_id,
+        "psn_no": row.person_id,
+        "reversed_setl_id": row.setl_id,
+        "setl_time": row.setl_date.isoformat(),
+    }
+    info |= {name: fen_to_yuan(value) for name, value in negated.items()}
+    return {"setlinfo": info}
+
+
+def _undo_year_to_date(acc: Accumulator, delta: dict[str, Any]) -> None:
+    """Take the reversed settlement's own contribution back out of the accumulator."""
     acc.amounts = _minus(acc.amounts, delta["amounts"])
     acc.counts = _minus(acc.counts, delta["counts"])
     acc.groups_seen = sorted(set(acc.groups_seen) - set(delta["groups_added"]))
     acc.settlements = max(0, (acc.settlements or 0) - 1)
-    refunds = [(row.person_id, delta["accounts"]["own"], "reversal", None)]
-    refunds += [
-        (h, fen, "mutual_aid_reversal", row.person_id)
-        for h, fen in delta["accounts"]["family"].items()
-    ]
-    reversal_id = new_setl_id(row.setl_date)
+
+
+def _refund_accounts(
+    session: Session, person_id: str, paid: dict[str, Any], reversal_id: str
+) -> None:
+    """Give back what the person's own account and each family account (共济) paid."""
+    refunds = [(person_id, paid["own"], "reversal", None)]
+    refunds += [(h, fen, "mutual_aid_reversal", person_id) for h, fen in paid["family"].items()]
     for holder, fen, kind, beneficiary in refunds:
         if fen:
             account = session.scalars(
@@ -468,8 +493,13 @@ def _write_reversal(
                     beneficiary_id=beneficiary,
                 )
             )
-    row.status = "reversed"
-    negated = {name: -getattr(row, name) for name in AMOUNT_COLUMNS}
+
+
+def _add_reversal_row(
+    session: Session, row: Settlement, reversal_id: str, msgid: str, negated: dict[str, int]
+) -> None:
+    """The reversal settlement: the original's keys with negated amounts; `balc` is the
+    person's balance after the refunds."""
     own = session.get(Account, row.person_id)
     session.add(
         Settlement(
@@ -492,8 +522,11 @@ def _write_reversal(
             **negated,
         )
     )
-    session.flush()
-    funds = session.scalars(select(SettlementFund).where(SettlementFund.setl_id == row.setl_id))
+
+
+def _add_negated_funds(session: Session, setl_id: str, reversal_id: str) -> None:
+    """One negated fund row per fund the original settlement paid from."""
+    funds = session.scalars(select(SettlementFund).where(SettlementFund.setl_id == setl_id))
     for fund in funds.all():
         session.add(
             SettlementFund(
@@ -505,15 +538,6 @@ def _write_reversal(
                 setl_proc_info="撤销",
             )
         )
-    info: dict[str, Any] = {
-        "setl_id": reversal_id,
-        "mdtrt_id": row.mdtrt_id,
-        "psn_no": row.person_id,
-        "reversed_setl_id": row.setl_id,
-        "setl_time": row.setl_date.isoformat(),
-    }
-    info |= {name: fen_to_yuan(value) for name, value in negated.items()}
-    return {"setlinfo": info}
 
 
 def _minus(current: dict[str, Any], delta: dict[str, int]) -> dict[str, int]:

@@ -12,13 +12,13 @@ come from `rules.yaml` for the person's region (`params.rules_for`).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
 
 from yibao.catalog.load import load_packaged
-from yibao.engine.inputs import ClaimFile
+from yibao.engine.inputs import Claim, ClaimFile
 from yibao.policy.loader import load_region, packaged_regions
 from yibao.supervision.admission import low_standard_admission
 from yibao.supervision.common import FLAG_SCHEMA, STAY_KEYS
@@ -192,77 +192,91 @@ def claim_files_frames(files: Iterable[ClaimFile]) -> tuple[pl.DataFrame, pl.Dat
     """Claim files → (persons, lines) with exact amounts (quantities may be fractional)."""
     persons, lines = [], []
     for cf in files:
-        p = cf.person
-        persons.append(
+        persons.append(_person_row(cf))
+        for claim in cf.claims:
+            lines.extend(_claim_line_rows(cf.person.id, claim))
+    return (
+        pl.DataFrame(persons, schema=PERSON_FRAME_SCHEMA),
+        pl.DataFrame(lines, schema=LINE_FRAME_SCHEMA),
+    )
+
+
+# The columns, in order, of the two frames built from claim files.
+PERSON_FRAME_SCHEMA = {
+    "person_id": pl.String,
+    "region": pl.String,
+    "sex": pl.String,
+    "birth_date": pl.Date,
+    "death_date": pl.Date,
+    "enrolled_until": pl.Date,
+}
+LINE_FRAME_SCHEMA = {
+    "person_id": pl.String,
+    "claim_id": pl.String,
+    "date": pl.Date,
+    "med_type": pl.String,
+    "hospital_level": pl.Int8,
+    "admit_date": pl.Date,
+    "discharge_date": pl.Date,
+    "diagnoses": pl.List(pl.String),
+    "disease": pl.String,
+    "institution": pl.String,
+    "referral": pl.Boolean,
+    "line_no": pl.Int32,
+    "code": pl.String,
+    "name": pl.String,
+    "category": pl.String,
+    "price_fen": pl.Int64,
+    "quantity": pl.Float64,
+    "price_limit_fen": pl.Int64,
+    "item_date": pl.Date,
+    "amount_fen": pl.Int64,
+}
+
+
+def _person_row(cf: ClaimFile) -> dict:
+    """A claim file's person; a claim file states neither death nor the end of enrollment."""
+    p = cf.person
+    return {
+        "person_id": p.id,
+        "region": cf.region,
+        "sex": p.sex,
+        "birth_date": p.birth_date,
+        "death_date": None,
+        "enrolled_until": None,
+    }
+
+
+def _claim_line_rows(person_id: str, claim: Claim) -> list[dict]:
+    """One row per item of `claim`, numbered from 1; amount = price × quantity, half-up fen."""
+    rows = []
+    for n, item in enumerate(claim.items, 1):
+        amount = (Decimal(item.price) * item.quantity).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        rows.append(
             {
-                "person_id": p.id,
-                "region": cf.region,
-                "sex": p.sex,
-                "birth_date": p.birth_date,
-                "death_date": None,
-                "enrolled_until": None,
+                "person_id": person_id,
+                "claim_id": claim.id,
+                "date": claim.date,
+                "med_type": claim.med_type,
+                "hospital_level": claim.hospital_level,
+                "admit_date": claim.admit_date,
+                "discharge_date": claim.discharge_date,
+                "diagnoses": list(claim.diagnoses),
+                "disease": claim.disease,
+                "institution": claim.institution,
+                "referral": claim.referral,
+                "line_no": n,
+                "code": item.code,
+                "name": item.name,
+                "category": item.category,
+                "price_fen": item.price,
+                "quantity": float(item.quantity),  # float-ok: a count; money is amount_fen
+                "price_limit_fen": item.price_limit,
+                "item_date": item.date,
+                "amount_fen": int(amount),
             }
         )
-        for claim in cf.claims:
-            for n, item in enumerate(claim.items, 1):
-                amount = (Decimal(item.price) * item.quantity).quantize(
-                    Decimal(1), rounding=ROUND_HALF_UP
-                )
-                lines.append(
-                    {
-                        "person_id": p.id,
-                        "claim_id": claim.id,
-                        "date": claim.date,
-                        "med_type": claim.med_type,
-                        "hospital_level": claim.hospital_level,
-                        "admit_date": claim.admit_date,
-                        "discharge_date": claim.discharge_date,
-                        "diagnoses": list(claim.diagnoses),
-                        "disease": claim.disease,
-                        "institution": claim.institution,
-                        "referral": claim.referral,
-                        "line_no": n,
-                        "code": item.code,
-                        "name": item.name,
-                        "category": item.category,
-                        "price_fen": item.price,
-                        "quantity": float(item.quantity),  # float-ok: a count; money is amount_fen
-                        "price_limit_fen": item.price_limit,
-                        "item_date": item.date,
-                        "amount_fen": int(amount),
-                    }
-                )
-    person_schema = {
-        "person_id": pl.String,
-        "region": pl.String,
-        "sex": pl.String,
-        "birth_date": pl.Date,
-        "death_date": pl.Date,
-        "enrolled_until": pl.Date,
-    }
-    line_schema = {
-        "person_id": pl.String,
-        "claim_id": pl.String,
-        "date": pl.Date,
-        "med_type": pl.String,
-        "hospital_level": pl.Int8,
-        "admit_date": pl.Date,
-        "discharge_date": pl.Date,
-        "diagnoses": pl.List(pl.String),
-        "disease": pl.String,
-        "institution": pl.String,
-        "referral": pl.Boolean,
-        "line_no": pl.Int32,
-        "code": pl.String,
-        "name": pl.String,
-        "category": pl.String,
-        "price_fen": pl.Int64,
-        "quantity": pl.Float64,
-        "price_limit_fen": pl.Int64,
-        "item_date": pl.Date,
-        "amount_fen": pl.Int64,
-    }
-    return pl.DataFrame(persons, schema=person_schema), pl.DataFrame(lines, schema=line_schema)
+    return rows
 
 
 def catalog_frame(regions: Iterable[str]) -> pl.DataFrame:
@@ -647,11 +661,29 @@ def pharmacy_non_medical(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
 def sex_age_mismatch(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     """Items outside their sex/age restriction, or a female-only diagnosis for a man."""
     prefixes = rule.p("female_only_icd_prefixes")
+    marked = lines.with_columns(why=_restriction_violation())
+    suspect = pl.col("why").is_not_null()
+    if prefixes:
+        female_dx = _diagnosis_starts_with_any(prefixes).fill_null(False)
+        suspect = suspect | ((pl.col("sex") == "M") & female_dx)
+    # Aggregate only the claims with a suspect line: the others cannot be flagged.
+    claims = marked.filter(suspect).select(STAY_KEYS).unique()
+    marked = marked.join(claims, on=STAY_KEYS, how="semi", maintain_order="left")
+    marked = marked.with_columns(female_dx=_female_only_diagnoses(prefixes))
+    per_claim = _restriction_claims(marked)
+    dx_wrong = (pl.col("sex") == "M") & (pl.col("female_dx").list.len() > 0)
+    per_claim = per_claim.with_columns(dx_wrong=dx_wrong.fill_null(False))
+    found = per_claim.filter((pl.col("reasons").list.len() > 0) | pl.col("dx_wrong"))
+    return _restriction_flags(found)
+
+
+def _restriction_violation() -> pl.Expr:
+    """Why a line breaks its item's sex or age restriction (null: it does not)."""
     wrong_sex = pl.col("r_sex").is_not_null() & pl.col("sex").is_not_null()
     wrong_sex = wrong_sex & (pl.col("r_sex") != pl.col("sex"))
     too_young = pl.col("r_min_age").is_not_null() & (pl.col("age") < pl.col("r_min_age"))
     too_old = pl.col("r_max_age").is_not_null() & (pl.col("age") > pl.col("r_max_age"))
-    why = (
+    return (
         pl.when(wrong_sex)
         .then(pl.format("{}: sex {} (item for {})", "code", "sex", "r_sex"))
         .when(too_young)
@@ -659,38 +691,44 @@ def sex_age_mismatch(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
         .when(too_old)
         .then(pl.format("{}: age {} (item up to {})", "code", "age", "r_max_age"))
     )
-    female_dx = pl.col("diagnoses").list.eval(
+
+
+def _diagnosis_starts_with_any(prefixes: Sequence[str]) -> pl.Expr:
+    """Whether any diagnosis of the line starts with one of `prefixes`."""
+    return pl.any_horizontal(
+        pl.col("diagnoses").list.eval(pl.element().str.starts_with(p)).list.any() for p in prefixes
+    )
+
+
+def _female_only_diagnoses(prefixes: Sequence[str]) -> pl.Expr:
+    """The line's diagnoses that start with a female-only prefix (empty without prefixes)."""
+    return pl.col("diagnoses").list.eval(
         pl.element().filter(pl.any_horizontal(pl.element().str.starts_with(p) for p in prefixes))
         if prefixes
         else pl.element().filter(pl.lit(False))
     )
-    marked = lines.with_columns(why=why)
-    suspect = pl.col("why").is_not_null()
-    if prefixes:
-        starts = pl.any_horizontal(
-            pl.col("diagnoses").list.eval(pl.element().str.starts_with(p)).list.any()
-            for p in prefixes
-        )
-        suspect = suspect | ((pl.col("sex") == "M") & starts.fill_null(False))
-    claims = marked.filter(suspect).select(STAY_KEYS).unique()
-    marked = marked.join(claims, on=STAY_KEYS, how="semi", maintain_order="left")
-    marked = marked.with_columns(female_dx=female_dx)
-    per_claim = marked.group_by(STAY_KEYS, maintain_order=True).agg(
+
+
+def _restriction_claims(marked: pl.DataFrame) -> pl.DataFrame:
+    """One row per claim: its violations, the violating lines and their amount, and all its
+    lines and amount (for a claim flagged by its diagnosis alone)."""
+    bad = pl.col("why").is_not_null()
+    return marked.group_by(STAY_KEYS, maintain_order=True).agg(
         institution=pl.col("institution").first(),
         sex=pl.col("sex").first(),
         age=pl.col("age").first(),
         female_dx=pl.col("female_dx").first(),
         reasons=pl.col("why").drop_nulls(),
-        bad_lines=pl.col("line")
-        .filter(pl.col("why").is_not_null())
-        .sort_by(pl.col("line_no").filter(pl.col("why").is_not_null())),
-        bad_amount=pl.col("amount_fen").filter(pl.col("why").is_not_null()).sum(),
+        bad_lines=pl.col("line").filter(bad).sort_by(pl.col("line_no").filter(bad)),
+        bad_amount=pl.col("amount_fen").filter(bad).sum(),
         all_lines=pl.col("line").sort_by("line_no"),
         amount=pl.col("amount_fen").sum(),
     )
-    dx_wrong = (pl.col("sex") == "M") & (pl.col("female_dx").list.len() > 0)
-    per_claim = per_claim.with_columns(dx_wrong=dx_wrong.fill_null(False))
-    found = per_claim.filter((pl.col("reasons").list.len() > 0) | pl.col("dx_wrong"))
+
+
+def _restriction_flags(found: pl.DataFrame) -> pl.DataFrame:
+    """The flags: item violations, then the female-only diagnoses of a man; a claim flagged
+    by its diagnosis alone puts all its lines and amount at risk."""
     dx_reasons = pl.when(pl.col("dx_wrong")).then(
         pl.col("female_dx").list.eval(pl.format("diagnosis {} for sex M", pl.element()))
     )

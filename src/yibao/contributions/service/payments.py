@@ -17,7 +17,7 @@ from yibao.contributions.bill import Period
 from yibao.contributions.load import contribution_regions, load_rates
 from yibao.contributions.resident import resident_bill
 from yibao.contributions.schema import AccountUses
-from yibao.contributions.uses import account_use_allowed
+from yibao.contributions.uses import UseDecision, account_use_allowed
 from yibao.money import yuan_str
 from yibao.policy.schema import Category
 from yibao.service import audit
@@ -51,50 +51,15 @@ def pay_contribution(
     if who.role != "bureau":
         raise Forbidden("only the bureau pays contributions from personal accounts")
     with db.transaction() as session:
-        payer = session.get(Person, payer_id)
-        beneficiary = session.get(Person, beneficiary_id)
-        if payer is None:
-            raise NotFound(f"person {payer_id} is not enrolled")
-        if beneficiary is None:
-            raise NotFound(f"beneficiary: person {beneficiary_id} is not enrolled")
-        relation = session.scalars(
-            select(FamilyBinding.relation).where(
-                FamilyBinding.person_id == beneficiary_id, FamilyBinding.holder_id == payer_id
-            )
-        ).first()
-        decision = account_use_allowed(
-            _uses(payer.region), purpose, payer_id, beneficiary_id, relation
-        )
-        if not decision.allowed:
-            cited = f" ({decision.source})" if decision.source else ""
-            raise ServiceError(f"purpose: {decision.reason}{cited}")
-        if purpose not in CONTRIBUTIONS:
-            raise ServiceError(f"purpose: {purpose} is paid through settlement, not here")
+        payer, beneficiary = _enrolled_pair(session, payer_id, beneficiary_id)
+        relation = _relation(session, payer_id, beneficiary_id)
+        decision = _allowed_purpose(payer, beneficiary_id, relation, purpose)
         amount = amount_fen if amount_fen is not None else _owed(session, beneficiary, year)
         if amount <= 0:
             raise ServiceError("amount: must be > 0")
-        account = session.get(Account, payer_id, with_for_update=True)
-        if account is None or account.balance < amount:
-            have = yuan_str(account.balance if account else 0)
-            raise Conflict(f"amount: the account holds {have}, less than {yuan_str(amount)}")
+        account = _funded_account(session, payer_id, amount)
         _refuse_repeat(session, beneficiary_id, purpose, year)
-        entry = AccountEntry(
-            person_id=payer_id, amount=-amount, kind=ENTRY_KIND, beneficiary_id=beneficiary_id,
-            note=f"{purpose} {year} of {beneficiary_id} ({decision.source})"[:200],
-        )  # fmt: skip
-        session.add(entry)
-        session.flush()
-        account.balance -= amount
-        session.add(
-            AccountPayment(
-                payer_id=payer_id, beneficiary_id=beneficiary_id, purpose=purpose, year=year,
-                amount_fen=amount, entry_id=entry.id,
-            )
-        )  # fmt: skip
-        try:
-            session.flush()
-        except IntegrityError:  # a concurrent payment for the same year won the race
-            raise Conflict(f"year: {purpose} {year} of {beneficiary_id} is already paid") from None
+        _debit(session, account, beneficiary_id, purpose, year, amount, decision.source)
         audit.record(
             session, who, "account.pay_contribution", payer_id,
             beneficiary=beneficiary_id, purpose=purpose, year=year, amount_fen=amount,
@@ -109,6 +74,78 @@ def pay_contribution(
             "balance_fen": account.balance,
             "source": decision.source,
         }
+
+
+def _enrolled_pair(session, payer_id: str, beneficiary_id: str) -> tuple[Person, Person]:
+    payer = session.get(Person, payer_id)
+    beneficiary = session.get(Person, beneficiary_id)
+    if payer is None:
+        raise NotFound(f"person {payer_id} is not enrolled")
+    if beneficiary is None:
+        raise NotFound(f"beneficiary: person {beneficiary_id} is not enrolled")
+    return payer, beneficiary
+
+
+def _relation(session, payer_id: str, beneficiary_id: str) -> str | None:
+    """The beneficiary's family-binding relation to the payer (None: not bound)."""
+    return session.scalars(
+        select(FamilyBinding.relation).where(
+            FamilyBinding.person_id == beneficiary_id, FamilyBinding.holder_id == payer_id
+        )
+    ).first()
+
+
+def _allowed_purpose(
+    payer: Person, beneficiary_id: str, relation: str | None, purpose: str
+) -> UseDecision:
+    """The region's decision that `purpose` is allowed (EH-07/EH-08) and is paid here, not in
+    settlement; a refusal cites the decision's source."""
+    decision = account_use_allowed(_uses(payer.region), purpose, payer.id, beneficiary_id, relation)
+    if not decision.allowed:
+        cited = f" ({decision.source})" if decision.source else ""
+        raise ServiceError(f"purpose: {decision.reason}{cited}")
+    if purpose not in CONTRIBUTIONS:
+        raise ServiceError(f"purpose: {purpose} is paid through settlement, not here")
+    return decision
+
+
+def _funded_account(session, payer_id: str, amount: int) -> Account:
+    """The payer's account, locked, holding at least `amount`."""
+    account = session.get(Account, payer_id, with_for_update=True)
+    if account is None or account.balance < amount:
+        have = yuan_str(account.balance if account else 0)
+        raise Conflict(f"amount: the account holds {have}, less than {yuan_str(amount)}")
+    return account
+
+
+def _debit(
+    session,
+    account: Account,
+    beneficiary_id: str,
+    purpose: str,
+    year: int,
+    amount: int,
+    source: str,
+) -> None:
+    """Ledger entry, balance change and payment row; the payment's unique key decides a race."""
+    payer_id = account.person_id
+    entry = AccountEntry(
+        person_id=payer_id, amount=-amount, kind=ENTRY_KIND, beneficiary_id=beneficiary_id,
+        note=f"{purpose} {year} of {beneficiary_id} ({source})"[:200],
+    )  # fmt: skip
+    session.add(entry)
+    session.flush()
+    account.balance -= amount
+    session.add(
+        AccountPayment(
+            payer_id=payer_id, beneficiary_id=beneficiary_id, purpose=purpose, year=year,
+            amount_fen=amount, entry_id=entry.id,
+        )
+    )  # fmt: skip
+    try:
+        session.flush()
+    except IntegrityError:  # a concurrent payment for the same year won the race
+        raise Conflict(f"year: {purpose} {year} of {beneficiary_id} is already paid") from None
 
 
 def _refuse_repeat(session, beneficiary_id: str, purpose: str, year: int) -> None:
