@@ -19,6 +19,10 @@ run: $(STAMP)
 		echo "== $$f"; \
 		$(BIN)/yibao settle $$f --explain || exit 1; \
 	done
+	@echo "== a unit's contribution bill (Qingdao, employer rate cut window)"
+	@$(BIN)/yibao contributions unit examples/contributions/qingdao_unit.json --period 2021-06 --format text
+	@echo "== a stay paid by DRG"
+	@$(BIN)/yibao payment drg examples/payment/stay_pci.json --format text
 	@echo "== a settlement over HTTP (yibao serve, national transactions 1101 / 2207 / 2208)"
 	@$(BIN)/python scripts/http_demo.py
 
