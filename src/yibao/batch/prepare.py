@@ -17,24 +17,14 @@ import polars as pl
 
 from yibao.batch.exact import NotScalable, scaled
 from yibao.batch.matching import CATEGORY_PREFIX, MED_CODE, MED_TYPE_CODES, SEP, med_code
+from yibao.batch.tables import CLAIM_FIELDS
 from yibao.policy.schema import Category, RegionPolicy
 
 CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
 MED_TYPES = tuple(MED_TYPE_CODES)
 ORDER = ["pid", "setl_date", "cid"]
-CLAIM_COLUMNS = [  # what `_claims` takes from a claim's first line
-    "person_id",
-    "claim_id",
-    "date",
-    "med_type",
-    "hospital_level",
-    "out_of_region",
-    "referral",
-    "admit_date",
-    "discharge_date",
-    "diagnoses",
-    "disease",
-]
+# what `_claims` takes from a claim's first line: the claim fields settlement reads
+CLAIM_COLUMNS = ["person_id", *(name for name in CLAIM_FIELDS if name != "institution")]
 RUN_ORDER = ["lp", "setl_date", "lk"]  # the same order when the lines are sorted (`_runs`)
 
 
