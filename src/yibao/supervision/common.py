@@ -63,6 +63,26 @@ def stays(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def with_previous_stay(stays: pl.DataFrame, *columns: str) -> pl.DataFrame:
+    """`stays` (in `stays` order) with `prev_<column>` of the person's stay before each one:
+    null for a person's first stay."""
+    return stays.with_columns(
+        pl.col(c).shift(1).over("person_id").alias(f"prev_{c}") for c in columns
+    )
+
+
+def days_since_previous_discharge() -> pl.Expr:
+    """Days from the previous stay's discharge to this admission (`with_previous_stay`)."""
+    return days(pl.col("admit") - pl.col("prev_discharge"))
+
+
+def readmitted(window: int) -> pl.Expr:
+    """Admitted at the institution of the person's previous stay, 0 to `window` days after
+    its discharge (null for a first stay)."""
+    same_place = pl.col("institution").eq_missing(pl.col("prev_institution"))
+    return same_place & days_since_previous_discharge().is_between(0, window)
+
+
 def visits(lines: pl.DataFrame) -> pl.DataFrame:
     """One row per claim: its date, type, institution, amount and lines, in (person, date)
     order."""

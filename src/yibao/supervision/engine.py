@@ -21,13 +21,19 @@ from yibao.catalog.load import load_packaged
 from yibao.engine.inputs import Claim, ClaimFile
 from yibao.policy.loader import load_region, packaged_regions
 from yibao.supervision.admission import low_standard_admission
-from yibao.supervision.common import FLAG_SCHEMA, STAY_KEYS
+from yibao.supervision.common import (
+    FLAG_SCHEMA,
+    STAY_KEYS,
+    days_since_previous_discharge,
+    readmitted,
+)
 from yibao.supervision.common import LINE as LINE  # re-exported: the flag table's line struct
 from yibao.supervision.common import core as _core
 from yibao.supervision.common import days as _days
 from yibao.supervision.common import evidence as _evidence
 from yibao.supervision.common import stays as _stays
 from yibao.supervision.common import visits as _visits
+from yibao.supervision.common import with_previous_stay as _with_previous_stay
 from yibao.supervision.identity import deceased_person, unenrolled_person
 from yibao.supervision.institutions import (
     Partial,
@@ -402,19 +408,12 @@ def split_hospitalization(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
             keep = keep & ~pl.element().str.starts_with(prefix)
         related = related.list.eval(pl.element().filter(keep))
     stays = stays.with_columns(icd=related.list.unique())
-    prev = [
-        pl.col(c).shift(1).over("person_id").alias(f"prev_{c}")
-        for c in ("claim_id", "discharge", "institution", "icd", "lines")
-    ]
-    pairs = stays.with_columns(prev).filter(pl.col("prev_claim_id").is_not_null())
-    gap = _days(pl.col("admit") - pl.col("prev_discharge"))
+    pairs = _with_previous_stay(
+        stays, "claim_id", "discharge", "institution", "icd", "lines"
+    ).filter(pl.col("prev_claim_id").is_not_null())
     shared = pl.col("icd").list.set_intersection(pl.col("prev_icd"))
-    same_place = pl.col("institution").eq_missing(pl.col("prev_institution"))
-    pairs = pairs.with_columns(gap=gap, shared=shared).filter(
-        (pl.col("gap") >= 0)
-        & (pl.col("gap") <= window)
-        & (pl.col("shared").list.len() > 0)
-        & same_place
+    pairs = pairs.with_columns(gap=days_since_previous_discharge(), shared=shared).filter(
+        readmitted(window) & (pl.col("shared").list.len() > 0)
     )
     return pairs.select(
         "person_id",
@@ -546,12 +545,9 @@ def _inside_stay(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
 def overlapping_stays(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     """Two stays of one person overlapping by at least N nights."""
     min_overlap = rule.p("min_overlap_days")
-    stays = _stays(lines)
-    prev = [
-        pl.col(c).shift(1).over("person_id").alias(f"prev_{c}")
-        for c in ("claim_id", "discharge", "institution", "lines")
-    ]
-    pairs = stays.with_columns(prev).filter(pl.col("prev_claim_id").is_not_null())
+    pairs = _with_previous_stay(
+        _stays(lines), "claim_id", "discharge", "institution", "lines"
+    ).filter(pl.col("prev_claim_id").is_not_null())
     overlap = _days(pl.min_horizontal("discharge", "prev_discharge") - pl.col("admit"))
     pairs = pairs.with_columns(overlap=overlap).filter(pl.col("overlap") >= min_overlap)
     return pairs.select(

@@ -19,7 +19,14 @@ from fractions import Fraction
 
 import polars as pl
 
-from yibao.supervision.common import FLAG_SCHEMA, core, days, empty, stays
+from yibao.supervision.common import (
+    FLAG_SCHEMA,
+    core,
+    empty,
+    readmitted,
+    stays,
+    with_previous_stay,
+)
 from yibao.supervision.params import Rule
 
 MAD_SCALE = 1.4826  # float-ok: makes the MAD of a normal sample estimate its sigma
@@ -40,15 +47,8 @@ def partial(lines: pl.DataFrame, rule: Rule) -> Partial:
     A readmission needs only the person's own stays, so the sums of person partitions add up
     to those of all the lines (`combine`)."""
     window, classes = rule.p("readmission_days"), rule.p("bc_categories")
-    s = stays(lines).with_columns(
-        prev_discharge=pl.col("discharge").shift(1).over("person_id"),
-        prev_institution=pl.col("institution").shift(1).over("person_id"),
-    )
-    gap = days(pl.col("admit") - pl.col("prev_discharge"))
-    readmit = pl.col("institution").eq_missing(pl.col("prev_institution")) & gap.is_between(
-        0, window
-    )
-    per_stay = s.with_columns(readmit=readmit.fill_null(False))
+    s = with_previous_stay(stays(lines), "discharge", "institution")
+    per_stay = s.with_columns(readmit=readmitted(window).fill_null(False))
     admissions = per_stay.group_by("institution").agg(
         admissions=pl.len(),
         stay_fen=pl.col("amount").sum(),
