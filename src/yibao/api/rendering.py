@@ -5,15 +5,14 @@ FastAPI's own encoder would turn Decimals into floats; money never becomes a flo
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from functools import cache
 from typing import Any
 
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 
-from yibao.render.jsontext import dumps
+from yibao.render.jsontext import dumps, plain
 from yibao.service.output import Answer
 
 
@@ -34,7 +33,7 @@ def _text(content: Any) -> str:
             f"{json.dumps(str(k), ensure_ascii=False)}:{_text(v)}" for k, v in content.items()
         )
         return "{" + ",".join(fields) + "}"
-    return dumps(_plain(content), indent=None)
+    return dumps(plain(content), indent=None)
 
 
 def respond(data: Any, shape: Any, status_code: int = 200) -> MoneyJSONResponse:
@@ -46,17 +45,3 @@ def respond(data: Any, shape: Any, status_code: int = 200) -> MoneyJSONResponse:
 @cache
 def _adapter(shape: Any) -> TypeAdapter:
     return TypeAdapter(shape)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return _plain(value.model_dump())
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dt.datetime):
-        return f"{value:%Y-%m-%d %H:%M:%S}"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value

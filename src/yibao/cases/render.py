@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from yibao.money import fen_to_yuan, yuan_str
+from yibao.render.jsontext import plain
 
 
 def with_yuan(view: dict[str, Any]) -> dict[str, Any]:
@@ -25,19 +25,6 @@ def _step_with_yuan(step: dict[str, Any]) -> dict[str, Any]:
     out["amount"] = None if fen is None else fen_to_yuan(fen)
     out["at"] = plain(step["at"])  # when it was recorded, as the API writes times
     return out
-
-
-def plain(value: Any) -> Any:
-    """Dates and times as text, recursively, for the JSON writer."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, dt.datetime):
-        return f"{value:%Y-%m-%d %H:%M:%S}"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 def case_line(case: dict[str, Any]) -> str:

@@ -181,8 +181,8 @@ def migrated_database(explicit_url: str | None):
 
 
 def _echo_json(value) -> None:
-    from yibao.cases.render import plain, with_yuan
-    from yibao.render.jsontext import dumps
+    from yibao.cases.render import with_yuan
+    from yibao.render.jsontext import dumps, plain
 
     if isinstance(value, list):
         value = [with_yuan(v) for v in value]

@@ -5,9 +5,12 @@ The standard library would need floats for numbers; money never becomes a float 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 from typing import Any
+
+from pydantic import BaseModel
 
 
 def dumps(value: Any, indent: int | None = 2) -> str:
@@ -41,3 +44,19 @@ def _container(items, open_, close, out, indent, depth, keyed: bool) -> None:
             out.append(json.dumps(str(key), ensure_ascii=False) + sep)
         _write(item, out, indent, depth + 1)
     out.append(("\n" + " " * (indent * depth) if indent is not None else "") + close)
+
+
+def plain(value: Any) -> Any:
+    """`value` made of what `dumps` writes: models as dicts, tuples as lists, dates as ISO
+    text and times as `yyyy-MM-dd HH:mm:ss` (the national interface's format)."""
+    if isinstance(value, BaseModel):
+        return plain(value.model_dump())
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return f"{value:%Y-%m-%d %H:%M:%S}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
