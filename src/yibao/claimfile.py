@@ -6,6 +6,7 @@ import json
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -24,6 +25,17 @@ def read_text(path: str) -> str:
         raise InputError(f"{path}: not UTF-8 text") from None
 
 
+def read_json(path: str) -> Any:
+    """The JSON value in `path` (or stdin for -), numbers with decimals as exact Decimals;
+    InputError naming the file when it cannot be read or parsed."""
+    return _json_value(read_text(path), f"{path}: ")
+
+
+def read_json_object(path: str, refusal: str = "must be a JSON object") -> dict[str, Any]:
+    """`read_json` for inputs that must be one object; `refusal` says why otherwise."""
+    return _json_object(read_text(path), f"{path}: ", refusal)
+
+
 def parse_claim_files(path: str) -> list[ClaimFile]:
     """All claim files in `path`: one object for .json, one per line for .jsonl."""
     text = read_text(path)
@@ -34,13 +46,22 @@ def parse_claim_files(path: str) -> list[ClaimFile]:
 
 
 def _parse(text: str, where: str) -> ClaimFile:
-    try:
-        raw = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{where}not valid JSON: {exc.msg} at line {exc.lineno}") from None
-    if not isinstance(raw, dict):
-        raise InputError(f"{where}a claim file must be a JSON object")
+    raw = _json_object(text, where, "a claim file must be a JSON object")
     try:
         return ClaimFile.model_validate(raw)
     except ValidationError as exc:
         raise InputError(where + first_error(exc)) from None
+
+
+def _json_value(text: str, where: str) -> Any:
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where}not valid JSON: {exc.msg} at line {exc.lineno}") from None
+
+
+def _json_object(text: str, where: str, refusal: str) -> dict[str, Any]:
+    raw = _json_value(text, where)
+    if not isinstance(raw, dict):
+        raise InputError(f"{where}{refusal}")
+    return raw

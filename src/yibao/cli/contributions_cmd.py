@@ -21,24 +21,6 @@ FormatOption = Annotated[
 ]
 
 
-def _read_json(path: str):
-    """The JSON object in `path` (or stdin for -); InputError naming the file otherwise."""
-    import json
-    import sys
-
-    from yibao.claimfile import read_text
-    from yibao.errors import InputError
-
-    text = sys.stdin.read() if path == "-" else read_text(path)
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
-    if not isinstance(raw, dict):
-        raise InputError(f"{path}: a description must be a JSON object")
-    return raw
-
-
 def _print(bill, fmt: Format) -> None:
     from yibao.contributions.render import render_bill
     from yibao.render.jsontext import dumps
@@ -47,12 +29,13 @@ def _print(bill, fmt: Format) -> None:
 
 
 def _compute(kind: str, file: str, period: str):
+    from yibao.claimfile import read_json_object
     from yibao.contributions.compute import compute_person_bill, compute_unit_bill
     from yibao.errors import InputError
     from yibao.policy.loader import PolicyError
 
     try:
-        raw = _read_json(file)
+        raw = read_json_object(file, "a description must be a JSON object")
         return (compute_unit_bill if kind == "unit" else compute_person_bill)(raw, period)
     except (InputError, PolicyError) as exc:
         fail(str(exc))
@@ -90,6 +73,7 @@ def issue(
 
     The bases are what `yibao accounts credit` credits from. Issuing the same bill again
     answers the stored one; a different bill for the same unit and month is refused."""
+    from yibao.claimfile import read_json_object
     from yibao.cli.service_cmd import migrated_database
     from yibao.contributions.service.bills import issue_unit_bill
     from yibao.errors import InputError
@@ -97,7 +81,7 @@ def issue(
     from yibao.service.principal import SYSTEM
 
     try:
-        raw = _read_json(file)
+        raw = read_json_object(file, "a description must be a JSON object")
     except InputError as exc:
         fail(str(exc))
     with migrated_database(database_url) as db:

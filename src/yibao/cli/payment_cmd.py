@@ -224,21 +224,13 @@ def drg(
     format: FormatOption = Format.json,
 ) -> None:
     """Group and price one stay under its region's DRG terms (pure: no database)."""
-    import json
-    import sys
-
-    from yibao.claimfile import read_text
+    from yibao.claimfile import read_json
     from yibao.errors import InputError
     from yibao.payment.lines import lines_text
     from yibao.payment.pricing import price_stay_file
 
     try:
-        text = sys.stdin.read() if file == "-" else read_text(file)
-        try:
-            raw = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{file}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
-        paid = price_stay_file(raw, file)
+        paid = price_stay_file(read_json(file), file)
     except InputError as exc:
         fail(str(exc))
     if format == Format.json:

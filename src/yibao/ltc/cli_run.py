@@ -5,13 +5,9 @@
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
-from typing import Any
-
 import typer
 
-from yibao.claimfile import read_text
+from yibao.claimfile import read_json_object
 from yibao.cli.common import fail
 from yibao.cli.service_cmd import migrated_database
 from yibao.crossregion.cli_run import CLI, located
@@ -19,24 +15,12 @@ from yibao.errors import InputError
 from yibao.render.jsontext import dumps
 
 
-def read_json(file: str) -> Any:
-    """A JSON object from FILE (or - for stdin), as a one-line input error if it is not one."""
-    text = read_text(file)
-    try:
-        raw = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{file}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
-    if not isinstance(raw, dict):
-        raise InputError(f"{file}: must be a JSON object")
-    return raw
-
-
 def run_quote(file: str) -> None:
     from yibao.ltc.calc import parse_episode, quote, quote_dict
     from yibao.ltc.terms import load_terms
 
     try:
-        episode = parse_episode(read_json(file))
+        episode = parse_episode(read_json_object(file))
         terms = load_terms()
         answer = quote_dict(terms, episode, quote(terms, episode))
     except InputError as exc:
@@ -68,7 +52,7 @@ def run_claim(file: str, explicit_url: str | None) -> None:
     from yibao.ltc.service import ClaimIn, parse, submit_claim
 
     try:
-        raw = read_json(file)
+        raw = read_json_object(file)
     except InputError as exc:
         fail(located(file, str(exc)))
     with migrated_database(explicit_url) as db:
