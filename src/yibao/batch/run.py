@@ -22,7 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
-from typing import ClassVar, TextIO, TypeVar
+from typing import ClassVar, Self, TextIO, TypeVar
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -78,7 +78,10 @@ class Difference:
 
 
 @dataclass
-class RunSummary:
+class Counts:
+    """How many persons and claims were settled, and how: columnar, or by the per-claim
+    engine (fallback, with the reasons counted per person)."""
+
     persons: int = 0
     claims: int = 0
     columnar_persons: int = 0
@@ -86,6 +89,33 @@ class RunSummary:
     fallback_persons: Counter = field(default_factory=Counter)
     fallback_claims: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, result: PartitionResult, persons: int | None = None) -> Counts:
+        """The counts of one settled partition (`persons`: when counted another way)."""
+        return cls(
+            persons=result.persons if persons is None else persons,
+            claims=result.rows.height,
+            columnar_persons=result.columnar_persons,
+            columnar_claims=result.columnar_claims,
+            fallback_persons=Counter(result.fallback_persons),
+            fallback_claims=result.fallback_claims,
+            errors=list(result.errors),
+        )
+
+    def add(self, other: Counts) -> Self:
+        self.persons += other.persons
+        self.claims += other.claims
+        self.columnar_persons += other.columnar_persons
+        self.columnar_claims += other.columnar_claims
+        self.fallback_persons.update(other.fallback_persons)
+        self.fallback_claims += other.fallback_claims
+        self.errors += other.errors
+        return self
+
+
+@dataclass
+class RunSummary(Counts):
     partitions: int = 0
     seconds: float = 0.0  # float-ok: elapsed time, not money
     notes: list[str] = field(default_factory=list)
@@ -212,13 +242,7 @@ def run_batch(
     with ResultWriter(out) as writer:
         for k, result in enumerate(settled_in_order(tables, settler, parts, WORKERS)):
             writer.write(result.rows)
-            summary.persons += result.persons
-            summary.claims += result.rows.height
-            summary.columnar_persons += result.columnar_persons
-            summary.columnar_claims += result.columnar_claims
-            summary.fallback_persons.update(result.fallback_persons)
-            summary.fallback_claims += result.fallback_claims
-            summary.errors += result.errors
+            summary.add(Counts.of(result))
             bar.update(k + 1, summary.claims, time.perf_counter() - started)
     bar.close()
     summary.seconds = time.perf_counter() - started

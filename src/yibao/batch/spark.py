@@ -24,10 +24,9 @@ import os
 import sys
 import tempfile
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Self, TextIO
 
 import polars as pl
 import pyarrow as pa
@@ -39,6 +38,7 @@ from yibao.batch.plan import SchemePlan
 from yibao.batch.run import (
     LINES_FILE,
     PERSONS_FILE,
+    Counts,
     RunSummary,
     Tables,
     missing_columns,
@@ -165,25 +165,15 @@ def _frame(table: pa.Table, schema: dict[str, pl.DataType]) -> pl.DataFrame:
 
 
 @dataclass
-class Tally:
-    persons: int = 0
-    claims: int = 0
-    columnar_persons: int = 0
-    columnar_claims: int = 0
-    fallback_persons: Counter = field(default_factory=Counter)
-    fallback_claims: int = 0
-    errors: list[tuple[str, str]] = field(default_factory=list)
+class Tally(Counts):
+    """The run's counts, plus the plans the tasks built (for `--explain-plan`)."""
+
     plans: dict[tuple[str, str], SchemePlan] = field(default_factory=dict)
 
-    def add(self, other: Tally) -> Tally:
-        self.persons += other.persons
-        self.claims += other.claims
-        self.columnar_persons += other.columnar_persons
-        self.columnar_claims += other.columnar_claims
-        self.fallback_persons.update(other.fallback_persons)
-        self.fallback_claims += other.fallback_claims
-        self.errors += other.errors
-        self.plans.update(other.plans)
+    def add(self, other: Counts) -> Self:
+        super().add(other)
+        if isinstance(other, Tally):
+            self.plans.update(other.plans)
         return self
 
 
@@ -207,16 +197,8 @@ def settle_group(settler: Settler, persons: pa.Table, lines: pa.Table) -> tuple[
     """What one Spark task does for one group: `Settler.settle`, Arrow in and Arrow out."""
     result = settler.settle(_frame(persons, PERSONS_SCHEMA), _frame(lines, LINES_SCHEMA))
     rows = result.rows
-    tally = Tally(
-        persons=rows.get_column("person_id").n_unique(),
-        claims=rows.height,
-        columnar_persons=result.columnar_persons,
-        columnar_claims=result.columnar_claims,
-        fallback_persons=Counter(result.fallback_persons),
-        fallback_claims=result.fallback_claims,
-        errors=list(result.errors),
-        plans=dict(settler.plans),
-    )
+    tally = Tally(plans=dict(settler.plans))
+    tally.add(Counts.of(result, persons=rows.get_column("person_id").n_unique()))
     return rows.to_arrow().cast(RESULT_ARROW), tally
 
 
@@ -370,17 +352,8 @@ def run_spark_batch(
         if own:
             session.stop()
     counts: Tally = tally.value
-    summary = RunSummary(
-        persons=counts.persons,
-        claims=counts.claims,
-        columnar_persons=counts.columnar_persons,
-        columnar_claims=counts.columnar_claims,
-        fallback_persons=counts.fallback_persons,
-        fallback_claims=counts.fallback_claims,
-        errors=sorted(counts.errors),
-        partitions=groups,
-        seconds=seconds,
-    )
+    summary = RunSummary(partitions=groups, seconds=seconds).add(counts)
+    summary.errors.sort()
     settler.plans.update(counts.plans)  # the plans the tasks built, for `--explain-plan`
     summary.notes = settler.notes()
     if verify and tables.local is not None:
