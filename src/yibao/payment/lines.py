@@ -23,10 +23,6 @@ class Line:
         return {"key": self.key, "label": self.label, "fen": self.fen, "rule": self.rule}
 
 
-def lines_json(lines: list[Line] | tuple[Line, ...]) -> list[dict[str, Any]]:
-    return [line.as_dict() for line in lines]
-
-
 def _width(text: str) -> int:
     """Terminal columns of `text`: Chinese characters take two."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -276,14 +276,3 @@ def run_view(run: CreditingRun, credited_now: int = 0, skipped: dict | None = No
         "skipped": skipped or {},
         "batches": run.batches,
     }
-
-
-def credited_total(db: Database, region: str, month: str) -> int:
-    """The sum of the month's credits in `region` (for checks and reports)."""
-    with db.sessions() as session:
-        query = (
-            select(func.coalesce(func.sum(AccountCredit.amount_fen), 0))
-            .join(Person, Person.id == AccountCredit.person_id)
-            .where(Person.region == region, AccountCredit.month == month)
-        )
-        return int(session.scalar(query) or 0)
