@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field, StrictBool
 
+from yibao.api.common import db_of
 from yibao.api.errors import ERROR_RESPONSES
 from yibao.api.models import Money, PositiveYuan, Ratio
 from yibao.api.rendering import MoneyJSONResponse, respond
@@ -23,7 +24,6 @@ from yibao.cases import service, workflow
 from yibao.cases.flags import Flag
 from yibao.cases.render import with_yuan
 from yibao.money import yuan_to_fen
-from yibao.store.db import Database
 
 router = APIRouter(responses=ERROR_RESPONSES, default_response_class=MoneyJSONResponse)
 
@@ -138,8 +138,6 @@ class PrecisionOut(BaseModel):
 
 
 # --- routes -------------------------------------------------------------------------------
-def _db(request: Request) -> Database:
-    return request.app.state.db
 
 
 def _case(view: dict[str, Any]) -> MoneyJSONResponse:
@@ -151,7 +149,7 @@ def import_cases(body: ImportRequest, who: Bureau, request: Request) -> MoneyJSO
     """Open a case for every flag not seen before (bureau). Importing the same flags again
     opens nothing: a flag's natural key (rule, person, institution, claim ids) has one case."""
     found = body.flags + body.institution_flags
-    return respond(service.import_flags(_db(request), who, found, body.group), Imported)
+    return respond(service.import_flags(db_of(request), who, found, body.group), Imported)
 
 
 @router.get("/cases", response_model=list[CaseSummary], tags=["cases"])
@@ -165,14 +163,14 @@ def list_cases(
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> MoneyJSONResponse:
     """Cases, oldest first, filtered by status, rule, institution; institutions see theirs."""
-    rows = service.list_cases(_db(request), who, status, rule, institution, limit, offset)
+    rows = service.list_cases(db_of(request), who, status, rule, institution, limit, offset)
     return respond([with_yuan(row) for row in rows], list[CaseSummary])
 
 
 @router.get("/cases/{case_id:int}", response_model=CaseOut, tags=["cases"])
 def get_case(case_id: CaseId, who: Caller, request: Request) -> MoneyJSONResponse:
     """One case with its flags (evidence) and every step; another institution's: 404."""
-    return _case(service.case_view(_db(request), who, case_id))
+    return _case(service.case_view(db_of(request), who, case_id))
 
 
 @router.post("/cases/{case_id:int}/review", response_model=CaseOut, tags=["cases"])
@@ -180,7 +178,7 @@ def review_case(
     case_id: CaseId, body: ReviewRequest, who: Caller, request: Request
 ) -> MoneyJSONResponse:
     """First review of an open case (auditor): a note and a recommendation."""
-    return _case(service.review(_db(request), who, case_id, body.note, body.recommendation))
+    return _case(service.review(db_of(request), who, case_id, body.note, body.recommendation))
 
 
 @router.post("/cases/{case_id:int}/re-review", response_model=CaseOut, tags=["cases"])
@@ -188,7 +186,7 @@ def re_review_case(
     case_id: CaseId, body: ReviewRequest, who: Caller, request: Request
 ) -> MoneyJSONResponse:
     """Re-review (an auditor other than the reviewer); opens the appeal window."""
-    return _case(service.re_review(_db(request), who, case_id, body.note, body.recommendation))
+    return _case(service.re_review(db_of(request), who, case_id, body.note, body.recommendation))
 
 
 @router.post("/cases/{case_id:int}/appeal", response_model=CaseOut, tags=["cases"])
@@ -196,7 +194,7 @@ def appeal_case(
     case_id: CaseId, body: AppealRequest, who: Caller, request: Request
 ) -> MoneyJSONResponse:
     """The institution concerned appeals a re-reviewed case, within the appeal window."""
-    return _case(service.appeal(_db(request), who, case_id, body.reason))
+    return _case(service.appeal(db_of(request), who, case_id, body.reason))
 
 
 @router.post("/cases/{case_id:int}/decision", response_model=CaseOut, tags=["cases"])
@@ -204,7 +202,7 @@ def decide_case(
     case_id: CaseId, body: DecisionRequest, who: Caller, request: Request
 ) -> MoneyJSONResponse:
     """The bureau's decision, confirmed or dismissed, after the appeal or its window."""
-    return _case(service.decide(_db(request), who, case_id, body.outcome, body.reason))
+    return _case(service.decide(db_of(request), who, case_id, body.outcome, body.reason))
 
 
 @router.post("/cases/{case_id:int}/recovery", response_model=CaseOut, tags=["cases"])
@@ -213,7 +211,7 @@ def recover_case(
 ) -> MoneyJSONResponse:
     """Money recovered on a confirmed case (bureau); partial recoveries add up."""
     fen = yuan_to_fen(Decimal(body.amount))
-    view = service.recover(_db(request), who, case_id, fen, body.note, body.justification)
+    view = service.recover(db_of(request), who, case_id, fen, body.note, body.justification)
     return _case(view)
 
 
@@ -221,4 +219,4 @@ def recover_case(
 def rule_precision(who: Overseer, request: Request) -> MoneyJSONResponse:
     """Each rule's measured precision, confirmed / (confirmed + dismissed), overall and per
     region, with the counts behind it (bureau and auditors)."""
-    return respond(service.precision(_db(request), who), PrecisionOut)
+    return respond(service.precision(db_of(request), who), PrecisionOut)

@@ -13,12 +13,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from yibao.api.common import db_of
 from yibao.api.errors import ERROR_RESPONSES
 from yibao.api.models import IsoDate, Money
 from yibao.api.rendering import MoneyJSONResponse, respond
 from yibao.api.security import Bureau, Caller, Overseer
 from yibao.crossregion import filings, jobs, preview, stats
-from yibao.store.db import Database
 
 router = APIRouter(
     prefix="/cross-region",
@@ -87,14 +87,10 @@ class ClearingOut(BaseModel):
     written: int | None = None
 
 
-def _db(request: Request) -> Database:
-    return request.app.state.db
-
-
 @router.post("/filings", response_model=FilingOut, status_code=201)
 def create_filing(body: filings.FilingIn, who: Bureau, request: Request) -> MoneyJSONResponse:
     """File out-of-region treatment (备案) for an enrolled person (bureau)."""
-    return respond(filings.create_filing(_db(request), who, body), FilingOut, status_code=201)
+    return respond(filings.create_filing(db_of(request), who, body), FilingOut, status_code=201)
 
 
 @router.get("/filings", response_model=list[FilingOut])
@@ -105,14 +101,14 @@ def list_filings(
     on: On = None,
 ) -> MoneyJSONResponse:
     """Filings (an institution must name the person; it sees those valid `on` in its region)."""
-    rows = filings.list_filings(_db(request), who, psn_no, on or dt.date.today())
+    rows = filings.list_filings(db_of(request), who, psn_no, on or dt.date.today())
     return respond(rows, list[FilingOut])
 
 
 @router.get("/filings/{filing_id}", response_model=FilingOut)
 def get_filing(filing_id: FilingId, who: Caller, request: Request, on: On = None):
     """One filing; for an institution, only while valid for treatment in its region."""
-    row = filings.get_filing(_db(request), who, filing_id, on or dt.date.today())
+    row = filings.get_filing(db_of(request), who, filing_id, on or dt.date.today())
     return respond(row, FilingOut)
 
 
@@ -121,14 +117,14 @@ def change_filing(
     filing_id: FilingId, body: FilingChange, who: Bureau, request: Request
 ) -> MoneyJSONResponse:
     """Change a filing's end date or note (bureau)."""
-    row = filings.change_filing(_db(request), who, filing_id, body.valid_to, body.note)
+    row = filings.change_filing(db_of(request), who, filing_id, body.valid_to, body.note)
     return respond(row, FilingOut)
 
 
 @router.delete("/filings/{filing_id}", response_model=FilingOut)
 def revoke_filing(filing_id: FilingId, who: Bureau, request: Request) -> MoneyJSONResponse:
     """Revoke a filing (bureau): kept on record, no longer valid."""
-    return respond(filings.revoke_filing(_db(request), who, filing_id), FilingOut)
+    return respond(filings.revoke_filing(db_of(request), who, filing_id), FilingOut)
 
 
 @router.post("/settlements/preview")
@@ -146,19 +142,19 @@ def preview_settlement(
 ) -> MoneyJSONResponse:
     """Pre-calculate settlements with the treating region's catalogue and the insured
     region's ratios; nothing is written."""
-    return respond(preview.preview(_db(request), who, body), dict[str, Any])
+    return respond(preview.preview(db_of(request), who, body), dict[str, Any])
 
 
 @router.post("/clearing-runs", response_model=ClearingOut)
 def run_clearing(body: ClearingRequest, who: Bureau, request: Request) -> MoneyJSONResponse:
     """Clear a month between regions (bureau); repeating a finished month writes nothing."""
-    return respond(jobs.run_clearing(_db(request), who, body.month), ClearingOut)
+    return respond(jobs.run_clearing(db_of(request), who, body.month), ClearingOut)
 
 
 @router.get("/clearing/{month}", response_model=ClearingOut)
 def get_clearing(month: Month, who: Overseer, request: Request) -> MoneyJSONResponse:
     """A month's clearing: gross per ordered pair, net per pair, each region's position."""
-    return respond(jobs.clearing_view(_db(request), who, month), ClearingOut)
+    return respond(jobs.clearing_view(db_of(request), who, month), ClearingOut)
 
 
 @router.get("/statistics")
@@ -170,4 +166,4 @@ def statistics(
     end: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="last month")],
 ) -> MoneyJSONResponse:
     """Visits and amounts per month, direction (outbound / inbound) and scheme."""
-    return respond(stats.statistics(_db(request), who, region, begin, end), dict[str, Any])
+    return respond(stats.statistics(db_of(request), who, region, begin, end), dict[str, Any])

@@ -10,9 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from yibao.api.common import PersonId, db_of
 from yibao.api.errors import ERROR_RESPONSES
 from yibao.api.models import Money, PositiveYuan
 from yibao.api.rendering import MoneyJSONResponse, respond
@@ -21,11 +22,9 @@ from yibao.errors import InputError
 from yibao.money import fen_to_yuan, yuan_to_fen
 from yibao.policy.loader import PolicyError
 from yibao.service.errors import ServiceError
-from yibao.store.db import Database
 
 router = APIRouter(responses=ERROR_RESPONSES, default_response_class=MoneyJSONResponse)
 
-PersonId = Annotated[str, Path(min_length=1, max_length=30, description="人员编号 psn_no")]
 MonthText = Annotated[str, Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
 
 
@@ -114,10 +113,6 @@ def _in_body(message: str) -> str:
     return message if message.startswith("period:") else f"description.{message}"
 
 
-def _db(request: Request) -> Database:
-    return request.app.state.db
-
-
 # --- routes -------------------------------------------------------------------------------
 @router.post("/contributions/bills", response_model=BillOut, tags=["contributions"])
 def contribution_bill(body: BillRequest, who: Bureau, request: Request) -> MoneyJSONResponse:
@@ -130,7 +125,7 @@ def contribution_bill(body: BillRequest, who: Bureau, request: Request) -> Money
     if body.issue:
         if body.kind != "unit":
             raise ServiceError("issue: only unit bills are issued")
-        done = issue_unit_bill(_db(request), who, body.description, body.period)
+        done = issue_unit_bill(db_of(request), who, body.description, body.period)
         return respond(
             {**done["bill"], "bill_id": done["bill_id"], "created": done["created"]}, BillOut
         )
@@ -148,7 +143,7 @@ def crediting_run(body: CreditingRequest, who: Bureau, request: Request) -> Mone
     the month credits nobody again; a run cut short is continued by the next one."""
     from yibao.contributions.service.crediting import run_crediting
 
-    done = run_crediting(_db(request), who, body.region, body.month, body.batch_size)
+    done = run_crediting(db_of(request), who, body.region, body.month, body.batch_size)
     return respond({**done, "total": fen_to_yuan(done["total_fen"])}, CreditingRunOut)
 
 
@@ -162,7 +157,7 @@ def account_payment(
 
     amount = None if body.amount is None else yuan_to_fen(body.amount)
     done = pay_contribution(
-        _db(request), who, psn_no, body.beneficiary, body.purpose, body.year, amount
+        db_of(request), who, psn_no, body.beneficiary, body.purpose, body.year, amount
     )
     shown = {
         **done,

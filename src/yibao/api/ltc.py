@@ -11,12 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
+from yibao.api.common import db_of
 from yibao.api.errors import ERROR_RESPONSES
 from yibao.api.models import Money
 from yibao.api.rendering import MoneyJSONResponse, respond
 from yibao.api.security import Bureau, Caller
 from yibao.ltc import service
-from yibao.store.db import Database
 
 router = APIRouter(
     prefix="/ltc",
@@ -57,21 +57,17 @@ class ClaimOut(BaseModel):
     lines: list[dict[str, Any]]
 
 
-def _db(request: Request) -> Database:
-    return request.app.state.db
-
-
 @router.post("/assessments", response_model=AssessmentOut, status_code=201)
 def assess(body: service.AssessmentIn, who: Bureau, request: Request) -> MoneyJSONResponse:
     """Record a disability assessment (失能评估, bureau)."""
-    return respond(service.assess(_db(request), who, body), AssessmentOut, status_code=201)
+    return respond(service.assess(db_of(request), who, body), AssessmentOut, status_code=201)
 
 
 @router.post("/claims", response_model=ClaimOut, status_code=201)
 def submit_claim(body: service.ClaimIn, who: Caller, request: Request) -> MoneyJSONResponse:
     """Submit a care episode: priced, stored, audited. A level that is not severe disability
     is refused (400) with the reason."""
-    return respond(service.submit_claim(_db(request), who, body), ClaimOut, status_code=201)
+    return respond(service.submit_claim(db_of(request), who, body), ClaimOut, status_code=201)
 
 
 @router.get("/claims", response_model=list[ClaimOut])
@@ -82,4 +78,4 @@ def list_claims(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> MoneyJSONResponse:
     """Care claims (an institution sees its own)."""
-    return respond(service.list_claims(_db(request), who, psn_no, limit), list[ClaimOut])
+    return respond(service.list_claims(db_of(request), who, psn_no, limit), list[ClaimOut])

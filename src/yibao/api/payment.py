@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from yibao.api.common import db_of
 from yibao.api.errors import ERROR_RESPONSES
 from yibao.api.models import IsoDate, Money, Number, PositiveYuan, Region
 from yibao.api.rendering import MoneyJSONResponse, respond
@@ -22,7 +23,6 @@ from yibao.payment import service
 from yibao.payment.lines import yuan_view
 from yibao.payment.pricing import price_stay_request
 from yibao.service.errors import ServiceError
-from yibao.store.db import Database
 
 router = APIRouter(responses=ERROR_RESPONSES, default_response_class=MoneyJSONResponse)
 
@@ -170,10 +170,6 @@ class StayOut(BaseModel):
     flag: str | None
 
 
-def _db(request: Request) -> Database:
-    return request.app.state.db
-
-
 @router.post(
     "/institutions/{code}/agreements",
     response_model=AgreementOut,
@@ -186,7 +182,14 @@ def add_agreement(
     """Sign a service agreement (协议) with its term and payment methods (bureau)."""
     methods = [service.MethodSpec(m.method, m.persons) for m in body.methods]
     view = service.add_agreement(
-        _db(request), who, code, body.kind, body.ownership, body.valid_from, body.valid_to, methods
+        db_of(request),
+        who,
+        code,
+        body.kind,
+        body.ownership,
+        body.valid_from,
+        body.valid_to,
+        methods,
     )
     return respond(view, AgreementOut, status_code=201)
 
@@ -194,7 +197,7 @@ def add_agreement(
 @router.get("/institutions/{code}/agreements", response_model=list[AgreementOut], tags=["payment"])
 def list_agreements(code: Code, who: Caller, request: Request) -> MoneyJSONResponse:
     """An institution's agreements, oldest first (an institution: only its own)."""
-    return respond(service.list_agreements(_db(request), who, code), list[AgreementOut])
+    return respond(service.list_agreements(db_of(request), who, code), list[AgreementOut])
 
 
 @router.post(
@@ -210,7 +213,7 @@ def add_assessment(
     (G-LY-8, LY-32); sanctions are the QD-28 outcome types; a deduction is taken from the
     deposit at year-end."""
     view = service.record_assessment(
-        _db(request), who, code, body.year, body.score, body.veto, body.sanctions,
+        db_of(request), who, code, body.year, body.score, body.veto, body.sanctions,
         yuan_to_fen(body.deposit_deduction), body.note,
     )  # fmt: skip
     return respond(yuan_view(view), AssessmentOut, status_code=201)
@@ -221,7 +224,7 @@ def set_budget(body: BudgetIn, who: Bureau, request: Request) -> MoneyJSONRespon
     """Set an institution-year's global budget (总额), VBP budget and what the fund paid
     manufacturers for its VBP items (bureau); a year with a statement is closed (409)."""
     view = service.set_budget(
-        _db(request), who, body.institution_code, body.year, yuan_to_fen(body.budget),
+        db_of(request), who, body.institution_code, body.year, yuan_to_fen(body.budget),
         yuan_to_fen(body.vbp_budget), yuan_to_fen(body.vbp_paid),
     )  # fmt: skip
     return respond(yuan_view(view), BudgetOut)
@@ -231,13 +234,13 @@ def set_budget(body: BudgetIn, who: Bureau, request: Request) -> MoneyJSONRespon
 def year_end_run(body: YearEndRunIn, who: Bureau, request: Request) -> MoneyJSONResponse:
     """Write the year-end statement of every institution of a region with an agreement in
     the year (bureau). Re-running writes nothing new; after a crash it finishes the rest."""
-    return respond(service.run_year_end(_db(request), who, body.region, body.year), YearEndRunOut)
+    return respond(service.run_year_end(db_of(request), who, body.region, body.year), YearEndRunOut)
 
 
 @router.get("/institutions/{code}/statements/{year}", response_model=StatementOut, tags=["payment"])
 def get_statement(code: Code, year: Year, who: Caller, request: Request) -> MoneyJSONResponse:
     """An institution's year-end statement, itemized (an institution: only its own)."""
-    view = service.statement_view(_db(request), who, code, year)
+    view = service.statement_view(db_of(request), who, code, year)
     return respond(yuan_view(view), StatementOut)
 
 
@@ -249,7 +252,7 @@ def get_deposits(
     year: Annotated[int, Query(ge=2000, le=2100, description="calendar year")],
 ) -> MoneyJSONResponse:
     """The deposit (保证金) ledger of an institution-year (an institution: only its own)."""
-    rows = service.deposit_ledger(_db(request), who, code, year)
+    rows = service.deposit_ledger(db_of(request), who, code, year)
     return respond(yuan_view(rows), list[DepositEntryOut])
 
 
