@@ -14,6 +14,7 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import AfterValidator, Field, model_validator
 
 from yibao.policy.provenance import (
+    CitedCount,
     CitedFlag,
     CitedMoney,
     CitedPoints,
@@ -54,7 +55,7 @@ class DatedPoints(CitedPoints, Dated):
     """A change of a rate in percentage points over a window (Qingdao's −1 point)."""
 
 
-class CitedCount(Provenance):
+class CitedYears(CitedCount):
     """A whole number of years or months (minimum contribution years, waiting months)."""
 
     value: int = Field(ge=0, le=100)
@@ -194,10 +195,10 @@ class FlexibleRates(Cites):
 
     base_share_of_average_wage: CitedRatio
     rate: CitedRatio
-    years_required: CitedCount
-    paid_years_required: CitedCount
-    late_after_months: CitedCount
-    waiting_months: CitedCount
+    years_required: CitedYears
+    paid_years_required: CitedYears
+    late_after_months: CitedYears
+    waiting_months: CitedYears
     account_after_retirement: CitedFlag
     account_after_late_enrollment: CitedFlag
 

@@ -12,10 +12,17 @@ from importlib import resources
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
 
 from yibao.errors import first_error
-from yibao.policy.provenance import CitedChoice, CitedFlag, CitedMoney, Cites, Provenance, Strict
+from yibao.policy.provenance import (
+    CitedChoice,
+    CitedCount,
+    CitedFlag,
+    CitedMoney,
+    Cites,
+    Strict,
+)
 
 SEED_OF_PREFIX = {
     "TL": "000_0b179e81e4fe45a1.txt",
@@ -29,12 +36,6 @@ FilingKind = Literal["residence", "referral", "temporary"]
 
 class RulesError(ValueError):
     """A packaged rules file that does not validate (a bug in the package, not user input)."""
-
-
-class CitedCount(Provenance):
-    """A whole number (visits) with its provenance."""
-
-    value: int = Field(ge=0)
 
 
 class SettlementRules(Strict):

@@ -9,9 +9,17 @@ from typing import Literal
 import yaml
 from pydantic import ValidationError, model_validator
 
-from yibao.crossregion.rules import CitedCount, RulesError, fill_seeds
+from yibao.crossregion.rules import RulesError, fill_seeds
 from yibao.errors import first_error
-from yibao.policy.provenance import CitedFlag, CitedMoney, CitedRatio, Cites, Provenance, Strict
+from yibao.policy.provenance import (
+    CitedCount,
+    CitedFlag,
+    CitedMoney,
+    CitedRatio,
+    Cites,
+    Provenance,
+    Strict,
+)
 
 CareType = Literal["home", "institution", "hospital"]
 Scheme = Literal["employee", "resident"]

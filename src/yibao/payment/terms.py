@@ -17,22 +17,16 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from yibao.errors import first_error
 from yibao.policy.provenance import (
     CitedChoice,
+    CitedCount,
     CitedFactor,
     CitedFlag,
     CitedLevelMoney,
     CitedMoney,
     CitedRatio,
     Cites,
-    Provenance,
     Source,
     Strict,
 )
-
-
-class CitedCount(Provenance):
-    """A whole number (points, months) with its provenance."""
-
-    value: int = Field(ge=0)
 
 
 class DepositTerms(Strict):

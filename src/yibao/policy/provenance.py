@@ -138,6 +138,12 @@ class CitedFactor(Provenance):
     value: Decimal = Field(ge=0, le=10)
 
 
+class CitedCount(Provenance):
+    """A whole number (days, visits, points, months, years) with its provenance."""
+
+    value: int = Field(ge=0)
+
+
 class CitedFlag(Provenance):
     """A yes/no policy switch (Liaoyang: some 乙类 first self-pay cancelled)."""
 

@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError, model_validator
 from yibao.errors import first_error
 from yibao.policy.provenance import (
     CitedChoice,
+    CitedCount,
     CitedFactor,
     CitedMoney,
     CitedRatio,
@@ -44,12 +45,6 @@ RULE_IDS = (
     "institution_outlier",
 )
 Severity = Literal["low", "medium", "high"]
-
-
-class CitedCount(Provenance):
-    """A whole number (days, lines, visits, characters, fen) with its provenance."""
-
-    value: int = Field(ge=0)
 
 
 class SplitParams(Strict):
