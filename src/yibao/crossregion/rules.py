@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Literal
 
 import yaml
 from pydantic import ValidationError
 
 from yibao.errors import first_error
+from yibao.policy.loader import fill_seeds
 from yibao.policy.provenance import (
     CitedChoice,
     CitedCount,
@@ -24,13 +25,6 @@ from yibao.policy.provenance import (
     Strict,
 )
 
-SEED_OF_PREFIX = {
-    "TL": "000_0b179e81e4fe45a1.txt",
-    "QD": "001_0e8956db19925efd.txt",
-    "FX": "002_b1dddb3db34f700f.txt",
-    "EH": "003_4bef5791700317d1.txt",
-    "LY": "004_f5d95c9877c1e552.txt",
-}
 FilingKind = Literal["residence", "referral", "temporary"]
 
 
@@ -73,18 +67,6 @@ class CrossRegionRules(Strict):
     filing: FilingRules
     clearing: ClearingRules
     benchmarks: list[Benchmark]
-
-
-def fill_seeds(node: Any) -> Any:
-    """A copy of parsed YAML where every `{rule, quote}` source names its seed file."""
-    if isinstance(node, list):
-        return [fill_seeds(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {key: fill_seeds(value) for key, value in node.items()}
-    if "rule" in out and "quote" in out and "seed" not in out:
-        out["seed"] = SEED_OF_PREFIX.get(str(out["rule"])[:2])
-    return out
 
 
 def parse_rules(text: str, name: str = "rules.yaml") -> CrossRegionRules:

@@ -9,8 +9,9 @@ from typing import Literal
 import yaml
 from pydantic import ValidationError, model_validator
 
-from yibao.crossregion.rules import RulesError, fill_seeds
+from yibao.crossregion.rules import RulesError
 from yibao.errors import first_error
+from yibao.policy.loader import fill_seeds
 from yibao.policy.provenance import (
     CitedCount,
     CitedFlag,

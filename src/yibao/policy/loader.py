@@ -19,6 +19,15 @@ from yibao.errors import first_error
 from yibao.policy.merge import MergeError, merge
 from yibao.policy.schema import RegionPolicy
 
+# the seed file of each rule-id prefix of policy-facts.md
+SEED_OF_PREFIX = {
+    "TL": "000_0b179e81e4fe45a1.txt",
+    "QD": "001_0e8956db19925efd.txt",
+    "FX": "002_b1dddb3db34f700f.txt",
+    "EH": "003_4bef5791700317d1.txt",
+    "LY": "004_f5d95c9877c1e552.txt",
+}
+
 VERSION_KEYS = ("valid_from", "valid_to", "label")
 
 
@@ -97,6 +106,19 @@ def fill_seed(node: Any, seed: str) -> None:
                         src.setdefault("seed", seed)
             else:
                 fill_seed(value, seed)
+
+
+def fill_seeds(node: Any) -> Any:
+    """A copy of parsed YAML where every `{rule, quote}` source without `seed:` names the
+    seed of its rule id (`TL-05` → the Tongliao seed): for files that quote several seeds."""
+    if isinstance(node, list):
+        return [fill_seeds(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: fill_seeds(value) for key, value in node.items()}
+    if "rule" in out and "quote" in out and "seed" not in out:
+        out["seed"] = SEED_OF_PREFIX.get(str(out["rule"])[:2])
+    return out
 
 
 def _resolve_versions(raw_versions: Any, file: str) -> list[dict]:
