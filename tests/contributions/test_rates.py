@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from tests.seeds import SEEDS, nodes
+from tests.seeds import SEEDS
 from yibao.contributions.load import contribution_regions, load_rates, parse_rates
 from yibao.contributions.schema import RateError, in_force
 from yibao.policy.loader import PolicyError
-from yibao.policy.provenance import Cites, Provenance, Source
+from yibao.policy.provenance import Cites, Provenance, Source, nodes_of
 
 PREFIX = {"tongliao": "TL", "qingdao": "QD", "fuxin": "FX", "erenhot": "EH", "liaoyang": "LY"}
 
@@ -25,7 +25,7 @@ def test_every_region_has_a_contribution_file():
 def test_every_quote_is_verbatim_in_its_seed(region):
     if not SEEDS.is_dir():
         pytest.skip(f"seed documents not found at {SEEDS}")
-    sources = nodes(load_rates(region), Source, [])
+    sources = nodes_of(load_rates(region), Source, [])
     assert sources, "a contribution file must quote its seed at least once"
     for source in sources:
         text = (SEEDS / source.seed).read_text("utf-8")
@@ -34,9 +34,9 @@ def test_every_quote_is_verbatim_in_its_seed(region):
 
 @pytest.mark.parametrize("region", sorted(PREFIX))
 def test_every_number_is_cited_or_assumed_with_a_gap_of_the_region(region):
-    numbers = nodes(load_rates(region), Provenance, [])
+    numbers = nodes_of(load_rates(region), Provenance, [])
     assert numbers
-    for node in nodes(load_rates(region), Cites, []):
+    for node in nodes_of(load_rates(region), Cites, []):
         if node.assumed:
             assert node.reason and node.reason.startswith(f"G-{PREFIX[region]}-"), node.reason
         for source in node.sources:

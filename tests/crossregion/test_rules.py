@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.seeds import SEEDS, nodes
+from tests.seeds import SEEDS
 from yibao.crossregion.rules import RulesError, load_rules, parse_rules
-from yibao.policy.provenance import Cites, Source
+from yibao.policy.provenance import Cites, Source, nodes_of
 
 
 def test_every_quote_is_verbatim_in_its_seed():
     if not SEEDS.is_dir():
         pytest.skip(f"seed documents not found at {SEEDS}")
-    sources = nodes(load_rules(), Source, [])
+    sources = nodes_of(load_rules(), Source, [])
     assert len(sources) >= 10
     for source in sources:
         text = (SEEDS / source.seed).read_text("utf-8")
@@ -20,7 +20,7 @@ def test_every_quote_is_verbatim_in_its_seed():
 
 
 def test_every_assumption_names_a_gap_or_says_there_is_none():
-    for node in nodes(load_rules(), Cites, []):
+    for node in nodes_of(load_rules(), Cites, []):
         if node.assumed:
             assert node.reason.startswith("G-") or node.reason.startswith("no gap id"), node
 

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.seeds import SEEDS, nodes
+from tests.seeds import SEEDS
 from yibao.errors import InputError
 from yibao.ltc.calc import Episode, parse_episode, quote, quote_dict
 from yibao.ltc.terms import load_terms
-from yibao.policy.provenance import Cites, Source
+from yibao.policy.provenance import Cites, Source, nodes_of
 
 TERMS = load_terms()
 
@@ -26,7 +26,7 @@ TERMS = load_terms()
 def test_every_quote_is_verbatim_in_the_qingdao_seed():
     if not SEEDS.is_dir():
         pytest.skip(f"seed documents not found at {SEEDS}")
-    sources = nodes(TERMS, Source, [])
+    sources = nodes_of(TERMS, Source, [])
     assert sources
     for source in sources:
         assert source.rule.startswith("QD-")
@@ -35,7 +35,7 @@ def test_every_quote_is_verbatim_in_the_qingdao_seed():
 
 
 def test_assumptions_name_the_gap():
-    assumed = [n for n in nodes(TERMS, Cites, []) if n.assumed]
+    assumed = [n for n in nodes_of(TERMS, Cites, []) if n.assumed]
     assert assumed and all(n.reason == "G-QD-10" for n in assumed)
 
 

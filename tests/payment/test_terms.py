@@ -8,19 +8,17 @@ import pytest
 from tests.seeds import SEEDS
 from yibao.payment.terms import (
     TermsError,
-    all_cites,
-    all_sources,
     packaged_terms,
     parse_terms,
     region_terms,
 )
-from yibao.policy.provenance import Provenance
+from yibao.policy.provenance import Cites, Provenance, Source, nodes_of
 
 
 def test_every_quote_is_verbatim_in_its_seed():
     if not SEEDS.is_dir():
         pytest.skip(f"seed documents not found at {SEEDS}")
-    sources = all_sources(packaged_terms())
+    sources = nodes_of(packaged_terms(), Source)
     assert len(sources) >= 15
     for source in sources:
         text = (SEEDS / source.seed).read_text("utf-8")
@@ -28,7 +26,7 @@ def test_every_quote_is_verbatim_in_its_seed():
 
 
 def test_every_assumption_names_a_gap_or_says_no_seed_number():
-    for cites in all_cites(packaged_terms()):
+    for cites in nodes_of(packaged_terms(), Cites):
         if cites.assumed:
             assert cites.reason.startswith(("G-LY-", "no seed number")), cites.reason
 
@@ -50,7 +48,7 @@ def test_the_gap_values_are_the_ones_of_policy_facts():
 
 
 def test_every_number_carries_provenance():
-    numbers = [c for c in all_cites(packaged_terms()) if isinstance(c, Provenance)]
+    numbers = [c for c in nodes_of(packaged_terms(), Cites) if isinstance(c, Provenance)]
     assert len(numbers) > 50
     assert all(c.cite() for c in numbers)
 

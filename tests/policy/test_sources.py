@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.seeds import SEEDS, nodes
+from tests.seeds import SEEDS
 from yibao.policy.loader import load_region, packaged_regions
-from yibao.policy.provenance import Cites, Source
+from yibao.policy.provenance import Cites, Source, nodes_of
 
 
 @pytest.mark.parametrize("region", packaged_regions())
@@ -14,7 +14,7 @@ def test_every_quote_is_verbatim_in_its_seed(region):
     if not SEEDS.is_dir():
         pytest.skip(f"seed documents not found at {SEEDS}")
     policy = load_region(region)
-    sources = nodes(policy, Source, [])
+    sources = nodes_of(policy, Source, [])
     assert sources, "a region policy must quote its seed at least once"
     for source in sources:
         text = (SEEDS / source.seed).read_text("utf-8")
@@ -27,7 +27,7 @@ def test_assumptions_name_a_gap_and_sources_name_a_rule_of_the_region(region):
     prefix = {"tongliao": "TL", "qingdao": "QD", "fuxin": "FX", "erenhot": "EH", "liaoyang": "LY"}[
         region
     ]
-    for node in nodes(policy, Cites, []):
+    for node in nodes_of(policy, Cites, []):
         if node.assumed:
             assert node.reason and node.reason.startswith("G-"), node.reason
         for source in node.sources:

@@ -26,6 +26,7 @@ from yibao.policy.provenance import (
     Cites,
     Source,
     Strict,
+    nodes_of,
 )
 
 
@@ -156,7 +157,7 @@ def parse_terms(text: str, file: str = "terms.yaml") -> TermsFile:
         parsed = TermsFile.model_validate(raw)
     except ValidationError as exc:
         raise TermsError(f"{file}: {first_error(exc)}") from None
-    for source in all_sources(parsed):
+    for source in nodes_of(parsed, Source):
         if not source.seed:
             raise TermsError(f"{file}: {source.rule}: every source needs `seed:`")
     return parsed
@@ -174,31 +175,3 @@ def region_terms(region: str) -> RegionTerms:
     if region not in terms:
         raise KeyError(f"no payment terms for region {region!r} (known: {', '.join(terms)})")
     return terms[region]
-
-
-def all_sources(node: Any, found: list[Source] | None = None) -> list[Source]:
-    """Every `Source` anywhere inside a terms model (for the verbatim-quote test)."""
-    found = [] if found is None else found
-    if isinstance(node, Source):
-        found.append(node)
-    elif isinstance(node, Strict):
-        for name in type(node).model_fields:
-            all_sources(getattr(node, name), found)
-    elif isinstance(node, list | tuple | dict):
-        for item in node.values() if isinstance(node, dict) else node:
-            all_sources(item, found)
-    return found
-
-
-def all_cites(node: Any, found: list[Cites] | None = None) -> list[Cites]:
-    """Every provenance-carrying model inside a terms model."""
-    found = [] if found is None else found
-    if isinstance(node, Cites):
-        found.append(node)
-    if isinstance(node, Strict):
-        for name in type(node).model_fields:
-            all_cites(getattr(node, name), found)
-    elif isinstance(node, list | tuple | dict):
-        for item in node.values() if isinstance(node, dict) else node:
-            all_cites(item, found)
-    return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -224,3 +224,18 @@ class CitedBands(Provenance):
         if bands[-1].upper is not None:
             raise ValueError("the last band must be open-ended (upper: null)")
         return bands
+
+
+def nodes_of(node: Any, kind: type, found: list | None = None) -> list:
+    """Every object of `kind` inside a loaded policy tree (models, lists, dicts), in order:
+    the sources to check against the seeds, the cited values to list."""
+    found = [] if found is None else found
+    if isinstance(node, kind):
+        found.append(node)
+    if isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            nodes_of(getattr(node, name), kind, found)
+    elif isinstance(node, list | tuple | dict):
+        for item in node.values() if isinstance(node, dict) else node:
+            nodes_of(item, kind, found)
+    return found
