@@ -13,9 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.batch.population import population
+from yibao.batch.buckets import BUCKETS, claim_totals
 from yibao.batch.exact import SCALE, ratio4_text
 from yibao.batch.matching import computed_where
-from yibao.batch.prepare import _second_version
+from yibao.batch.prepare import _by_run, _persons, _runs, _second_version
 from yibao.batch.run import SETTLED_PERSON_COLUMNS, Tables, in_order, run_batch
 from yibao.batch.running import cumulative, year_window
 from yibao.batch.settle import with_totals
@@ -113,3 +114,57 @@ def test_persons_without_the_optional_columns(tmp_path):
     assert Tables(folder).persons.collect_schema().names() == list(PERSONS_SCHEMA)
     summary = run_batch(folder, folder / "out.parquet", verify=10, progress=None)
     assert summary.claims > 0 and summary.differences == []
+
+
+def _buckets(ck: list[int]) -> pl.DataFrame:
+    values = {
+        b: pl.Series([(k + 1) * (i + 2) for k in range(len(ck))], dtype=pl.Int64)
+        for i, b in enumerate(BUCKETS)
+    }
+    return pl.DataFrame({"ck": pl.Series(ck, dtype=pl.UInt32), **values})
+
+
+def test_claim_totals_by_runs_equal_the_group_by():
+    for ck in ([0, 0, 1, 2, 2, 2], [2, 0, 0, 1], [1, 0, 1, 2], [3], []):
+        lines = _buckets(ck)
+        expected = lines.group_by("ck").agg(pl.col(b).sum() for b in BUCKETS).sort("ck")
+        assert claim_totals(lines).sort("ck").equals(expected)
+
+
+def test_persons_by_position_equal_the_join():
+    persons, lines = population(["erenhot"], 25, seed=11)
+    first = _runs(lines.sort("person_id", "claim_id", "line_no")).filter("lk_start")
+    people = _persons(persons.sort("person_id"))
+    joined = first.select("person_id").join(
+        people, left_on="person_id", right_on="pid", how="left", maintain_order="left"
+    )
+    rows = _by_run(first, people)
+    assert rows is not None
+    assert people.gather(rows).drop("pid").equals(joined.drop("person_id"))
+    assert _by_run(first, _persons(persons.sort("person_id", descending=True))) is None
+    twice = _persons(pl.concat([persons, persons.head(1)]).sort("person_id"))
+    assert _by_run(first, twice) is None
+
+
+def test_row_slices_hold_each_person_once(tmp_path):
+    """Sorted lines are read as row slices cut where the person changes; the persons too when
+    sorted, by a filter when not. Every person and line lands in exactly one partition."""
+    persons, lines = population(["erenhot", "tongliao"], 30, seed=9)
+    lines = lines.sort("person_id", "claim_id", "line_no")
+    shuffled = persons.sample(fraction=1.0, shuffle=True, seed=1)
+    for people, sliced in ((persons.sort("person_id"), True), (shuffled, False)):
+        people.write_parquet(tmp_path / "persons.parquet")
+        lines.write_parquet(tmp_path / "claim_lines.parquet", row_group_size=50)
+        tables = Tables(tmp_path)
+        for parts in (2, 3, 7):
+            held = [tables.partition(k, parts) for k in range(parts)]
+            assert tables._slices[1][0] is not None
+            assert (tables._slices[1][1] is not None) == sliced
+            pids = pl.concat([p.get_column("person_id") for p, _ in held])
+            assert pids.sort().equals(people.get_column("person_id").sort())
+            read = pl.concat([frame for _, frame in held])
+            assert read.equals(lines.cast(dict(read.schema)))
+            for p, frame in held:
+                assert (
+                    frame.get_column("person_id").is_in(p.get_column("person_id").implode()).all()
+                )

@@ -1,6 +1,7 @@
 """Claim lines → four buckets, vectorized: the columnar twin of `engine/buckets.py`.
 
-The catalogue of each policy version is a frame joined on (version number, code). As in the
+The catalogue of each policy version is a frame; each line finds its entry by (version
+number, code) and takes the entry's columns by position. As in the
 per-claim engine the item's own fields win over the catalogue, the catalogue over the
 region's default, and each line splits exactly: `fulamt + overlmt + preselfpay + inscp`.
 """
@@ -117,17 +118,18 @@ def version_numbers(claims: pl.DataFrame, cat: Catalogues) -> pl.Series:
     )
 
 
-def line_buckets(lines: pl.DataFrame, cat: Catalogues, claims: pl.DataFrame) -> pl.LazyFrame:
+def line_buckets(lines: pl.DataFrame, cat: Catalogues, claims: pl.DataFrame) -> pl.DataFrame:
     """Each line's amount split into 丙类 self-paid, over the price limit, 乙类 first self-pay
-    and in scope (`split_lines`). `lines` carry the claim key `ck` and catalogue number `vi`
-    (`version_numbers`: an integer join key is cheaper than the version's text); only the
-    few lines of restricted items (限定支付) look at their claim's fields in `claims`, so the
-    restriction test runs on those lines alone."""
-    entries = cat.entries.lazy().drop("version")
-    frame = (
-        lines.lazy()
-        .join(entries.drop(RESTRICTION), on=["vi", "code"], how="left")
-        .join(cat.versions.lazy().drop("version"), on="vi", how="left")
+    and in scope (`split_lines`), the lines in their own order. `lines` carry the claim key
+    `ck` and catalogue number `vi` (`version_numbers`); only the few lines of restricted
+    items (限定支付) look at their claim's fields in `claims`, so the restriction test runs
+    on those lines alone."""
+    row = _entry_rows(lines, cat)
+    entries, versions = cat.entries, cat.versions
+    vi = lines.get_column("vi")
+    frame = lines.with_columns(
+        *[entries.get_column(c).gather(row) for c in ENTRY_COLUMNS],
+        *[versions.get_column(c).gather(vi) for c in ("b_ratio", "waive")],
     )
     category = pl.coalesce("category", "c_category", pl.lit("C"))
     amount = pl.col("price") * pl.col("quantity")
@@ -144,21 +146,10 @@ def line_buckets(lines: pl.DataFrame, cat: Catalogues, claims: pl.DataFrame) -> 
     ).with_columns(
         (pl.col("amount") - pl.col("over_line")).alias("base"),
         _selfpay_ratio().alias("line_ratio"),
+        _refusals(frame, row, cat, claims).alias("refused"),
     )
-    kept = ["ck", "line_class", "amount", "over_line", "base", "line_ratio"]
-    restricted = pl.col("c_restricted").fill_null(False)
-    plain = frame.filter(~restricted).select(*kept, pl.lit(False).alias("refused"))
-    special = (
-        frame.filter(restricted)
-        .join(entries.select("vi", "code", *RESTRICTION), on=["vi", "code"], how="left")
-        .join(claims.lazy().select("ck", *CLAIM_FIELDS), on="ck", how="left")
-        .select(*kept, _refused(cat).alias("refused"))
-    )
-    frame = pl.concat([plain, special]).with_columns(
-        ((pl.col("line_class") == "C") | pl.col("refused")).alias("outside")
-    )
+    outside = (pl.col("line_class") == "C") | pl.col("refused")
     pre = apply_ratio(pl.col("base"), pl.col("line_ratio"))
-    outside = pl.col("outside")
     return frame.select(
         "ck",
         pl.col("amount").alias("medfee"),
@@ -169,8 +160,65 @@ def line_buckets(lines: pl.DataFrame, cat: Catalogues, claims: pl.DataFrame) -> 
     )
 
 
-def claim_totals(buckets: pl.LazyFrame) -> pl.DataFrame:
-    return buckets.group_by("ck").agg(pl.col(b).sum() for b in BUCKETS).collect()
+ENTRY_COLUMNS = ["c_category", "c_price_limit", "c_ratio", "c_waivable", "c_restricted"]
+
+
+def _entry_rows(lines: pl.DataFrame, cat: Catalogues) -> pl.Series:
+    """Each line's row in `cat.entries` for its (vi, code), null if its version's catalogue
+    does not list the code (or it has none). A dictionary lookup of the code and a gather
+    from a (version × code) table: about a third of a hash join of the lines on both."""
+    codes = cat.entries.get_column("code").unique(maintain_order=True)
+    number = {code: k for k, code in enumerate(codes.to_list())}
+    if not number:
+        return pl.repeat(None, lines.height, dtype=pl.UInt32, eager=True)
+    table = [None] * (cat.versions.height * len(number))
+    for k, (vi, code) in enumerate(cat.entries.select("vi", "code").iter_rows()):
+        table[vi * len(number) + number[code]] = k
+    code_no = lines.get_column("code").replace_strict(number, default=None, return_dtype=pl.UInt32)
+    at = lines.get_column("vi").cast(pl.UInt32) * len(number) + code_no
+    return pl.Series(table, dtype=pl.UInt32).gather(at)
+
+
+def _refusals(
+    frame: pl.DataFrame, row: pl.Series, cat: Catalogues, claims: pl.DataFrame
+) -> pl.Series:
+    """Whether a restricted item's line is outside its 限定 (False on every other line)."""
+    refused = pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True).alias("refused")
+    where = frame.get_column("c_restricted").fill_null(False).arg_true()
+    if where.is_empty():
+        return refused
+    ck = frame.get_column("ck").gather(where)
+    special = pl.DataFrame(
+        [cat.entries.get_column(c).gather(row.gather(where)) for c in RESTRICTION]
+    ).hstack(_claim_fields(claims, ck).get_columns())
+    return refused.scatter(where, special.select(_refused(cat)).to_series())
+
+
+def _claim_fields(claims: pl.DataFrame, ck: pl.Series) -> pl.DataFrame:
+    """The CLAIM_FIELDS of the claims `ck`, in that order. The claims are sorted by `ck`
+    (their row numbers, some rows perhaps dropped): a binary search finds them."""
+    keys = claims.get_column("ck")
+    at = keys.search_sorted(ck).clip(0, max(claims.height - 1, 0))
+    if claims.height and keys.is_sorted() and keys.gather(at).equals(ck, check_names=False):
+        return claims.select(CLAIM_FIELDS).gather(at)
+    found = ck.alias("ck").to_frame().join(claims, on="ck", how="left", maintain_order="left")
+    return found.select(CLAIM_FIELDS)
+
+
+def claim_totals(buckets: pl.DataFrame) -> pl.DataFrame:
+    """Each claim's bucket sums (`ck` and BUCKETS). Lines that come claim by claim (as
+    `prepare` numbers sorted lines) are summed as differences of running totals at the
+    end of each claim's run, several times cheaper than a hash group-by."""
+    ck = buckets.get_column("ck")
+    ends = ck.ne_missing(ck.shift(-1)).fill_null(True).arg_true()
+    runs = ck.gather(ends)
+    if runs.n_unique() != runs.len():  # a claim's lines are not all together
+        return buckets.group_by("ck").agg(pl.col(b).sum() for b in BUCKETS)
+    at_end = [pl.col(b).cum_sum().gather(ends) for b in BUCKETS]
+    return buckets.select(
+        runs,
+        *[(s - s.shift(1, fill_value=0)).alias(b) for s, b in zip(at_end, BUCKETS, strict=True)],
+    )
 
 
 def _selfpay_ratio() -> pl.Expr:

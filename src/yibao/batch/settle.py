@@ -123,7 +123,10 @@ class Settler:
             result.rows = (
                 parts[0] if groups else parts[0].sort(["person_id", "setl_date", "claim_id"])
             )
-        result.persons = _runs_of(result.rows, "person_id")  # sorted by person
+        if groups and len(parts) == 1:  # the columnar rows alone, counted above
+            result.persons = result.columnar_persons
+        else:
+            result.persons = _runs_of(result.rows, "person_id")  # sorted by person
         return result
 
 
