@@ -24,6 +24,7 @@ from yibao.api import (
     resources,
     transactions,
 )
+from yibao.api.lane import TransactionLane
 from yibao.api.limits import MAX_BODY_BYTES, BodySizeLimit
 from yibao.api.rendering import MoneyJSONResponse
 from yibao.api.security import KeyCache, KeyGuard
@@ -61,6 +62,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.key_guard = KeyGuard()
     app.state.key_cache = KeyCache()
     logmask.install()
+    app.add_middleware(TransactionLane, state=app.state)  # innermost: inside the two below
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.include_router(transactions.router)

@@ -17,6 +17,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
+from starlette.concurrency import run_in_threadpool
 
 from yibao.api.errors import ApiError
 from yibao.service.institutions import authenticate
@@ -90,24 +91,29 @@ class KeyCache:
             self._known[hash_key(key)] = (who, self.clock() + self.ttl)
 
 
-def _authenticate(request: Request, key: str) -> Principal | None:
+async def _authenticate(request: Request, key: str) -> Principal | None:
     cache: KeyCache = request.app.state.key_cache
     who = cache.get(key)
-    if who is None:
-        who = authenticate(request.app.state.db, key)
+    if who is None:  # the database lookup blocks: on a worker thread, off the event loop
+        who = await run_in_threadpool(authenticate, request.app.state.db, key)
         if who is not None:
             cache.put(key, who)
     return who
 
 
-def caller(request: Request, key: Annotated[str | None, Security(API_KEY)] = None) -> Principal:
+async def caller(
+    request: Request, key: Annotated[str | None, Security(API_KEY)] = None
+) -> Principal:
+    """The calling principal. Async: a cached key is checked on the event loop itself, which
+    spares each request a hop to a worker thread and back (FastAPI runs a plain `def`
+    dependency on one)."""
     guard: KeyGuard = request.app.state.key_guard
     client = request.client.host if request.client else "unknown"
     wait = guard.retry_after(client)
     if wait is not None:
         seconds = str(max(1, math.ceil(wait)))
         raise ApiError(429, "too many bad API keys: retry later", {"Retry-After": seconds})
-    who = _authenticate(request, key) if key else None
+    who = await _authenticate(request, key) if key else None
     if who is None:
         guard.failed(client)
         raise ApiError(401, "X-API-Key: missing" if not key else "X-API-Key: unknown key")
@@ -117,7 +123,7 @@ def caller(request: Request, key: Annotated[str | None, Security(API_KEY)] = Non
 def role(*allowed: Role) -> Callable[..., Principal]:
     """A dependency admitting only keys of the given roles (403 for the others)."""
 
-    def check(who: Annotated[Principal, Depends(caller)]) -> Principal:
+    async def check(who: Annotated[Principal, Depends(caller)]) -> Principal:
         if who.role not in allowed:
             raise ApiError(403, f"role {who.role} may not do this (needs {' or '.join(allowed)})")
         return who

@@ -25,6 +25,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from yibao.api.common import db_of
 from yibao.api.errors import ERROR_RESPONSES, ApiError
 from yibao.api.logmask import LOGGER
 from yibao.api.rendering import MoneyJSONResponse
@@ -286,6 +287,11 @@ def _trade_table() -> str:
     description=_trade_table(),
 )
 def transaction(envelope: Envelope, who: Caller, request: Request) -> MoneyJSONResponse:
+    return answer(envelope, who, db_of(request))
+
+
+def answer(envelope: Envelope, who: Principal, db: Database) -> MoneyJSONResponse:
+    """The trade's answer to an authenticated envelope (the route's, and `lane.py`'s)."""
     trade = TRADES[envelope.infno]
     if who.role == "auditor" and not trade.read_only:
         raise ApiError(403, f"role auditor may not call {envelope.infno} (read-only)")
@@ -293,7 +299,7 @@ def transaction(envelope: Envelope, who: Caller, request: Request) -> MoneyJSONR
         raise ApiError(403, f"fixmedins_code {envelope.fixmedins_code} is not the caller's")
     node = envelope.input.get(trade.node) if trade.node else None
     message = Message(
-        db=request.app.state.db,
+        db=db,
         who=who,
         infno=envelope.infno,
         msgid=envelope.msgid,
@@ -306,18 +312,18 @@ def transaction(envelope: Envelope, who: Caller, request: Request) -> MoneyJSONR
             raise ServiceError(
                 f"fixmedins_code: required when a {who.role} key calls {trade.title}"
             )
-        answer = {"infcode": 0, "err_msg": None, "output": trade.run(message)}
+        reply = {"infcode": 0, "err_msg": None, "output": trade.run(message)}
     except Forbidden as exc:
         raise ApiError(403, exc.message) from None
     except ServiceError as exc:
-        answer = {"infcode": -1, "err_msg": exc.message, "output": None}
+        reply = {"infcode": -1, "err_msg": exc.message, "output": None}
     log.info(
         "%s %s msgid=%s caller=%s infcode=%s%s",
         envelope.infno,
         trade.title,
         envelope.msgid,
         who.name,
-        answer["infcode"],
-        f" err_msg={answer['err_msg']}" if answer["err_msg"] else "",
+        reply["infcode"],
+        f" err_msg={reply['err_msg']}" if reply["err_msg"] else "",
     )
-    return MoneyJSONResponse(answer)
+    return MoneyJSONResponse(reply)

@@ -31,7 +31,11 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
         _serialize_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip on every checkout, i.e. every settlement. After a
+    # database restart the first statement on a stale connection fails instead; SQLAlchemy
+    # then discards every pooled connection of that age, and the caller's retry (same msgid,
+    # so nothing is settled twice) gets a fresh one.
+    return create_engine(url, pool_size=20, max_overflow=20)
 
 
 def _serialize_sqlite(engine: Engine) -> None:
