@@ -32,7 +32,7 @@ from yibao.service.errors import Conflict, Forbidden, NotFound, ServiceError
 from yibao.service.output import freeze, rendered, settlement_output, thaw
 from yibao.service.persons import engine_view
 from yibao.service.principal import Principal
-from yibao.service.warnings import readmission_warnings
+from yibao.service.warnings import may_warn, readmission_warnings
 from yibao.store import fastpath
 from yibao.store.db import Database
 from yibao.store.models import (
@@ -347,6 +347,8 @@ def _delta(before: YearToDate, after: YearToDate, holders: list[str]) -> dict[st
 
 def _warnings(conn: Connection, region: str, psn_no: str, claim: Claim) -> list[dict]:
     """Real-time supervision warnings, read in the settlement's own transaction."""
+    if not may_warn(claim):
+        return []
     with Session(conn) as session:  # joins the transaction; leaves its end to the caller
         return readmission_warnings(session, region, psn_no, claim)
 

@@ -18,11 +18,17 @@ from yibao.store.models import Settlement
 from yibao.supervision.params import rules_for
 
 
+def may_warn(claim: Claim) -> bool:
+    """Whether a warning can apply at all: only admissions (med type 21) are checked, so the
+    other claims need no query and no session."""
+    return claim.med_type == "21"
+
+
 def readmission_warnings(
     session: Session, region: str, psn_no: str, claim: Claim
 ) -> list[dict[str, Any]]:
     """分解住院 warning: an admission starting within the window after an earlier discharge."""
-    if claim.med_type != "21":
+    if not may_warn(claim):
         return []
     rule = rules_for(region)["split_hospitalization"]
     window = rule.params.window_days.value
