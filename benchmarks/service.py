@@ -6,7 +6,8 @@ temporary SQLite file, with a note — loads the demo data, starts `yibao serve`
 loopback port and settles seeded outpatient claims of persons drawn from every region at 1,
 8 and 32 concurrent clients (keep-alive connections of a raw HTTP/1.1 client on asyncio
 streams: the load generator shares the cores, so it is kept light), each level bounded in
-requests and time. For the database's own ceiling on the same machine it then runs pgbench's
+requests and time; the 8-client level, which has the targets, runs three times and its
+median run counts. For the database's own ceiling on the same machine it then runs pgbench's
 simple-update workload on a scratch database and prints our 8-client throughput against it.
 
 Wall-clock figures depend on what else the machine runs, so each level also prints what is
@@ -50,6 +51,7 @@ from yibao.store.migrate import upgrade
 
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 LEVELS = (1, 8, 32)
+REPEATS = 3  # runs of the 8-client level (the median counts)
 TARGET_RATE, TARGET_P99_MS, TARGET_RATIO = 500, 50, 0.25
 # Outpatient lines by catalogue code (the catalogue gives the class): (code, name, yuan range)
 LINES = [
@@ -329,7 +331,9 @@ def pgbench(clients: int = 8, threads: int = 2, seconds: int = 10) -> PgBench | 
 def measure_levels(
     server: Server, loaded: DemoLoad, requests: int, seconds: float
 ) -> list[LevelResult]:
-    """Warm up, then each concurrency level in turn; prints one row per level."""
+    """Warm up, then each concurrency level in turn; prints one row per run. The 8-client
+    level, the one with targets, runs REPEATS times and its median run (by rate) stands for
+    it: on a shared machine one run can be 20% off the next."""
     asyncio.run(run_level(server.base, request_bodies(loaded, 300, seed=99), 8, 30))
     print(
         f"  {'clients':>7}  {'settlements/s':>13}  {'p50 ms':>7}  {'p99 ms':>7}  {'errors':>6}"
@@ -337,10 +341,19 @@ def measure_levels(
     )
     results = []
     for clients in LEVELS:
-        bodies = request_bodies(loaded, requests, seed=clients)
-        result = measured_level(server, bodies, clients, seconds)
-        results.append(result)
-        print_level(result)
+        runs = []
+        for k in range(REPEATS if clients == 8 else 1):
+            bodies = request_bodies(loaded, requests, seed=clients * 100 + k)
+            runs.append(measured_level(server, bodies, clients, seconds))
+            print_level(runs[-1])
+        results.append(sorted(runs, key=lambda r: r.rate)[len(runs) // 2])
+    eight = next(r for r in results if r.clients == 8)
+    met = eight.rate >= TARGET_RATE and eight.percentile(0.99) <= TARGET_P99_MS
+    print(
+        f"  8 clients, median of {REPEATS} runs: {eight.rate:,.1f}/s, p99 "
+        f"{eight.percentile(0.99):.1f} ms  (target ≥ {TARGET_RATE}/s, p99 ≤ {TARGET_P99_MS} ms:"
+        f" {verdict(met)})"
+    )
     return results
 
 
@@ -352,13 +365,9 @@ def print_level(result: LevelResult) -> None:
     )
     client = f"{result.client_cpu_s / result.seconds:.0%} core"
     busy = f"{result.machine_busy:.0%}" if result.machine_busy is not None else "n/a"
-    note = ""
-    if result.clients == 8:
-        met = result.rate >= TARGET_RATE and p99 <= TARGET_P99_MS
-        note = f"  target ≥ {TARGET_RATE}/s, p99 ≤ {TARGET_P99_MS} ms: {verdict(met)}"
     print(
         f"  {result.clients:>7}  {result.rate:>13,.1f}  {p50:>7.1f}  {p99:>7.1f}  "
-        f"{result.errors:>6}  {server_ms:>20}  {client:>10}  {busy:>12}{note}"
+        f"{result.errors:>6}  {server_ms:>20}  {client:>10}  {busy:>12}"
     )
     if result.first_error:
         print(f"           first error: {result.first_error[:200]}")
@@ -455,7 +464,7 @@ def main() -> None:
     print(f"  pgbench -N -c 8 -j 2 -T 10 (simple update, same server): {bench.tps:,.0f} tps")
     ratio = eight.rate / bench.tps
     print(
-        f"  ratio yibao at 8 clients / pgbench: {eight.rate:,.1f} / {bench.tps:,.0f} = "
+        f"  ratio yibao at 8 clients (median) / pgbench: {eight.rate:,.1f} / {bench.tps:,.0f} = "
         f"{ratio:.3f}  (target ≥ {TARGET_RATIO}: {verdict(ratio >= TARGET_RATIO)})"
     )
     print_ceiling(eight, bench)
