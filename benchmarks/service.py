@@ -35,6 +35,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -165,6 +166,7 @@ class LevelResult:
     server_cpu_s: float | None = None  # float-ok
     machine_busy: float | None = None  # float-ok: share of all cores busy (any process)
     machine_cpu_s: float | None = None  # float-ok: CPU seconds used by every process
+    spread: str = ""  # client connections per server worker, e.g. "4+4"
 
     def machine_ms(self) -> float | None:  # float-ok: timings
         """Machine CPU (all processes: server, database, client) per settlement answered."""
@@ -277,8 +279,13 @@ def measured_level(
     """`run_level`, with the CPU the client, the server and the whole machine used."""
     server_before, machine_before = server.cpu_seconds(), cpu_ticks()
     client_before = time.process_time()
+    spread: list[str] = []
+    probe = threading.Timer(min(1.0, seconds / 2), lambda: spread.append(_spread(server)))
+    probe.start()  # once every client has connected
     result = asyncio.run(run_level(server.base, bodies, clients, seconds))
+    probe.cancel()
     result.client_cpu_s = time.process_time() - client_before
+    result.spread = spread[0] if spread else ""
     server_after, machine_after = server.cpu_seconds(), cpu_ticks()
     if server_before is not None and server_after is not None:
         result.server_cpu_s = server_after - server_before
@@ -294,6 +301,13 @@ def measured_level(
 class PgBench:
     tps: float  # float-ok: a rate
     machine_ms: float | None  # float-ok: machine CPU per transaction (pgbench + PostgreSQL)
+
+
+def _spread(server: Server) -> str:
+    """How many client connections each worker holds ("5+3"): the kernel hashes each new
+    connection to a worker, so with few clients one worker may get more than its share."""
+    held = server.connections_by_pid()
+    return "+".join(str(n) for n in sorted(held.values(), reverse=True)) if held else ""
 
 
 def pgbench(clients: int = 8, threads: int = 2, seconds: int = 10) -> PgBench | None:
@@ -338,6 +352,7 @@ def measure_levels(
     print(
         f"  {'clients':>7}  {'settlements/s':>13}  {'p50 ms':>7}  {'p99 ms':>7}  {'errors':>6}"
         f"  {'server CPU ms/settl.':>20}  {'client CPU':>10}  {'machine busy':>12}"
+        f"  {'per worker':>10}"
     )
     results = []
     for clients in LEVELS:
@@ -367,7 +382,7 @@ def print_level(result: LevelResult) -> None:
     busy = f"{result.machine_busy:.0%}" if result.machine_busy is not None else "n/a"
     print(
         f"  {result.clients:>7}  {result.rate:>13,.1f}  {p50:>7.1f}  {p99:>7.1f}  "
-        f"{result.errors:>6}  {server_ms:>20}  {client:>10}  {busy:>12}"
+        f"{result.errors:>6}  {server_ms:>20}  {client:>10}  {busy:>12}  {result.spread:>10}"
     )
     if result.first_error:
         print(f"           first error: {result.first_error[:200]}")
