@@ -495,16 +495,9 @@ def _idle_stays(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
 def _inside_stay(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
     med_types = rule.p("inside_stay_med_types")
     in_stay = lines.filter("is_stay").select("person_id").unique()
-    visits = (
-        lines.filter(pl.col("med_type").is_in(med_types))
-        .join(in_stay, on="person_id", how="semi", maintain_order="left")
-        .group_by(STAY_KEYS, maintain_order=True)
-        .agg(
-            date=pl.col("date").first(),
-            med_type=pl.col("med_type").first(),
-            institution=pl.col("institution").first(),
-            amount=pl.col("amount_fen").sum(),
-            lines=pl.col("line").sort_by("line_no"),
+    visits = _visits(
+        lines.filter(pl.col("med_type").is_in(med_types)).join(
+            in_stay, on="person_id", how="semi", maintain_order="left"
         )
     )
     stays = _stays(lines).select(
