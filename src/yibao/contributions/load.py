@@ -12,26 +12,20 @@ from pydantic import ValidationError
 
 from yibao.contributions.schema import ContributionRates
 from yibao.errors import first_error
-from yibao.policy.loader import PolicyError, fill_seed, read_yaml
+from yibao.policy.loader import PolicyError, fill_seed, packaged_text, read_yaml, yaml_names
 
 PACKAGE = "yibao.contributions"
 
 
 def contribution_regions() -> list[str]:
     """Regions that have a packaged contribution policy."""
-    folder = resources.files(PACKAGE)
-    return sorted(
-        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
-    )
+    return yaml_names(resources.files(PACKAGE))
 
 
 @cache
 def load_rates(region: str) -> ContributionRates:
     """The packaged contribution policy of `region` (cached: policies are immutable)."""
-    if region not in contribution_regions():
-        known = ", ".join(contribution_regions())
-        raise PolicyError(f"{region}.yaml", "", f"unknown region {region!r} (known: {known})")
-    text = (resources.files(PACKAGE) / f"{region}.yaml").read_text("utf-8")
+    text = packaged_text(resources.files(PACKAGE), region)
     return parse_rates(text, f"{region}.yaml")
 
 

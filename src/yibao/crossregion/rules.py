@@ -12,10 +12,8 @@ from importlib import resources
 from typing import Literal
 
 import yaml
-from pydantic import ValidationError
 
-from yibao.errors import first_error
-from yibao.policy.loader import fill_seeds
+from yibao.policy.loader import fill_seeds, validated
 from yibao.policy.provenance import (
     CitedChoice,
     CitedCount,
@@ -70,10 +68,7 @@ class CrossRegionRules(Strict):
 
 
 def parse_rules(text: str, name: str = "rules.yaml") -> CrossRegionRules:
-    try:
-        return CrossRegionRules.model_validate(fill_seeds(yaml.safe_load(text)))
-    except ValidationError as exc:
-        raise RulesError(f"{name}: {first_error(exc)}") from None
+    return validated(CrossRegionRules, fill_seeds(yaml.safe_load(text)), name, RulesError)
 
 
 @cache

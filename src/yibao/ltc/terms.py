@@ -7,11 +7,10 @@ from importlib import resources
 from typing import Literal
 
 import yaml
-from pydantic import ValidationError, model_validator
+from pydantic import model_validator
 
 from yibao.crossregion.rules import RulesError
-from yibao.errors import first_error
-from yibao.policy.loader import fill_seeds
+from yibao.policy.loader import fill_seeds, validated
 from yibao.policy.provenance import (
     CitedCount,
     CitedFlag,
@@ -61,10 +60,7 @@ class LtcTerms(Strict):
 
 
 def parse_terms(text: str, name: str = "terms.yaml") -> LtcTerms:
-    try:
-        return LtcTerms.model_validate(fill_seeds(yaml.safe_load(text)))
-    except ValidationError as exc:
-        raise RulesError(f"{name}: {first_error(exc)}") from None
+    return validated(LtcTerms, fill_seeds(yaml.safe_load(text)), name, RulesError)
 
 
 @cache

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
-from typing import Any
 
-import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from yibao.errors import first_error
+from yibao.policy.loader import validated, yaml_of
 from yibao.policy.provenance import (
     CitedChoice,
     CitedCount,
@@ -147,16 +145,10 @@ class TermsError(ValueError):
 
 def parse_terms(text: str, file: str = "terms.yaml") -> TermsFile:
     """Validate a terms file; every source must name its seed file."""
-    try:
-        raw: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise TermsError(f"{file}: not valid YAML ({exc})") from None
+    raw = yaml_of(text, file, TermsError)
     if isinstance(raw, dict):
         raw.pop("defaults", None)
-    try:
-        parsed = TermsFile.model_validate(raw)
-    except ValidationError as exc:
-        raise TermsError(f"{file}: {first_error(exc)}") from None
+    parsed = validated(TermsFile, raw, file, TermsError)
     for source in nodes_of(parsed, Source):
         if not source.seed:
             raise TermsError(f"{file}: {source.rule}: every source needs `seed:`")

@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from yibao.errors import first_error
 from yibao.policy.merge import MergeError, merge
@@ -29,6 +30,7 @@ SEED_OF_PREFIX = {
 }
 
 VERSION_KEYS = ("valid_from", "valid_to", "label")
+M = TypeVar("M", bound=BaseModel)
 
 
 class PolicyError(ValueError):
@@ -39,21 +41,34 @@ class PolicyError(ValueError):
         self.file, self.path, self.reason = file, path, reason
 
 
-def packaged_regions() -> list[str]:
-    folder = resources.files("yibao.policy") / "regions"
+REGIONS = resources.files("yibao.policy") / "regions"
+
+
+def yaml_names(folder: Traversable) -> list[str]:
+    """The regions of a packaged folder: its `.yaml` files' names, sorted."""
     return sorted(
         p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
     )
 
 
+def packaged_text(folder: Traversable, region: str) -> str:
+    """The text of a region's file in a packaged folder; an unknown region is a PolicyError
+    naming the known ones."""
+    known = yaml_names(folder)
+    if region not in known:
+        reason = f"unknown region {region!r} (known: {', '.join(known)})"
+        raise PolicyError(f"{region}.yaml", "", reason)
+    return (folder / f"{region}.yaml").read_text("utf-8")
+
+
+def packaged_regions() -> list[str]:
+    return yaml_names(REGIONS)
+
+
 @cache
 def load_region(region: str) -> RegionPolicy:
     """The packaged policy of a region (cached: policies are immutable)."""
-    if region not in packaged_regions():
-        known = ", ".join(packaged_regions())
-        raise PolicyError(f"{region}.yaml", "", f"unknown region {region!r} (known: {known})")
-    text = (resources.files("yibao.policy") / "regions" / f"{region}.yaml").read_text("utf-8")
-    return parse_region(text, f"{region}.yaml")
+    return parse_region(packaged_text(REGIONS, region), f"{region}.yaml")
 
 
 def load_region_file(path: Path) -> RegionPolicy:
@@ -79,9 +94,8 @@ def load_with_overlays(region: str, overlays: tuple[Path, ...]) -> RegionPolicy:
     """The packaged policy of `region` with reform overlays merged over it, in order."""
     if not overlays:
         return load_region(region)
-    load_region(region)  # the same clear error for an unknown region
-    text = (resources.files("yibao.policy") / "regions" / f"{region}.yaml").read_text("utf-8")
-    return parse_region(text, f"{region}.yaml", overlays)
+    load_region(region)  # the packaged file itself must be valid, before any overlay
+    return parse_region(packaged_text(REGIONS, region), f"{region}.yaml", overlays)
 
 
 def read_yaml(text: str, file: str) -> Any:
@@ -91,6 +105,23 @@ def read_yaml(text: str, file: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else ""
         raise PolicyError(file, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+
+
+def yaml_of(text: str, file: str, error: type[ValueError]) -> Any:
+    """A packaged terms file's YAML; unreadable YAML is `error`, naming the file."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise error(f"{file}: not valid YAML ({exc})") from None
+
+
+def validated(model: type[M], raw: Any, file: str, error: type[ValueError]) -> M:
+    """`raw` as a `model` (a packaged terms file); a refusal is `error`, one line naming the
+    file, the path inside it and the reason."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise error(f"{file}: {first_error(exc)}") from None
 
 
 def fill_seed(node: Any, seed: str) -> None:

@@ -11,10 +11,10 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from yibao.errors import first_error
+from yibao.policy.loader import validated, yaml_of
 from yibao.policy.provenance import (
     CitedChoice,
     CitedCount,
@@ -234,12 +234,8 @@ class RulesError(ValueError):
 
 
 def parse_rules(text: str, file: str = "rules.yaml") -> RulesFile:
+    parsed = validated(RulesFile, yaml_of(text, file, RulesError), file, RulesError)
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise RulesError(f"{file}: not valid YAML ({exc})") from None
-    try:
-        parsed = RulesFile.model_validate(raw)
         for rule_id, spec in parsed.rules.items():
             for region in (None, *parsed.regions.values()):
                 Rule(rule_id, spec, region)
