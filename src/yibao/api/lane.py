@@ -22,7 +22,7 @@ from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from yibao.api.errors import ApiError, error_response
-from yibao.api.limits import replaying
+from yibao.api.limits import read_body, replaying
 from yibao.api.security import KeyCache, KeyGuard
 from yibao.api.transactions import Envelope, answer
 from yibao.service.principal import Principal
@@ -42,7 +42,7 @@ class TransactionLane:
         if who is None:
             await self.app(scope, receive, send)
             return
-        body = await _body(receive)
+        body = await read_body(receive) or b""  # None only past a limit; none given here
         envelope = _envelope(body)
         if envelope is None:
             await self.app(scope, replaying(body, receive), send)
@@ -87,15 +87,3 @@ def _envelope(body: bytes) -> Envelope | None:
         return Envelope.model_validate(json.loads(body))
     except (ValueError, ValidationError):  # JSONDecodeError and UnicodeDecodeError too
         return None
-
-
-async def _body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)

@@ -26,25 +26,34 @@ class BodySizeLimit:
             if int(declared) > self.max_bytes:
                 await self._too_large(scope, receive, send)
                 return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break  # the client went away; let the application see the disconnect
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await self._too_large(scope, receive, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        await self.app(scope, replaying(b"".join(chunks), receive), send)
+        body = await read_body(receive, self.max_bytes)
+        if body is None:
+            await self._too_large(scope, receive, send)
+            return
+        await self.app(scope, replaying(body, receive), send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"request body larger than {self.max_bytes} bytes"
         await error_response(413, message)(scope, receive, send)
+
+
+async def read_body(receive: Receive, max_bytes: int | None = None) -> bytes | None:
+    """The request body, message by message; None as soon as it grows past `max_bytes`.
+    A disconnect ends it early: the application then sees the disconnect itself."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if max_bytes is not None and size > max_bytes:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
 
 
 def replaying(body: bytes, receive: Receive) -> Receive:
