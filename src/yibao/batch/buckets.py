@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import polars as pl
 
@@ -29,6 +30,17 @@ class Catalogues:
     versions: pl.DataFrame
     indications: list[tuple[str, ...]]
     unscalable: dict[str, str]  # version id → why its ratios cannot be held exactly
+
+    @cached_property
+    def entry_index(self) -> tuple[dict[str, int], pl.Series]:
+        """Each code's number, and the (version number × code number) table of rows in
+        `entries` (null: not listed): built once per run, used by every partition."""
+        codes = self.entries.get_column("code").unique(maintain_order=True)
+        number = {code: k for k, code in enumerate(codes.to_list())}
+        table = [None] * (self.versions.height * len(number))
+        for k, (vi, code) in enumerate(self.entries.select("vi", "code").iter_rows()):
+            table[vi * len(number) + number[code]] = k
+        return number, pl.Series(table, dtype=pl.UInt32)
 
 
 def catalogues(
@@ -167,16 +179,12 @@ def _entry_rows(lines: pl.DataFrame, cat: Catalogues) -> pl.Series:
     """Each line's row in `cat.entries` for its (vi, code), null if its version's catalogue
     does not list the code (or it has none). A dictionary lookup of the code and a gather
     from a (version × code) table: about a third of a hash join of the lines on both."""
-    codes = cat.entries.get_column("code").unique(maintain_order=True)
-    number = {code: k for k, code in enumerate(codes.to_list())}
+    number, table = cat.entry_index
     if not number:
         return pl.repeat(None, lines.height, dtype=pl.UInt32, eager=True)
-    table = [None] * (cat.versions.height * len(number))
-    for k, (vi, code) in enumerate(cat.entries.select("vi", "code").iter_rows()):
-        table[vi * len(number) + number[code]] = k
     code_no = lines.get_column("code").replace_strict(number, default=None, return_dtype=pl.UInt32)
     at = lines.get_column("vi").cast(pl.UInt32) * len(number) + code_no
-    return pl.Series(table, dtype=pl.UInt32).gather(at)
+    return table.gather(at)
 
 
 def _refusals(
