@@ -234,22 +234,21 @@ ACCUMULATOR_STORE = (
 )
 
 
-def _balances(ids: Any) -> Any:
+def _balances(ids: Any, lock: bool) -> Any:
     by_id = select(ACCOUNTS.c.person_id, ACCOUNTS.c.balance).where(ids)
-    return by_id.order_by(ACCOUNTS.c.person_id)
+    by_id = by_id.order_by(ACCOUNTS.c.person_id)
+    return by_id.with_for_update() if lock else by_id
 
 
-# (dialect, locked) → statement; PostgreSQL takes the ids as one array parameter, where an
-# expanding IN would be compiled anew for every count of ids
-BALANCES = {
-    ("postgresql", False): _balances(
-        ACCOUNTS.c.person_id == any_(bindparam("ids", type_=ARRAY(String)))
-    ),
-    ("sqlite", False): _balances(ACCOUNTS.c.person_id.in_(bindparam("ids", expanding=True))),
+# PostgreSQL takes the ids as one array parameter, where an expanding IN would be compiled
+# anew for every count of ids
+_IDS = {
+    "postgresql": ACCOUNTS.c.person_id == any_(bindparam("ids", type_=ARRAY(String))),
+    "sqlite": ACCOUNTS.c.person_id.in_(bindparam("ids", expanding=True)),
 }
-BALANCES.update(
-    {(name, True): stmt.with_for_update() for (name, _), stmt in list(BALANCES.items())}
-)
+BALANCES = {
+    (name, lock): _balances(ids, lock) for name, ids in _IDS.items() for lock in (False, True)
+}
 BALANCE_MOVE = (
     ACCOUNTS.update()
     .where(ACCOUNTS.c.person_id == bindparam("holder"))
