@@ -58,7 +58,7 @@ SETTLED_PERSON_COLUMNS = (
 )
 # a row slice read in memory arrives in one chunk per row group it spans; streaming, in many
 READ_ENGINE = "in-memory"
-LINES_PER_PARTITION = 750_000  # two at a time (WORKERS): peak ~1.5 GB at 10M lines
+LINES_PER_PARTITION = 550_000  # two at a time (WORKERS): peak ~1.4 GB at 10M lines
 HASH_SEED = 20240601
 T = TypeVar("T")
 WORKERS = min(2, os.cpu_count() or 1)  # partitions settled at once (2 cores: 2)
