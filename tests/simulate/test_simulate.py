@@ -11,6 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from yibao.batch.run import run_batch
 from yibao.cli.main import OneLineErrors
 from yibao.cli.simulate_cmd import simulate_command
 from yibao.simulate.assumptions import assumptions_for
@@ -104,25 +105,40 @@ def test_raising_a_ratio_never_raises_anyones_burden(data, overlays):
     assert paired.refused == {} and paired.unpaired_claims == 0
     assert paired.persons["burden_change_fen"].max() <= 0
     assert paired.persons["burden_change_fen"].min() < 0
-    in_scope = paired.claims.select(
-        (pl.col(reform_col("psn_part_amt")) - pl.col(base_col("psn_part_amt"))).sum()
-    ).item()
-    assert in_scope < 0
+    burden = paired.total(reform_col("psn_part_amt")) - paired.total(base_col("psn_part_amt"))
+    assert burden < 0
 
 
-def test_outlay_rises_by_exactly_the_sum_of_per_claim_differences(data, overlays, raised):
-    claims = settle_pair(data, REGION, overlays["raise"]).claims
+@pytest.fixture(scope="module")
+def batch_claims(data, overlays, tmp_path_factory) -> pl.DataFrame:
+    """Every claim settled by `yibao batch` without and with the overlay, side by side: the
+    per-claim truth the simulation's sums are checked against."""
+    out = tmp_path_factory.mktemp("batch")
+    run_batch(data, out / "base.parquet", progress=None)
+    run_batch(data, out / "reform.parquet", (overlays["raise"],), progress=None)
+    base = pl.read_parquet(out / "base.parquet")
+    reform = pl.read_parquet(out / "reform.parquet")
+    return base.join(reform, on=["person_id", "claim_id"], suffix="_reform", validate="1:1")
+
+
+def test_outlay_rises_by_exactly_the_sum_of_per_claim_differences(raised, batch_claims):
+    claims = batch_claims
     per_claim = claims.select(
         (pl.col(reform_col("fund_pay_sumamt")) - pl.col(base_col("fund_pay_sumamt"))).sum()
     ).item()
     total = raised["outlay"]["total"]["difference"]
     assert total > 0
     assert total == Decimal(per_claim) / 100
+    assert raised["population"]["claims"] == claims.height
     by_fund = sum(f["difference"] for f in raised["outlay"]["funds"])
     assert by_fund == total
     for fund in FUNDS:
         diff = claims.select((pl.col(reform_col(fund)) - pl.col(base_col(fund))).sum()).item()
         row = next(f for f in raised["outlay"]["funds"] if f["fund"] == fund)
+        assert row["difference"] == Decimal(diff) / 100
+    for row in raised["outlay"]["pooling_by_med_type"]:
+        mine = claims.filter(pl.col("med_type") == row["med_type"])
+        diff = mine.select((pl.col(reform_col("hifp")) - pl.col(base_col("hifp"))).sum()).item()
         assert row["difference"] == Decimal(diff) / 100
     pooling = sum(p["difference"] for p in raised["outlay"]["pooling_by_med_type"])
     hifp = next(f for f in raised["outlay"]["funds"] if f["fund"] == "hifp")

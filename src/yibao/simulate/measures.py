@@ -76,21 +76,13 @@ def compare(base_fen: int, reform_fen: int) -> dict:
 
 def fund_outlay(paired: Paired) -> dict:
     """Outlay of every fund and layer, and the basic pooling fund by med_type."""
-    claims = paired.claims
     names = [*FUNDS, "fund_pay_sumamt", "psn_part_amt", "medfee_sumamt"]
-    sums = claims.select(
-        *(pl.col(base_col(n)).sum() for n in names),
-        *(pl.col(reform_col(n)).sum() for n in names),
-    ).row(0, named=True)
+    sums = {c: paired.total(c) for n in names for c in (base_col(n), reform_col(n))}
     funds = [
         {"fund": f, "name": FUND_NAMES[f], **compare(sums[base_col(f)], sums[reform_col(f)])}
         for f in FUNDS
     ]
-    by_type = (
-        claims.group_by("med_type")
-        .agg(pl.col(base_col("hifp")).sum(), pl.col(reform_col("hifp")).sum())
-        .sort("med_type")
-    )
+    by_type = paired.by_med_type.select("med_type", base_col("hifp"), reform_col("hifp"))
     pooling = [
         {
             "med_type": row["med_type"],
@@ -277,9 +269,8 @@ def projection(paired: Paired, assumptions: Assumptions) -> dict:
     """Contribution income minus outlay of the contribution-financed funds, year by year."""
     counts = dict(paired.persons.group_by("scheme").len().iter_rows())
     income0 = sum(assumptions.contribution_fen.get(s, 0) * n for s, n in counts.items())
-    claims = paired.claims
-    base0 = int(claims.select(sum(pl.col(base_col(f)).sum() for f in PROJECTED_FUNDS)).item())
-    new0 = int(claims.select(sum(pl.col(reform_col(f)).sum() for f in PROJECTED_FUNDS)).item())
+    base0 = sum(paired.total(base_col(f)) for f in PROJECTED_FUNDS)
+    new0 = sum(paired.total(reform_col(f)) for f in PROJECTED_FUNDS)
     years, b_balance, r_balance = (
         [],
         assumptions.opening_balance_fen,

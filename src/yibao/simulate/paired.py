@@ -2,8 +2,10 @@
 the columnar batch engine, and put the two results side by side per claim and per person.
 
 Settlement is never re-implemented here: both runs are `yibao.batch.settle.Settler`, partition
-by partition (the same partitions as `yibao batch`, two at a time), so memory holds two
-partitions of claims at a time plus the narrow per-claim money columns kept for the measures.
+by partition (the same partitions as `yibao batch`, two at a time). Each partition's claims
+are summed as soon as they are settled — per person (a person lies in one partition) and per
+med type — so memory holds two partitions of claims and one row per person, however many
+claims the population has (Tongliao's city-year: peak 3.4 GB kept claim by claim, 2.4 GB summed).
 """
 
 from __future__ import annotations
@@ -36,13 +38,22 @@ def reform_col(name: str) -> str:
 
 @dataclass
 class Paired:
-    """Per-claim and per-person money of both runs (integer fen), and what could not be paired."""
+    """The money of both runs (integer fen) summed per med type (`by_med_type`, with its
+    `claims` count) and per person, and what could not be paired."""
 
-    claims: pl.DataFrame
+    by_med_type: pl.DataFrame
     persons: pl.DataFrame
     versions: list[str]
     refused: dict[str, str] = field(default_factory=dict)
     unpaired_claims: int = 0
+
+    @property
+    def claims(self) -> int:
+        return int(self.by_med_type.get_column("claims").sum())
+
+    def total(self, column: str) -> int:
+        """A money column summed over every paired claim."""
+        return int(self.by_med_type.get_column(column).sum())
 
 
 def check_overlay(region: str, overlay: Path) -> None:
@@ -77,10 +88,10 @@ def settle_pair(directory: Path, region: str, overlay: Path) -> Paired:
     n_lines = tables.lines.select(pl.len()).collect().item()
     parts = max(1, math.ceil(n_lines / LINES_PER_PARTITION))
     baseline, reform = Settler([region]), Settler([region], (overlay,))
-    keep = [*KEY, "med_type", "insutype", "policy_version", *map(base_col, MONEY)]
+    keep = [*KEY, "med_type", "policy_version", *map(base_col, MONEY)]
 
-    def pair(k: int) -> tuple[pl.DataFrame, dict[str, str], int]:
-        """Partition k (as `yibao batch` cuts them) settled both ways, the claims side by side."""
+    def pair(k: int) -> tuple[Sums, dict[str, str], int]:
+        """Partition k (as `yibao batch` cuts them) settled both ways, the claims paired, summed."""
         p_frame, l_frame = tables.partition(k, parts)
         p_frame = p_frame.filter(pl.col("region") == region)
         ids = p_frame.get_column("person_id").implode()
@@ -91,34 +102,65 @@ def settle_pair(directory: Path, region: str, overlay: Path) -> Paired:
         right = new.rows.select(*KEY, *(pl.col(base_col(m)).alias(reform_col(m)) for m in MONEY))
         joined = left.join(right, on=KEY, how="inner")
         refused = dict(base.errors) | dict(new.errors)
-        return joined, refused, left.height + right.height - 2 * joined.height
+        return Sums.of(joined), refused, left.height + right.height - 2 * joined.height
 
     if parts > 1:
         tables.partition_filters(parts)  # computed once, before the threads share them
-    pieces, refused, unpaired = [], {}, 0
-    for joined, refused_here, unpaired_here in in_order(pair, parts, WORKERS):
-        pieces.append(joined)
+    sums, refused, unpaired = Sums([], [], set()), {}, 0  # parts ≥ 1: never left empty
+    for part, refused_here, unpaired_here in in_order(pair, parts, WORKERS):
+        sums.add(part)
         refused.update(refused_here)
         unpaired += unpaired_here
-    claims = pl.concat(pieces) if pieces else pl.DataFrame()
     return Paired(
-        claims=claims,
-        persons=_per_person(persons, claims),
-        versions=sorted(claims.get_column("policy_version").unique().to_list()),
+        by_med_type=sums.by_med_type(),
+        persons=_per_person(persons, sums.by_person()),
+        versions=sorted(sums.versions),
         refused=refused,
         unpaired_claims=unpaired,
     )
 
 
-def _per_person(persons: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
+PERSON_SUMS = ("medfee_sumamt", "fund_pay_sumamt", "psn_part_amt")
+
+
+def _money(names) -> list[str]:
+    return [base_col(m) for m in names] + [reform_col(m) for m in names]
+
+
+@dataclass
+class Sums:
+    """Paired claims summed: per person, per med type, and the policy versions met."""
+
+    persons: list[pl.DataFrame]
+    med_types: list[pl.DataFrame]
+    versions: set[str]
+
+    @classmethod
+    def of(cls, claims: pl.DataFrame) -> Sums:
+        count = pl.len().cast(pl.Int64).alias("claims")
+        return cls(
+            [claims.group_by("person_id").agg(count, *map(pl.sum, _money(PERSON_SUMS)))],
+            [claims.group_by("med_type").agg(count, *map(pl.sum, _money(MONEY)))],
+            set(claims.get_column("policy_version").unique().to_list()),
+        )
+
+    def add(self, other: Sums) -> None:
+        self.persons += other.persons
+        self.med_types += other.med_types
+        self.versions |= other.versions
+
+    def by_person(self) -> pl.DataFrame:
+        """Each person's sums (a person's claims are all in one partition: no re-summing)."""
+        return pl.concat(self.persons)
+
+    def by_med_type(self) -> pl.DataFrame:
+        every = pl.concat(self.med_types)
+        return every.group_by("med_type").agg(pl.all().sum()).sort("med_type")
+
+
+def _per_person(persons: pl.DataFrame, sums: pl.DataFrame) -> pl.DataFrame:
     """Every insured person of the region (with or without claims) and their annual sums."""
-    summed = ["medfee_sumamt", "fund_pay_sumamt", "psn_part_amt"]
-    sums = claims.group_by("person_id").agg(
-        pl.len().alias("claims"),
-        *(pl.col(base_col(m)).sum() for m in summed),
-        *(pl.col(reform_col(m)).sum() for m in summed),
-    )
-    money = [base_col(m) for m in summed] + [reform_col(m) for m in summed]
+    money = _money(PERSON_SUMS)
     return (
         persons.join(sums, on="person_id", how="left")
         .with_columns(pl.col("claims").fill_null(0), *(pl.col(c).fill_null(0) for c in money))

@@ -32,7 +32,7 @@ def simulate(directory: Path, region: str, overlay: Path, assumptions: Assumptio
         "population": {
             "persons": paired.persons.height,
             "persons_with_claims": int((paired.persons["claims"] > 0).sum()),
-            "claims": paired.claims.height,
+            "claims": paired.claims,
             "policy_versions": paired.versions,
             "refused_persons": len(paired.refused),
             "unpaired_claims": paired.unpaired_claims,
