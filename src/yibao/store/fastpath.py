@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import namedtuple
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -291,15 +293,39 @@ def _rows(conn: Connection, statement: Executable, params: dict[str, Any]) -> li
     sql, defaults = _pg_compiled(statement, conn.dialect)
     params = {**defaults, **params}
     driver = conn.connection.driver_connection
+    shape = _SHAPES.get(sql)
     try:
-        with driver.cursor(row_factory=namedtuple_row) as cursor:
+        with driver.cursor(row_factory=shape.rows if shape else namedtuple_row) as cursor:
             # the engine's cursor events still fire: tracing and statement counts see these
             conn.dispatch.before_cursor_execute(conn, cursor, sql, params, None, False)
             cursor.execute(sql, params, prepare=True)
             conn.dispatch.after_cursor_execute(conn, cursor, sql, params, None, False)
-            return cursor.fetchall() if cursor.description else []
+            if shape is None:
+                shape = _SHAPES[sql] = _Shape.of(cursor.description)
+            return cursor.fetchall() if shape.returns_rows else []
     except psycopg.Error as exc:
         raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a statement's result looks like, learnt from its first execution: psycopg's
+    `namedtuple_row` reads the column descriptions again on every execution, which cost
+    more than the rest of fetching these one-to-few-row results."""
+
+    returns_rows: bool
+    make: Callable[[Sequence[Any]], Any]
+
+    @classmethod
+    def of(cls, description: Sequence[Any] | None) -> _Shape:
+        names = [column.name for column in description or ()]
+        return cls(description is not None, namedtuple("Row", names, rename=True)._make)
+
+    def rows(self, _cursor: Any) -> Callable[[Sequence[Any]], Any]:
+        return self.make
+
+
+_SHAPES: dict[str, _Shape] = {}  # by SQL text
 
 
 @lru_cache(maxsize=64)
