@@ -73,6 +73,20 @@ def test_what_the_lane_does_not_take_the_route_answers(api, taken, body, content
     assert taken == []
 
 
+def test_a_deeply_nested_body_gets_the_routes_400_through_the_lane_too(api, taken):
+    api.call("1101", PERSON)  # warms the key
+    nested = b'{"infno": "1101", "msgid": "deep", "inf_time": "2023-03-01 10:00:00", "input": '
+    body = nested + b"[" * 100_000 + b"]" * 100_000 + b"}"  # under the size limit
+    response = api.client.post(
+        "/api/transactions",
+        content=body,
+        headers={**api.key("hospital"), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["infcode"] == -1
+    assert taken == []
+
+
 def test_the_bad_key_limit_holds_a_cached_key_back_too(api, taken):
     api.call("1101", PERSON)  # warms the key
     for _ in range(20):

@@ -394,3 +394,21 @@ def test_lines_of_a_failed_settlement_are_free_again(api, monkeypatch):
     assert api.call("2206", {"data": data}).json()["infcode"] == 0  # abandoned: free again
     monkeypatch.undo()
     assert api.ok("2207", {"data": data}, msgid="crashed")["setlinfo"]["mdtrt_id"] == mdtrt_id
+
+
+def test_a_msgid_used_by_another_trade_is_refused_not_replayed(api):
+    # the msgid of a registration (2201) sent again with a settlement by mdtrt_id (2207) or
+    # a fee upload (2204) must not answer with the registration's output as a success
+    mdtrt_id, by_visit = _registered_with_lines(api)
+    reg = api.ok("2201", {"psn_no": "P2", "begntime": DAY, "ipt_otp_no": "OP2"}, msgid="reg-x")
+    for infno, data in (("2207", by_visit), ("2204", {"feedetail": lines(mdtrt_id)[2:]})):
+        response = api.call(infno, data, msgid="reg-x")
+        body = response.json()
+        assert body["infcode"] == -1, (infno, body)
+        assert "already used for transaction 2201" in body["err_msg"]
+    # and the settlement's own msgid is refused to a registration the same way
+    settled = api.ok("2207", by_visit, msgid="setl-x")
+    assert settled["setlinfo"]["setl_id"]
+    again = api.call("2201", {"psn_no": "P2", "begntime": DAY, "ipt_otp_no": "OP3"}, msgid="setl-x")
+    assert "already used for transaction 2207" in again.json()["err_msg"]
+    assert reg["data"]["mdtrt_id"] != mdtrt_id

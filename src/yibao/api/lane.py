@@ -85,5 +85,7 @@ def _envelope(body: bytes) -> Envelope | None:
     for the route to refuse with its own message."""
     try:
         return Envelope.model_validate(json.loads(body))
-    except (ValueError, ValidationError):  # JSONDecodeError and UnicodeDecodeError too
+    # JSONDecodeError and UnicodeDecodeError are ValueErrors; a deeply nested body
+    # exhausts the parser's recursion (the route refuses that one with a 400)
+    except (ValueError, ValidationError, RecursionError):
         return None

@@ -544,7 +544,7 @@ def settle_visit(
     """2207 / 2304 by mdtrt_id: reserve the unsettled lines under msgid, then settle them."""
     data = parse_input(VisitSettlement, raw)
     with db.transaction() as session:
-        if (stored := replay(session, msgid, who)) is not None:
+        if (stored := replay(session, msgid, who, infno)) is not None:
             return stored
         inst = settling_institution(session, who, fixmedins_code)
         visit = _visit(session, inst, data.mdtrt_id, data.psn_no, infno in INPATIENT_TRADES)
@@ -639,10 +639,11 @@ def visit_claim(
 def _once(
     db: Database, who: Principal, msgid: str, infno: str, work: Callable[[Session], dict]
 ) -> dict[str, Any]:
-    """Run a write once per msgid: a retry gets the stored first answer back."""
+    """Run a write once per msgid: a retry gets the stored first answer back (a msgid used
+    for another trade is refused, never answered with that trade's output)."""
     try:
         with db.transaction() as session:
-            if (stored := replay(session, msgid, who)) is not None:
+            if (stored := replay(session, msgid, who, infno)) is not None:
                 return stored
             answer = work(session)
             session.add(
@@ -650,7 +651,7 @@ def _once(
             )
             return answer
     except IntegrityError:
-        return replay_after_race(db, msgid, who)
+        return replay_after_race(db, msgid, who, infno)
 
 
 def _now() -> dt.datetime:
