@@ -12,6 +12,10 @@ FEN_PER_YUAN = 100
 _FEN = Decimal(1)
 _CENT = Decimal("0.01")
 _RATIO_PLACES = Decimal("0.0001")
+# The largest amount a claim (and so any price or line of it) may carry: 1,000,000,000.00
+# yuan, far above any real bill. It keeps every product the batch engine forms (fen × a
+# ratio scaled by 10^6, doubled for rounding) and every stored sum within 64-bit integers.
+MAX_CLAIM_FEN = 100_000_000_000
 
 
 class MoneyError(ValueError):

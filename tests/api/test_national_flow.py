@@ -296,6 +296,10 @@ def test_inpatient_stay_settles_from_admission_to_discharge(api):
         ({"cnt": "-1"}, "feedetail[0].cnt: must be > 0"),
         ({"chrgitm_lv": "09"}, "feedetail[0].chrgitm_lv: 09 is not a 收费项目等级"),
         ({"pric": "abc"}, "feedetail[0].pric: not a number"),
+        (  # not a 500 at settlement: refused on upload
+            {"cnt": "1e20", "det_item_fee_sumamt": "1.25e21"},
+            "feedetail[0].det_item_fee_sumamt: must be at most 1,000,000,000.00",
+        ),
     ],
 )
 def test_fee_upload_errors_name_the_line(api, line, message):

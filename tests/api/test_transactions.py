@@ -98,6 +98,11 @@ def test_business_errors_answer_200_with_the_field_path(api):
     assert missing["err_msg"] == "psn_no: Field required"
     neither = api.call("2206", {"psn_no": "P1"}).json()
     assert neither["err_msg"].startswith("claim: required")
+    huge = outpatient("C3", "2023-03-01", "100")
+    huge["items"][0] |= {"price": "100000000000000000", "quantity": 1000}  # once a 500
+    too_much = api.call("2207", {"psn_no": "P1", "claim": huge})
+    assert too_much.status_code == 200
+    assert too_much.json()["err_msg"].startswith("claim.items[0].price: must be at most")
 
 
 def test_malformed_envelopes_are_4xx_with_a_json_body(api):

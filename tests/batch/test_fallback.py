@@ -11,6 +11,7 @@ import polars as pl
 from tests.batch.equality import assert_same, frames
 from tests.batch.population import population
 from tests.helpers import claim, item, person
+from yibao.money import MAX_CLAIM_FEN
 
 SEVEN_DECIMALS = """
 region: tongliao
@@ -125,3 +126,43 @@ def test_an_item_ratio_with_seven_decimals_sends_its_person():
     (reason,) = result.fallback_persons
     assert "self-pay ratio" in reason and result.fallback_persons[reason] == 1
     assert result.columnar_persons == 1
+
+
+def test_amounts_above_the_largest_claim_are_refused_not_overflowed():
+    # 64-bit columns would wrap silently on products of such amounts; the per-claim engine
+    # refuses them by name (MAX_CLAIM_FEN: 1,000,000,000.00 yuan), and the batch the same
+    who = person("employee", employment="in_service")
+    two_lines = [item("100"), item("100", code="T2")]
+    files = [
+        {
+            "region": "erenhot",
+            "person": {**who, "id": pid},
+            "claims": [claim("C1", "2023-05-01", "11", items=two_lines)],
+        }
+        for pid in ("OK", "PRICE", "MANY", "TOTAL")
+    ]
+    persons, lines = frames(files)
+    big = MAX_CLAIM_FEN // 2 + 1  # two such lines are just over the bound together
+    pid, first = pl.col("person_id"), pl.col("line_no") == pl.col("line_no").min().over("person_id")
+    lines = lines.with_columns(
+        pl.when(pid == "PRICE")
+        .then(MAX_CLAIM_FEN + 1)
+        .when(pid == "MANY")
+        .then(1000)
+        .when(pid == "TOTAL")
+        .then(big)
+        .otherwise("price_fen")
+        .alias("price_fen"),
+        pl.when((pid == "MANY") & first)
+        .then(MAX_CLAIM_FEN // 1000 + 1)
+        .otherwise("quantity")
+        .cast(pl.Int32)
+        .alias("quantity"),
+    )
+    result = assert_same(persons, lines)
+    errors = dict(result.errors)
+    assert set(errors) == {"PRICE", "MANY", "TOTAL"}
+    assert errors["PRICE"].startswith("claims[0].items[0].price: ")
+    assert "above 1,000,000,000.00 yuan" in errors["MANY"]
+    assert "above 1,000,000,000.00 yuan" in errors["TOTAL"]
+    assert result.rows.get_column("person_id").to_list() == ["OK"]

@@ -18,11 +18,13 @@ import polars as pl
 from yibao.batch.exact import NotScalable, scaled
 from yibao.batch.matching import CATEGORY_PREFIX, MED_CODE, MED_TYPE_CODES, SEP, med_code
 from yibao.batch.tables import CLAIM_FIELDS
+from yibao.money import MAX_CLAIM_FEN
 from yibao.policy.schema import Category, RegionPolicy
 
 CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
 MED_TYPES = tuple(MED_TYPE_CODES)
 ORDER = ["pid", "setl_date", "cid"]
+REFUSED = "input the claim-file model refuses"  # the fallback names the error
 # what `_claims` takes from a claim's first line: the claim fields settlement reads
 CLAIM_COLUMNS = ["person_id", *(name for name in CLAIM_FIELDS if name != "institution")]
 RUN_ORDER = ["lp", "setl_date", "lk"]  # the same order when the lines are sorted (`_runs`)
@@ -83,7 +85,7 @@ def prepare(
     line_rows = _with_claim_key(line_rows, claims, numbered)
     claims = claims.drop(extra)
     suspects = {
-        "input the claim-file model refuses": pl.concat(
+        REFUSED: pl.concat(
             [
                 people.filter(pl.col("pid").is_duplicated()).get_column("pid"),
                 _bad_persons(people),
@@ -369,13 +371,19 @@ def _bad_claim() -> pl.Expr:
 
 
 def _bad_line() -> pl.Expr:
+    price = pl.col("price")
+    # price × quantity above the bound, tested without forming a product that may not fit
+    too_many = pl.col("quantity") > MAX_CLAIM_FEN // pl.max_horizontal(price, 1)
     return (
         pl.col("code").is_null()
         | pl.col("name").is_null()
-        | pl.col("price").is_null()
-        | (pl.col("price") < 0)
+        | price.is_null()
+        | (price < 0)
+        | (price > MAX_CLAIM_FEN).fill_null(False)
         | pl.col("quantity").is_null()
         | (pl.col("quantity") <= 0)
+        | too_many.fill_null(False)
         | ~(pl.col("category").is_null() | pl.col("category").is_in(["A", "B", "C"]))
         | (pl.col("price_limit") < 0).fill_null(False)
+        | (pl.col("price_limit") > MAX_CLAIM_FEN).fill_null(False)
     )

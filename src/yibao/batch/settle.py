@@ -33,9 +33,10 @@ from yibao.batch.matching import in_list
 from yibao.batch.output import RESULT_SCHEMA
 from yibao.batch.plan import SchemePlan, plan_scheme
 from yibao.batch.pooling import basic_pooling
-from yibao.batch.prepare import prepare
+from yibao.batch.prepare import REFUSED, prepare
 from yibao.catalog.load import catalogs_for
 from yibao.engine.funds import INSUTYPE
+from yibao.money import MAX_CLAIM_FEN
 from yibao.policy.loader import PolicyError, load_with_overlays
 
 
@@ -93,6 +94,9 @@ class Settler:
         claims, line_rows = _without(claims, suspects), _without(line_rows, suspects)
         totals = claim_totals(line_buckets(line_rows, self.catalogues, claims))
         claims = with_totals(claims, totals)
+        too_large = claims.filter(pl.col("medfee") > MAX_CLAIM_FEN).get_column("pid").unique()
+        fallbacks.add_ids(REFUSED, too_large)
+        claims = _without(claims, too_large)
         groups = []
         for (region, version, scheme), group in _groups(claims):
             plan = self.plan(region, version, scheme)

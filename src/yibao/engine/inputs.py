@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from yibao.money import MoneyError, to_decimal, yuan_to_fen
+from yibao.money import MAX_CLAIM_FEN, MoneyError, fen_to_yuan, to_decimal, yuan_to_fen
 from yibao.policy.schema import Category
 
 
@@ -22,6 +22,8 @@ def _fen(value: Any) -> int:
         raise ValueError(str(exc)) from None
     if fen < 0:
         raise ValueError("must be >= 0")
+    if fen > MAX_CLAIM_FEN:
+        raise ValueError(f"must be at most {_MAX_YUAN} (the largest claim amount)")
     return fen
 
 
@@ -46,6 +48,7 @@ def _quantity(value: Any) -> Decimal:
     return quantity
 
 
+_MAX_YUAN = f"{fen_to_yuan(MAX_CLAIM_FEN):,}"
 Fen = Annotated[int, BeforeValidator(_fen)]
 Ratio = Annotated[Decimal, BeforeValidator(_ratio)]
 Quantity = Annotated[Decimal, BeforeValidator(_quantity)]
@@ -136,6 +139,8 @@ class Claim(Input):
     def _stay(self) -> Claim:
         if self.admit_date and self.discharge_date and self.discharge_date < self.admit_date:
             raise ValueError("discharge_date is before admit_date")
+        if sum(item.price * item.quantity for item in self.items) > MAX_CLAIM_FEN:
+            raise ValueError(f"items: the claim's total is above {_MAX_YUAN} yuan")
         return self
 
     @property

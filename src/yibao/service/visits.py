@@ -42,7 +42,15 @@ from yibao.catalog.model import Catalog
 from yibao.engine.buckets import selfpay_ratio, split_lines
 from yibao.engine.funds import INSUTYPE
 from yibao.errors import first_error
-from yibao.money import MoneyError, fen_to_yuan, ratio4, round_half_up, to_decimal, yuan_to_fen
+from yibao.money import (
+    MAX_CLAIM_FEN,
+    MoneyError,
+    fen_to_yuan,
+    ratio4,
+    round_half_up,
+    to_decimal,
+    yuan_to_fen,
+)
 from yibao.service import audit, codes, settlement
 from yibao.service.errors import Conflict, NotFound, ServiceError
 from yibao.service.output import freeze
@@ -75,7 +83,11 @@ def _timestamp(value: Any) -> Any:
     return value
 
 
-def _decimal(places: int, positive: bool = False) -> Callable[[Any], Decimal]:
+# a price or line total above the largest claim amount could never be settled
+MOST_YUAN = fen_to_yuan(MAX_CLAIM_FEN)
+
+
+def _decimal(places: int, positive: bool = False, money: bool = True) -> Callable[[Any], Decimal]:
     def parse(value: Any) -> Decimal:
         try:
             number = to_decimal(value)
@@ -87,6 +99,8 @@ def _decimal(places: int, positive: bool = False) -> Callable[[Any], Decimal]:
             raise ValueError("must be > 0 (a refund cancels the upload: 2205 / 2302)")
         if number < 0:
             raise ValueError("must be >= 0")
+        if money and number > MOST_YUAN:
+            raise ValueError(f"must be at most {MOST_YUAN:,} (the largest claim amount)")
         if number != number.quantize(Decimal(1).scaleb(-places)):
             raise ValueError(f"has more than {places} decimals")
         return number
@@ -96,7 +110,7 @@ def _decimal(places: int, positive: bool = False) -> Callable[[Any], Decimal]:
 
 Timestamp = Annotated[dt.datetime, BeforeValidator(_timestamp)]
 Yuan = Annotated[Decimal, BeforeValidator(_decimal(2))]
-Count = Annotated[Decimal, BeforeValidator(_decimal(4, positive=True))]
+Count = Annotated[Decimal, BeforeValidator(_decimal(4, positive=True, money=False))]
 UnitPrice = Annotated[Decimal, BeforeValidator(_decimal(6))]
 Id = Annotated[str, Field(min_length=1, max_length=30)]
 Code = Annotated[str, Field(min_length=1, max_length=50)]
