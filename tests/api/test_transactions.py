@@ -38,11 +38,22 @@ def test_settle_reconcile_reverse_round_trip(api):
         }
     ]
 
+    wrong = api.call("2305", {"psn_no": "P1", "setl_id": info["setl_id"]}).json()
+    assert wrong["infcode"] == -1 and wrong["err_msg"].endswith("reverse it with 2208")
     undone = api.ok("2208", {"psn_no": "P1", "setl_id": info["setl_id"]})
     reversal = undone["setlinfo"]
     assert reversal["setl_id"] != info["setl_id"]
     assert reversal["reversed_setl_id"] == info["setl_id"]
     assert reversal["fund_pay_sumamt"] == Decimal("-300.00")
+    # the national 2208 output (nhsa.md): the ratio, the balance after the refund, the
+    # reversal's own medins_setl_id, and setldetail negating the settlement's fund rows
+    assert reversal["pool_prop_selfpay"] == info["pool_prop_selfpay"]
+    assert reversal["balc"] == Decimal("1000.00") and reversal["medins_setl_id"]
+    assert undone["setldetail"] == [
+        {**d, "inscp_scp_amt": -d["inscp_scp_amt"], "fund_payamt": -d["fund_payamt"]}
+        | {"setl_proc_info": "撤销"}
+        for d in done["setldetail"]
+    ]
 
     after = api.ok("3201", {"data": {"stmt_begndate": "2023-03-01", "stmt_enddate": "2023-03-31"}})
     assert after["fund_pay_sumamt"] == Decimal("0.00") and after["setl_cnt"] == 2

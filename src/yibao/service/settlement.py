@@ -241,6 +241,7 @@ def reverse(
                 return stored
             if row.status != "settled":
                 raise Conflict(f"settlement {setl_id} is {row.status}: it cannot be reversed")
+            _check_reversal_trade(row, infno)
             answer = _write_reversal(session, row, acc, msgid)
             session.add(
                 Idempotency(msgid=msgid, caller=who.name, infno=infno, response=freeze(answer))
@@ -257,6 +258,18 @@ def reverse(
             return answer
     except IntegrityError:
         return replay_after_race(db, msgid, who, infno)
+
+
+# 2208 reverses outpatient settlements (门诊结算撤销), 2305 inpatient ones (住院结算撤销)
+REVERSAL_TRADES = {"2208": False, "2305": True}  # infno → reverses inpatient
+INPATIENT_MED_TYPE = "21"
+
+
+def _check_reversal_trade(row: Settlement, infno: str | None) -> None:
+    inpatient = row.med_type == INPATIENT_MED_TYPE
+    if infno in REVERSAL_TRADES and REVERSAL_TRADES[infno] != inpatient:
+        kind, use = ("an inpatient", "2305") if inpatient else ("an outpatient", "2208")
+        raise Conflict(f"settlement {row.setl_id} is {kind} settlement: reverse it with {use}")
 
 
 def new_setl_id(day: dt.date) -> str:
@@ -452,9 +465,9 @@ def _write_reversal(
     _refund_accounts(session, row.person_id, delta["accounts"], reversal_id)
     row.status = "reversed"
     negated = {name: -getattr(row, name) for name in AMOUNT_COLUMNS}
-    _add_reversal_row(session, row, reversal_id, msgid, negated)
+    reversal = _add_reversal_row(session, row, reversal_id, msgid, negated)
     session.flush()
-    _add_negated_funds(session, row.setl_id, reversal_id)
+    funds = _add_negated_funds(session, row.setl_id, reversal_id)
     info: dict[str, Any] = {
         "setl_id": reversal_id,
         "mdtrt_id": row.mdtrt_id,
@@ -463,7 +476,14 @@ def _write_reversal(
         "setl_time": row.setl_date.isoformat(),
     }
     info |= {name: fen_to_yuan(value) for name, value in negated.items()}
-    return {"setlinfo": info}
+    # the rest of the national 2208 / 2305 setlinfo: the ratio applied, the account balance
+    # after the refund, the reversal's own msgid (as a settlement's medins_setl_id is)
+    info |= {
+        "pool_prop_selfpay": reversal.pool_prop_selfpay,
+        "balc": fen_to_yuan(reversal.balc),
+        "medins_setl_id": msgid,
+    }
+    return {"setlinfo": info, "setldetail": [fund_detail_dict(f) for f in funds]}
 
 
 def _undo_year_to_date(acc: Accumulator, delta: dict[str, Any]) -> None:
@@ -499,47 +519,51 @@ def _refund_accounts(
 
 def _add_reversal_row(
     session: Session, row: Settlement, reversal_id: str, msgid: str, negated: dict[str, int]
-) -> None:
+) -> Settlement:
     """The reversal settlement: the original's keys with negated amounts; `balc` is the
     person's balance after the refunds."""
     own = session.get(Account, row.person_id)
-    session.add(
-        Settlement(
-            setl_id=reversal_id,
-            person_id=row.person_id,
-            institution_code=row.institution_code,
-            mdtrt_id=row.mdtrt_id,
-            claim_id=row.claim_id,
-            msgid=msgid,
-            med_type=row.med_type,
-            insutype=row.insutype,
-            setl_date=row.setl_date,
-            policy_version=row.policy_version,
-            status="reversal",
-            reverses_setl_id=row.setl_id,
-            pool_prop_selfpay=row.pool_prop_selfpay,
-            balc=own.balance if own else 0,
-            ytd_delta={},
-            trace=[],
-            **negated,
-        )
+    reversal = Settlement(
+        setl_id=reversal_id,
+        person_id=row.person_id,
+        institution_code=row.institution_code,
+        mdtrt_id=row.mdtrt_id,
+        claim_id=row.claim_id,
+        msgid=msgid,
+        med_type=row.med_type,
+        insutype=row.insutype,
+        setl_date=row.setl_date,
+        policy_version=row.policy_version,
+        status="reversal",
+        reverses_setl_id=row.setl_id,
+        pool_prop_selfpay=row.pool_prop_selfpay,
+        balc=own.balance if own else 0,
+        ytd_delta={},
+        trace=[],
+        **negated,
     )
+    session.add(reversal)
+    return reversal
 
 
-def _add_negated_funds(session: Session, setl_id: str, reversal_id: str) -> None:
-    """One negated fund row per fund the original settlement paid from."""
-    funds = session.scalars(select(SettlementFund).where(SettlementFund.setl_id == setl_id))
-    for fund in funds.all():
-        session.add(
-            SettlementFund(
-                setl_id=reversal_id,
-                fund_pay_type=fund.fund_pay_type,
-                fund_pay_type_name=fund.fund_pay_type_name,
-                inscp_scp_amt=-fund.inscp_scp_amt,
-                fund_payamt=-fund.fund_payamt,
-                setl_proc_info="撤销",
-            )
+def _add_negated_funds(session: Session, setl_id: str, reversal_id: str) -> list[SettlementFund]:
+    """One negated fund row per fund the original settlement paid from, in its order."""
+    funds = session.scalars(
+        select(SettlementFund).where(SettlementFund.setl_id == setl_id).order_by(SettlementFund.id)
+    )
+    negated = [
+        SettlementFund(
+            setl_id=reversal_id,
+            fund_pay_type=fund.fund_pay_type,
+            fund_pay_type_name=fund.fund_pay_type_name,
+            inscp_scp_amt=-fund.inscp_scp_amt,
+            fund_payamt=-fund.fund_payamt,
+            setl_proc_info="撤销",
         )
+        for fund in funds.all()
+    ]
+    session.add_all(negated)
+    return negated
 
 
 def _minus(current: dict[str, Any], delta: dict[str, int]) -> dict[str, int]:
