@@ -156,6 +156,39 @@ ADD = ["institution", "add", "H9", "--name", "x"]
         (ADD + ["--level", "2", "--kind", "hospital", "--region", "atlantis"], "atlantis"),
         (["institution", "add", "H9", "--level", "2", "--kind", "hospital"], "--name"),
         (["user", "add", "wang", "--role", "king"], "'--role'"),
+        (
+            [
+                "institution",
+                "add",
+                "",
+                "--name",
+                "X",
+                "--level",
+                "1",
+                "--kind",
+                "hospital",
+                "--region",
+                "erenhot",
+            ],
+            "code: '' is not a 定点机构编号",
+        ),
+        (
+            [
+                "institution",
+                "add",
+                "H" * 31,
+                "--name",
+                "X",
+                "--level",
+                "1",
+                "--kind",
+                "hospital",
+                "--region",
+                "erenhot",
+            ],
+            "is not a 定点机构编号",
+        ),
+        (["user", "add", "", "--role", "bureau"], "name: '' must be"),
         (["demo-load", "--persons", "-5"], "'--persons'"),
         (["serve", "--port", "70000"], "'--port'"),
         (["serve", "--port", "0"], "'--port'"),
@@ -175,6 +208,15 @@ def test_a_code_registered_twice_is_refused(url):
     assert run("institution", "add", "P1", "--name", "大药房", *args).exit_code == 0
     again = run("institution", "add", "P1", "--name", "大药房", *args)
     assert again.exit_code == 2 and again.stderr.strip() == "error: institution P1 already exists"
+
+
+def test_a_user_name_taken_twice_is_refused(url):
+    # the audit log and msgid ownership know a caller by name: two keys of one name could
+    # not be told apart
+    assert run("user", "add", "wang", "--role", "bureau", "--database-url", url).exit_code == 0
+    again = run("user", "add", "wang", "--role", "auditor", "--database-url", url)
+    assert again.exit_code == 2
+    assert again.stderr.strip() == "error: a key named wang already exists (role bureau)"
 
 
 def test_an_unreachable_database_is_one_line_and_exit_1():

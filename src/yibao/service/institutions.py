@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from yibao.policy.loader import packaged_regions
@@ -10,6 +12,10 @@ from yibao.service.errors import Conflict, ServiceError
 from yibao.service.principal import SYSTEM, Principal, hash_key, new_api_key
 from yibao.store.db import Database
 from yibao.store.models import Credential, Institution
+
+# nhsa.md: fixmedins_code is 字符型 30; the codes in use are letters and digits
+INSTITUTION_CODE = re.compile(r"[A-Za-z0-9_-]{1,30}")
+USER_NAME = re.compile(r"\S{1,60}")
 
 
 def add_institution(
@@ -22,6 +28,12 @@ def add_institution(
     who: Principal = SYSTEM,
 ) -> str:
     """Register a designated institution; returns its new API key (only its hash is kept)."""
+    if not INSTITUTION_CODE.fullmatch(code):
+        raise ServiceError(
+            f"code: {code!r} is not a 定点机构编号 (1–30 letters, digits, '-' or '_')"
+        )
+    if not name.strip() or len(name) > 200:
+        raise ServiceError("name: must be 1–200 characters")
     if level not in (1, 2, 3):
         raise ServiceError("level: must be 1, 2 or 3")
     if kind not in ("hospital", "pharmacy"):
@@ -45,8 +57,14 @@ def add_user(db: Database, name: str, role: str, who: Principal = SYSTEM) -> str
     """Create a bureau or auditor key; returns the key."""
     if role not in ("bureau", "auditor"):
         raise ServiceError("role: must be bureau or auditor")
+    if not USER_NAME.fullmatch(name):
+        raise ServiceError(f"name: {name!r} must be 1–60 characters without spaces")
     key = new_api_key()
     with db.transaction() as session:
+        # the audit log and msgid ownership know a caller by name: one name, one key
+        taken = session.scalars(select(Credential).where(Credential.name == name)).first()
+        if taken is not None:
+            raise Conflict(f"a key named {name} already exists (role {taken.role})")
         session.add(Credential(name=name, role=role, key_hash=hash_key(key)))
         audit.record(session, who, "user.add", name, role=role)
     return key
