@@ -68,6 +68,40 @@ def test_overlay_changes_the_settlement(reform):
     assert reformed[0].setlinfo.hifp_pay == fen("6440")
 
 
+def test_a_reform_from_a_date_leaves_the_claims_before_it_unchanged(tmp_path):
+    # Tongliao has one open version from 2017-01-01; a reform from 2017-07-01 splits it there
+    later = tmp_path / "later.yaml"
+    later.write_text(REFORM + "from: 2017-07-01\n", "utf-8")
+    policy = load_with_overlays("tongliao", (later,))
+    spans = [(v.valid_from.isoformat(), v.valid_to) for v in policy.versions]
+    assert spans[0][0] == "2017-01-01" and spans[0][1].isoformat() == "2017-06-30"
+    assert spans[1] == ("2017-07-01", None)
+    assert policy.versions[1].label.endswith("+ later.yaml from 2017-07-01")
+    raw = {
+        "region": "tongliao",
+        "person": person(),
+        "claims": [
+            claim("C1", "2017-03-01", items=[item("10000")]),
+            claim("C2", "2018-03-01", items=[item("10000")]),
+        ],
+    }
+    settled, _ = settle_file(ClaimFile.model_validate(raw), (later,))
+    # before 2017-07-01 the packaged rule: (10000 − 600) × 70%; a year later the reform's
+    # (10000 − 800) × 70% (the worked figures of test_overlay_changes_the_settlement)
+    assert [s.setlinfo.hifp_pay for s in settled] == [fen("6580"), fen("6440")]
+
+
+@pytest.mark.parametrize("start", ['"2017-07-01"', "soon", "2017-07-01 10:00:00"])
+def test_an_overlay_from_must_be_a_date(tmp_path, start):
+    odd = tmp_path / "odd.yaml"
+    odd.write_text(REFORM + f"from: {start}\n", "utf-8")
+    if start.startswith('"'):  # a quoted date is still a date
+        assert len(load_with_overlays("tongliao", (odd,)).versions) == 2
+        return
+    with pytest.raises(PolicyError, match="odd.yaml: from: .* is not a date"):
+        load_with_overlays("tongliao", (odd,))
+
+
 def test_overlay_for_another_region_is_refused(reform, tmp_path):
     other = tmp_path / "other.yaml"
     other.write_text(REFORM.replace("region: tongliao", "region: fuxin"), "utf-8")

@@ -6,6 +6,7 @@ never in the middle of a settlement.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from functools import cache
 from importlib import resources
@@ -201,10 +202,23 @@ def _check_continuity(versions: list[dict], file: str) -> None:
                 )
 
 
+def _overlay_start(value: object, name: str) -> dt.date | None:
+    """The overlay's `from:` date (None: every version)."""
+    if value is None:
+        return None
+    if isinstance(value, str):  # quoted in the YAML
+        with contextlib.suppress(ValueError):
+            value = dt.date.fromisoformat(value.strip())
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise PolicyError(name, "from", f"{value!r} is not a date (YYYY-MM-DD)")
+    return value
+
+
 def _apply_overlay(
     versions: list[dict], overlay: Path, region: str | None, seed: str
 ) -> list[dict]:
-    """Merge a reform overlay's `changes:` into every version it covers."""
+    """Merge a reform overlay's `changes:` into every version it covers: all of them, or those
+    in force from its `from:` date on — a version in force on that date is split there."""
     name = overlay.name
     raw = read_yaml(overlay.read_text("utf-8"), name)
     if not isinstance(raw, dict) or "changes" not in raw:
@@ -214,18 +228,20 @@ def _apply_overlay(
         raise PolicyError(name, "", f"unknown keys {sorted(extra)}")
     if raw.get("region") not in (None, region):
         raise PolicyError(name, "region", f"is for {raw['region']!r}, not {region!r}")
-    start = raw.get("from")
+    start = _overlay_start(raw.get("from"), name)
     changes = raw["changes"]
     fill_seed(changes, seed)
     out = []
     for version in versions:
-        if (
-            start is not None
-            and version.get("valid_to") is not None
-            and version["valid_to"] < start
-        ):
+        ends = version.get("valid_to")
+        if start is not None and ends is not None and ends < start:
             out.append(version)
             continue
+        if start is not None and version["valid_from"] < start:
+            # the reform begins inside this version: its days before `from` stay as they were
+            out.append({**version, "valid_to": start - dt.timedelta(days=1)})
+            label = f"{version['label']} + {name} from {start.isoformat()}"
+            version = {**version, "valid_from": start, "label": label}
         try:
             out.append(merge(version, changes, "changes", overlay=name))
         except MergeError as exc:
