@@ -246,6 +246,10 @@ def test_html_report_and_text(data, overlays, raised, tmp_path):
         (["--reform", "{raise}", "--data", "{missing}"], "not a directory"),
         (["--reform", "{raise}", "--data", "{empty}"], "needs persons.parquet"),
         (["--reform", "{raise}", "--data", "{data}", "--capacity-to-pay", "x"], "not a number"),
+        (  # 0.001 yuan per employee once became an income of 0.00, silently
+            ["--reform", "{raise}", "--data", "{data}", "--contribution-employee", "0.001"],
+            "more than two decimals",
+        ),
     ],
 )
 def test_errors_are_one_line_exit_2(data, overlays, tmp_path, args, message):
@@ -261,6 +265,24 @@ def test_errors_are_one_line_exit_2(data, overlays, tmp_path, args, message):
     assert result.exit_code == 2
     assert result.stdout == ""
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_claim_files_say_the_persons_without_claims_are_missing(overlays, tmp_path):
+    # the same seed as tables and as claim files: the claim files lack the persons without
+    # claims, and the report says so rather than quietly counting fewer persons
+    write(Generator(Options(REGION, 300, 2023, seed=11)), tmp_path / "tables", "parquet")
+    write(Generator(Options(REGION, 300, 2023, seed=11)), tmp_path / "files", "jsonl")
+    both = {
+        name: simulate(tmp_path / name, REGION, overlays["raise"], assumptions_for(REGION))
+        for name in ("tables", "files")
+    }
+    assert both["tables"]["population"]["notes"] == []
+    (note,) = both["files"]["population"]["notes"]
+    assert note.startswith("claims.jsonl holds only persons with claims")
+    assert both["files"]["population"]["persons"] < both["tables"]["population"]["persons"]
+    assert both["files"]["outlay"] == both["tables"]["outlay"]  # the claims are the same
+    assert f"note: {note}" in render_text(both["files"])
+    assert "note: claims.jsonl" in render_html(both["files"])
 
 
 def test_a_region_with_no_persons_in_the_data(data, tmp_path):

@@ -36,6 +36,16 @@ def _decimal(text: str | None, option: str, minimum: Decimal = Decimal(0)) -> De
     return value
 
 
+def _yuan(text: str | None, option: str, minimum: Decimal = Decimal(0)) -> Decimal | None:
+    """A yuan amount: exact to the fen (a third decimal would be rounded away silently)."""
+    from yibao.cli.common import fail
+
+    value = _decimal(text, option, minimum)
+    if value is not None and value != value.quantize(Decimal("0.01")):
+        fail(f"{option}: {text!r} has more than two decimals (yuan, to the fen)")
+    return value
+
+
 def simulate_command(
     region: Annotated[str, typer.Argument(help="Region id (yibao policy list).")],
     reform: Annotated[
@@ -115,13 +125,13 @@ def simulate_command(
 
     assumptions = assumptions_for(
         region,
-        capacity_to_pay=_decimal(capacity_to_pay, "--capacity-to-pay", Decimal("0.01")),
-        contribution_resident=_decimal(contribution_resident, "--contribution-resident"),
-        contribution_employee=_decimal(contribution_employee, "--contribution-employee"),
+        capacity_to_pay=_yuan(capacity_to_pay, "--capacity-to-pay", Decimal("0.01")),
+        contribution_resident=_yuan(contribution_resident, "--contribution-resident"),
+        contribution_employee=_yuan(contribution_employee, "--contribution-employee"),
         cost_growth=_decimal(cost_growth, "--cost-growth", Decimal(-1)),
         income_growth=_decimal(income_growth, "--income-growth", Decimal(-1)),
         years=years,
-        opening_balance=_decimal(opening_balance, "--opening-balance", Decimal("-1e15")),
+        opening_balance=_yuan(opening_balance, "--opening-balance", Decimal("-1e15")),
     )
     try:
         result = simulate(data, region, reform, assumptions)

@@ -284,6 +284,7 @@ def render_html(report: dict) -> str:
         f"<p class='muted'>{escape(report['region'])} · {pop['persons']:,} persons "
         f"({pop['persons_with_claims']:,} with claims), {pop['claims']:,} claims · data "
         f"{escape(report['data'])} · policy {escape(', '.join(pop['policy_versions']))}</p>",
+        *(f"<p class='muted'>note: {escape(note)}</p>" for note in pop["notes"]),
         f"<p class='headline'>{escape(report['headline'])}</p>",
         f"<div class='cards'>{card_html}</div>",
         "<h2>What the reform changes in the policy</h2>",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from yibao.batch.run import JSONL_FILE, PERSONS_FILE
 from yibao.simulate.assumptions import Assumptions
 from yibao.simulate.measures import (
     burden_tables,
@@ -16,6 +17,18 @@ from yibao.simulate.measures import (
     winners_losers,
 )
 from yibao.simulate.paired import settle_pair
+
+
+def population_notes(directory: Path) -> list[str]:
+    """What the reader must know about the population counted."""
+    if (directory / PERSONS_FILE).is_file():
+        return []
+    # claim files exist only for persons with claims: the insured without any are unknown
+    return [
+        f"{JSONL_FILE} holds only persons with claims: per-capita figures, deciles, shares and "
+        f"contribution income count those persons alone (use the {PERSONS_FILE} tables for "
+        "the whole insured population)"
+    ]
 
 
 def simulate(directory: Path, region: str, overlay: Path, assumptions: Assumptions) -> dict:
@@ -36,6 +49,7 @@ def simulate(directory: Path, region: str, overlay: Path, assumptions: Assumptio
             "policy_versions": paired.versions,
             "refused_persons": len(paired.refused),
             "unpaired_claims": paired.unpaired_claims,
+            "notes": population_notes(directory),
         },
         "outlay": outlay,
         "burden": burden_tables(paired.persons, assumptions),

@@ -51,6 +51,7 @@ def render_text(report: dict) -> str:
         + (f" ({reform['name']})" if reform["name"] else ""),
         f"data {report['data']}: {pop['persons']:,} persons ({pop['persons_with_claims']:,} "
         f"with claims), {pop['claims']:,} claims, policy {', '.join(pop['policy_versions'])}",
+        *(f"note: {note}" for note in pop["notes"]),
         "",
         report["headline"],
         "",
