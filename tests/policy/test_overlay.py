@@ -127,3 +127,18 @@ def test_a_level_table_can_be_patched_directly(tmp_path):
     row = rows["schemes.resident.pooling.benefits[inpatient].ratio.by_level"]
     assert row.value == "L1 90% / L2 80% / L3 71%"
     assert row.provenance == "reform overlay ratio.yaml"
+
+
+def test_an_error_in_the_merged_policy_names_the_overlay(tmp_path):
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(REFORM.replace("deductible:", "deductable:"), "utf-8")
+    with pytest.raises(PolicyError, match=r"^tongliao.yaml \+ typo.yaml: .*deductable"):
+        load_with_overlays("tongliao", (typo,))
+
+
+def test_an_overlay_cannot_add_a_scheme_the_region_does_not_run(tmp_path):
+    # Erenhot's policy runs the employee scheme only: a resident part would lack all the rest
+    overlay = tmp_path / "res.yaml"
+    overlay.write_text("changes:\n  schemes:\n    resident:\n      pooling: {}\n", "utf-8")
+    with pytest.raises(PolicyError, match="res.yaml: changes.schemes.resident: erenhot runs no"):
+        load_with_overlays("erenhot", (overlay,))

@@ -88,7 +88,9 @@ def parse_region(text: str, file: str, overlays: tuple[Path, ...] = ()) -> Regio
     try:
         return RegionPolicy.model_validate({**raw, "versions": versions})
     except ValidationError as exc:
-        raise PolicyError(file, "", first_error(exc)) from None
+        # the path is the merged policy's: name the overlays it came through
+        merged = " + ".join([file, *(overlay.name for overlay in overlays)])
+        raise PolicyError(merged, "", first_error(exc)) from None
 
 
 def load_with_overlays(region: str, overlays: tuple[Path, ...]) -> RegionPolicy:
@@ -202,6 +204,18 @@ def _check_continuity(versions: list[dict], file: str) -> None:
                 )
 
 
+def _check_schemes(changes: object, versions: list[dict], name: str, region: str | None) -> None:
+    """An overlay may change the schemes the region runs, not add one (it would lack every
+    part the overlay does not name)."""
+    named = changes.get("schemes") if isinstance(changes, dict) else None
+    run = {scheme for version in versions for scheme in version.get("schemes") or {}}
+    for scheme in named or {}:
+        if scheme not in run:
+            known = ", ".join(sorted(run))
+            reason = f"{region} runs no {scheme} scheme (it runs: {known})"
+            raise PolicyError(name, f"changes.schemes.{scheme}", reason)
+
+
 def _overlay_start(value: object, name: str) -> dt.date | None:
     """The overlay's `from:` date (None: every version)."""
     if value is None:
@@ -232,6 +246,7 @@ def _apply_overlay(
     changes = raw["changes"]
     fill_seed(changes, seed)
     out = []
+    _check_schemes(changes, versions, name, region)
     for version in versions:
         ends = version.get("valid_to")
         if start is not None and ends is not None and ends < start:
