@@ -89,6 +89,29 @@ def test_enrollment_and_credit_errors_name_the_field(api: Api):
     assert api.client.get("/persons/NOBODY", headers=bureau).status_code == 404
 
 
+def test_the_claim_files_account_balance_opens_the_account_once(api: Api):
+    # contract: the body is the claim file's person object — its account_balance is the
+    # opening balance; afterwards the balance moves only by credits and settlements
+    bureau = api.key("bureau")
+    person = {"id": "P9", "scheme": "employee", "employment": "in_service"}
+    body = {"region": "erenhot", "person": {**person, "account_balance": "300.00"}}
+    assert api.client.post("/persons", json=body, headers=bureau).json()["created"] is True
+    seen = api.client.get("/persons/P9", headers=bureau).json()
+    assert seen["account_balance_fen"] == 30_000
+    assert api.client.post("/persons", json=body, headers=bureau).status_code == 200  # same
+    other = {"region": "erenhot", "person": {**person, "account_balance": "500.00"}}
+    changed = api.client.post("/persons", json=other, headers=bureau)
+    assert changed.status_code == 400
+    assert changed.json()["err_msg"] == (
+        "person.account_balance: the account holds 300.00; "
+        "change it with POST /persons/P9/account/credits"
+    )
+    ytd = {"region": "erenhot", "person": {**person, "ytd": {"year": 2023}}}
+    refused = api.client.post("/persons", json=ytd, headers=bureau)
+    assert refused.status_code == 422
+    assert refused.json()["err_msg"].startswith("person.ytd: year-to-date totals here come")
+
+
 def test_register_an_institution_and_use_its_key_once_shown(api: Api):
     bureau = api.key("bureau")
     body = {"code": "H009", "name": "新区医院", "level": 2, "kind": "hospital", "region": "erenhot"}

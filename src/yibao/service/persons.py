@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from yibao.engine.funds import INSUTYPE
+from yibao.engine.inputs import Fen
 from yibao.engine.inputs import Person as EnginePerson
 from yibao.errors import first_error
 from yibao.money import fen_to_yuan
@@ -56,6 +57,19 @@ class PersonIn(BaseModel):
     flags: list[str] = Field(default_factory=list)
     products: list[str] = Field(default_factory=list)
     family: list[FamilyLink] = Field(default_factory=list)
+    # the claim file's opening balance: credited once, when the person is first enrolled
+    account_balance: Fen | None = None
+    ytd: Any = None  # refused below with the reason (the claim file's carried-in totals)
+
+    @field_validator("ytd")
+    @classmethod
+    def _no_ytd(cls, value: Any) -> None:
+        if value is not None:
+            raise ValueError(
+                "year-to-date totals here come from the settlements stored by this service; "
+                "they are not carried in on enrollment"
+            )
+        return None
 
     @field_validator("certno")
     @classmethod
@@ -98,8 +112,7 @@ def enroll(db: Database, who: Principal, region: str, person: PersonIn) -> dict:
             for p in periods
         )
         _bind_family(session, person)
-        if session.get(Account, person.id) is None:
-            session.add(Account(person_id=person.id, balance=0))
+        _open_account(session, person)
         audit.record(
             session,
             who,
@@ -107,8 +120,30 @@ def enroll(db: Database, who: Principal, region: str, person: PersonIn) -> dict:
             person.id,
             certno=mask(person.certno),
             region=region,
+            **(
+                {"account_balance_fen": person.account_balance}
+                if created and person.account_balance
+                else {}
+            ),
         )
     return {"id": person.id, "created": created}
+
+
+def _open_account(session: Session, person: PersonIn) -> None:
+    """The personal account: opened with `account_balance` (a ledger entry) when new; later
+    the balance moves only through credits and settlements, so a different one is refused."""
+    opening = person.account_balance or 0
+    account = session.get(Account, person.id)
+    if account is None:
+        session.add(Account(person_id=person.id, balance=opening))
+        if opening:
+            session.add(AccountEntry(person_id=person.id, amount=opening, kind="opening"))
+        return
+    if person.account_balance is not None and person.account_balance != account.balance:
+        raise ServiceError(
+            f"person.account_balance: the account holds {fen_to_yuan(account.balance)}; "
+            f"change it with POST /persons/{person.id}/account/credits"
+        )
 
 
 def _bind_family(session: Session, person: PersonIn) -> None:
