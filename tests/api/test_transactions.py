@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from tests.api.conftest import decimal_json
 from tests.service.world import outpatient
 
@@ -192,3 +194,26 @@ def test_money_is_written_as_exact_json_numbers(api):
     assert '"medfee_sumamt":0.10' in response.text
     assert '"pool_prop_selfpay":' in response.text
     assert decimal_json(response)["output"]["setlinfo"]["psn_cash_pay"] == Decimal("0.10")
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "message"),
+    [
+        (
+            b'{"infno": "1101"}',
+            "application/x-www-form-urlencoded",
+            422,
+            "body: a JSON object is required (send Content-Type: application/json)",
+        ),
+        (b"not json", "application/json", 422, "body: not valid JSON ("),
+        (b"", "application/json", 422, "body: empty; a JSON object is required"),
+        (b'{"infno": "\xff"}', "application/json", 400, "body: cannot be read as JSON"),
+    ],
+)
+def test_an_unreadable_body_says_what_is_wrong_with_it(api, body, content_type, status, message):
+    # curl -d sends a form content type by default: the answer must say what to change
+    headers = {**api.key("hospital"), "Content-Type": content_type}
+    response = api.client.post("/api/transactions", content=body, headers=headers)
+    assert response.status_code == status, response.text
+    assert response.json()["infcode"] == -1
+    assert response.json()["err_msg"].startswith(message)

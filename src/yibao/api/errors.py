@@ -38,6 +38,7 @@ def error_response(
     return MoneyJSONResponse({"infcode": -1, "err_msg": message}, status, headers=headers)
 
 
+UNREADABLE_BODY = "There was an error parsing the body"
 ERROR_RESPONSES: dict[int | str, dict] = {
     status: {"model": ErrorBody, "description": text}
     for status, text in {
@@ -82,7 +83,10 @@ async def _http_error(request: Request, exc: Exception) -> MoneyJSONResponse:
     headers = dict(exc.headers or {})
     if exc.status_code == 405:  # every method of the path, not just the first route's
         headers["Allow"] = ", ".join(sorted(_methods(request)))
-    return error_response(exc.status_code, str(exc.detail), headers or None)
+    detail = str(exc.detail)
+    if detail == UNREADABLE_BODY:  # FastAPI's words for a body it could not decode
+        detail = "body: cannot be read as JSON (not UTF-8, or a number too long to parse)"
+    return error_response(exc.status_code, detail, headers or None)
 
 
 def _methods(request: Request) -> set[str]:
@@ -100,11 +104,26 @@ def validation_message(errors: list | tuple) -> str:
         return "invalid request"
     first = errors[0]
     loc = list(first.get("loc", ()))
+    if (body := _body_problem(first)) is not None:
+        return body
     if loc[:1] == ["body"]:
         loc = loc[1:]
     path = format_loc(loc)
     reason = str(first.get("msg", "invalid")).removeprefix("Value error, ")
     return f"{path}: {reason}" if path else reason
+
+
+def _body_problem(error: dict) -> str | None:
+    """The body as a whole is unusable: say so in words a client's developer acts on."""
+    loc, kind = tuple(error.get("loc", ())), error.get("type")
+    if kind == "json_invalid":
+        detail = (error.get("ctx") or {}).get("error") or "JSON decode error"
+        return f"body: not valid JSON ({detail})"
+    if loc == ("body",) and kind == "missing":
+        return "body: empty; a JSON object is required"
+    if loc == ("body",) and kind in ("model_attributes_type", "dict_type"):
+        return "body: a JSON object is required (send Content-Type: application/json)"
+    return None
 
 
 class CatchAll:
