@@ -37,12 +37,27 @@ def read_json_object(path: str, refusal: str = "must be a JSON object") -> dict[
 
 
 def parse_claim_files(path: str) -> list[ClaimFile]:
-    """All claim files in `path`: one object for .json, one per line for .jsonl."""
-    text = read_text(path)
-    if path.endswith(".jsonl"):
+    """All claim files in `path`: one object for .json (and stdin), one per line for .jsonl."""
+    return parse_claim_text(read_text(path), path.endswith(".jsonl"))
+
+
+def parse_claim_text(text: str, by_line: bool) -> list[ClaimFile]:
+    """The claim files in text already read: one object, or one per line (`by_line`; errors
+    then name the line)."""
+    if by_line:
         rows = [(i, line) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
         return [_parse(line, f"line {i}: ") for i, line in rows]
     return [_parse(text, "")]
+
+
+def several_documents(text: str) -> bool:
+    """Whether a second JSON document follows the first (JSON Lines given on stdin)."""
+    text = text.lstrip()
+    try:
+        _, end = json.JSONDecoder().raw_decode(text)
+    except json.JSONDecodeError:
+        return False  # not JSON at all: reported as one document
+    return bool(text[end:].strip())
 
 
 def _parse(text: str, where: str) -> ClaimFile:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
+
 import polars as pl
 import typer
 from typer.testing import CliRunner
@@ -41,3 +46,26 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
     assert result.stderr.strip().count("\n") == 0
     assert result.stderr.startswith("error: year: erenhot has no policy in force in 2021")
     assert not out.exists()
+
+
+def test_sigterm_removes_the_temporary_folder(tmp_path):
+    out = tmp_path / "pop"
+    args = ["qingdao", "--persons", "5000", "--year", "2023", "--seed", "1"]
+    command = [sys.executable, "-m", "yibao.cli.main", "synth", *args, "--chunk-size", "50"]
+    process = subprocess.Popen([*command, "--out", str(out)], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(p.is_file() and p.stat().st_size for p in tmp_path.glob(".pop.synth-*/*")):
+            assert process.poll() is None, "synth ended before it was stopped"
+            assert time.monotonic() < deadline, "synth did not start writing"
+            time.sleep(0.05)
+        time.sleep(0.3)  # a few chunks in
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode != 0
+    assert "Traceback" not in stderr
+    assert list(tmp_path.iterdir()) == []

@@ -97,3 +97,14 @@ def test_bad_format_and_file_as_out(tmp_path):
     target.write_text("x")
     with pytest.raises(InputError, match="is not a directory"):
         write(_generator(persons=5), target, "parquet")
+
+
+def test_switching_format_removes_the_other_formats_files(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")  # not synth's: kept
+    write(_generator(persons=300), tmp_path, "parquet")
+    write(_generator(persons=300), tmp_path, "jsonl")
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["claims.jsonl", "fraud_labels.csv", "notes.txt"]
+    write(_generator(persons=30, fraud_rate=0.0), tmp_path, "parquet")
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["claim_lines.parquet", "notes.txt", "persons.parquet"]

@@ -4,8 +4,13 @@ JSON: `{"flags": [...], "institution_flags": [...]}` — person-level flags, the
 institution-level ones (`institution_outlier`: `person_id` null, no claims); `--out` writes
 the first to the given Parquet file and the second beside it (`*.institutions.parquet`).
 
-Everything is read and checked before anything is printed: on bad input one line on stderr
-naming the file (when several are given), the line (`.jsonl`) and the field path, exit code 2.
+Stdin (`-`) holds one claim file, or JSON Lines (one a line) when a second JSON document
+follows the first. A folder of Parquet tables must be the only argument.
+
+Everything is read and checked before anything is printed or written: on bad input one line
+on stderr naming the file (when several are given), the line (`.jsonl`) and the field path,
+or the table and why it cannot be read, or the `--out` file and why it cannot be written;
+exit code 2. The two `--out` tables are written beside their place and moved in together.
 The lead registers `run_supervise` in `cli/main.py`, e.g.:
 
     @app.command(cls=OneLineErrors)
@@ -19,11 +24,15 @@ The lead registers `run_supervise` in `cli/main.py`, e.g.:
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import polars as pl
 import typer
 
-from yibao.claimfile import parse_claim_files
+from yibao.claimfile import parse_claim_text, read_text, several_documents
+from yibao.engine.inputs import ClaimFile
 from yibao.errors import InputError
 
 
@@ -40,21 +49,27 @@ def run_supervise(files: list[str], fmt: str = "json", out: str | None = None) -
     )
 
     try:
-        if len(files) == 1 and Path(files[0]).is_dir():
-            persons, lines = _table_paths(Path(files[0]))
+        folders = [f for f in files if f != "-" and Path(f).is_dir()]
+        if folders and len(files) > 1:
+            raise InputError(
+                f"{folders[0]}: is a folder; give one folder of Parquet tables alone, "
+                "or claim files (.json / .jsonl / -)"
+            )
+        targets = _out_paths(out, institution_flags_path) if out is not None else None
+        if folders:
+            persons, lines = _table_paths(Path(folders[0]))
             found = supervise_parquet_files(str(persons), str(lines))
             flags, by_institution = found.flags, found.institution_flags
         else:
             flags, by_institution = supervise_all(*claim_files_frames(_claim_files(files)))
+        if targets is not None:
+            _write_both(((flags, targets[0]), (by_institution, targets[1])))
     except InputError as exc:
         fail(str(exc))
-    if out is not None:
-        flags.write_parquet(out)
-        second = institution_flags_path(out)
-        by_institution.write_parquet(second)
+    if targets is not None:
         typer.echo(
-            f"{flags.height} flag(s) written to {out}, "
-            f"{by_institution.height} institution flag(s) to {second}",
+            f"{flags.height} flag(s) written to {targets[0]}, "
+            f"{by_institution.height} institution flag(s) to {targets[1]}",
             err=True,
         )
         return
@@ -74,6 +89,37 @@ def _table_paths(folder: Path) -> list[Path]:
     return paths
 
 
+def _out_paths(out: str, beside: Callable[[str], str]) -> tuple[Path, Path]:
+    """`--out` and the institution table beside it, checked before any work is done."""
+    targets = (Path(out), Path(beside(out)))
+    for target in targets:
+        if target.is_dir():
+            raise InputError(f"{target}: is a directory (--out names the Parquet file to write)")
+    if not targets[0].parent.is_dir():
+        raise InputError(f"{out}: cannot write (no folder {targets[0].parent})")
+    return targets
+
+
+def _write_both(tables: Iterable[tuple[pl.DataFrame, Path]]) -> None:
+    """Each (frame, path) written to a temporary file beside its path, then moved into place
+    once all are written: a failure leaves neither table, nor a temporary file."""
+    written: list[tuple[Path, Path]] = []
+    try:
+        for frame, target in tables:
+            temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            written.append((temporary, target))
+            frame.write_parquet(temporary)
+        for temporary, target in written:
+            os.replace(temporary, target)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        where = written[-1][1] if written else "--out"
+        reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+        raise InputError(f"{where}: cannot write ({reason})") from None
+    finally:
+        for temporary, _ in written:
+            temporary.unlink(missing_ok=True)
+
+
 def _claim_files(files: list[str]) -> list:
     from yibao.policy.loader import packaged_regions
 
@@ -82,17 +128,28 @@ def _claim_files(files: list[str]) -> list:
     for file in files:
         where = f"{file}: " if len(files) > 1 else ""
         try:
-            parsed = parse_claim_files(file)
+            parsed, by_line = _read_claim_files(file)
         except InputError as exc:
-            raise InputError(where + str(exc)) from None
+            message = str(exc)  # a read error names the file already
+            raise InputError(
+                message if message.startswith(f"{file}: ") else where + message
+            ) from None
         for i, cf in enumerate(parsed):
             if cf.region not in known:
-                line = f"line {i + 1}: " if file.endswith(".jsonl") else ""
+                line = f"line {i + 1}: " if by_line else ""
                 raise InputError(
                     f"{where}{line}region: unknown region {cf.region!r} (known: {', '.join(known)})"
                 )
         claim_files += parsed
     return claim_files
+
+
+def _read_claim_files(file: str) -> tuple[list[ClaimFile], bool]:
+    """The claim files of `file` and whether it holds one per line (errors name the line).
+    Stdin (-) may be JSON Lines here: supervision reads many persons at once."""
+    text = read_text(file)
+    lines = file.endswith(".jsonl") or (file == "-" and several_documents(text))
+    return parse_claim_text(text, lines), lines
 
 
 def render_text(flags: list[dict]) -> str:

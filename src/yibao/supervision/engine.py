@@ -19,6 +19,7 @@ import polars as pl
 
 from yibao.catalog.load import load_packaged
 from yibao.engine.inputs import Claim, ClaimFile
+from yibao.errors import InputError
 from yibao.policy.loader import load_region, packaged_regions
 from yibao.supervision.admission import low_standard_admission
 from yibao.supervision.common import (
@@ -916,11 +917,39 @@ def flag_dicts(flags: pl.DataFrame) -> list[dict]:
     return out
 
 
+# the columns a Parquet table must have; the others of the frame schemas are optional
+REQUIRED_PERSON_COLUMNS = ("person_id", "region", "sex", "birth_date")
+REQUIRED_LINE_COLUMNS = tuple(
+    c for c in LINE_FRAME_SCHEMA if c not in OPTIONAL_LINE_COLUMNS and c != "amount_fen"
+)
+
+
 def person_columns(persons_path) -> list[str]:
     """The columns of a persons Parquet file the rules read (the optional ones if present)."""
-    present = pl.read_parquet_schema(persons_path)
-    wanted = ["person_id", "region", "sex", "birth_date", *OPTIONAL_PERSON_COLUMNS]
+    present = table_columns(persons_path, REQUIRED_PERSON_COLUMNS)
+    wanted = [*REQUIRED_PERSON_COLUMNS, *OPTIONAL_PERSON_COLUMNS]
     return [c for c in wanted if c in present]
+
+
+def table_columns(path, required: Iterable[str]) -> list[str]:
+    """The column names of the Parquet file `path`; InputError naming the file when it is not
+    a readable Parquet file or lacks one of the `required` columns."""
+    try:
+        present = list(pl.read_parquet_schema(path))
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputError(f"{path}: {_read_failure(exc)}") from None
+    missing = [c for c in required if c not in present]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}")
+    return present
+
+
+def _read_failure(exc: Exception) -> str:
+    """Why a Parquet file could not be read, in one line."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"cannot read ({exc.strerror})"
+    lines = str(exc).strip().splitlines()
+    return f"not a readable Parquet file ({lines[0] if lines else type(exc).__name__})"
 
 
 def institution_flags_path(out_path: str) -> str:
@@ -936,12 +965,23 @@ def supervise_parquet_files(
     """The rules over Parquet tables (`yibao synth`), reading one person partition of the
     lines at a time (a filter on `person_id` pushed into the scan: files sorted by person, as
     synth writes them, are read one row group range per partition)."""
-    persons = pl.read_parquet(persons_path, columns=person_columns(persons_path))
+    table_columns(lines_path, REQUIRED_LINE_COLUMNS)
+    try:
+        persons = pl.read_parquet(persons_path, columns=person_columns(persons_path))
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputError(f"{persons_path}: {_read_failure(exc)}") from None
     scan = pl.scan_parquet(lines_path)
-    total = scan.select(pl.len()).collect().item()
+
+    def read(query: pl.LazyFrame) -> pl.DataFrame:
+        try:
+            return query.collect()
+        except (OSError, pl.exceptions.PolarsError) as exc:  # a damaged page, a wrong type
+            raise InputError(f"{lines_path}: {_read_failure(exc)}") from None
+
+    total = read(scan.select(pl.len())).item()
 
     def load(chosen: pl.Expr | None) -> pl.DataFrame:
-        return (scan if chosen is None else scan.filter(chosen)).collect()
+        return read(scan if chosen is None else scan.filter(chosen))
 
     return _supervise(persons, load, total, partition_lines)
 

@@ -26,6 +26,9 @@ from yibao.synth.generate import Generator
 FORMATS = ("parquet", "jsonl")
 PERSONS_FILE, LINES_FILE, JSONL_FILE = "persons.parquet", "claim_lines.parquet", "claims.jsonl"
 LABELS_FILE = "fraud_labels.csv"
+# every file synth may write: one not written by this run is a previous run's and is removed,
+# so the folder holds one population (`yibao batch` would read stale Parquet tables)
+OUTPUT_FILES = (PERSONS_FILE, LINES_FILE, JSONL_FILE, LABELS_FILE)
 
 
 @dataclass
@@ -59,8 +62,6 @@ def write(generator: Generator, out: Path, fmt: str, progress: bool = False) -> 
         finally:
             sink.close()
         names = sink.names()
-        if fmt == "jsonl" and LABELS_FILE not in names:
-            (out / LABELS_FILE).unlink(missing_ok=True)  # a previous run's labels
     summary.files = [out / name for name in names]
     summary.seconds = time.perf_counter() - started
     return summary
@@ -68,7 +69,8 @@ def write(generator: Generator, out: Path, fmt: str, progress: bool = False) -> 
 
 @contextmanager
 def _staging(out: Path) -> Iterator[Path]:
-    """A temporary folder beside `out`; its files replace those of `out` only on success."""
+    """A temporary folder beside `out`; its files replace those of `out` only on success,
+    and the other `OUTPUT_FILES` of `out` are removed then."""
     parent = out.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -83,8 +85,12 @@ def _staging(out: Path) -> Iterator[Path]:
         if not out.exists():
             staging.rename(out)
             return
-        for item in staging.iterdir():
-            os.replace(item, out / item.name)
+        written = [item.name for item in staging.iterdir()]
+        for name in written:
+            os.replace(staging / name, out / name)
+        for name in OUTPUT_FILES:
+            if name not in written:
+                (out / name).unlink(missing_ok=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -1,0 +1,108 @@
+"""`yibao supervise` on bad input, as a user runs it: one line on stderr naming the file and the
+reason, exit code 2, no traceback, nothing written; JSON Lines on stdin are read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tests.cli.test_settle_cli import run
+from yibao.batch.tables import claim_files_to_frames
+from yibao.claimfile import parse_claim_files
+
+EXAMPLES = ["examples/erenhot_retired.json", "examples/tongliao_poor.json"]
+
+
+@pytest.fixture
+def tables(tmp_path: Path) -> Path:
+    """A folder with the two synth tables of the examples."""
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    persons, lines = claim_files_to_frames([cf for p in EXAMPLES for cf in parse_claim_files(p)])
+    persons.write_parquet(folder / "persons.parquet")
+    lines.write_parquet(folder / "claim_lines.parquet")
+    return folder
+
+
+def _one_line_error(done, *expected: str) -> str:
+    assert (done.returncode, done.stdout) == (2, ""), done.stderr
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr
+    for text in expected:
+        assert text in done.stderr
+    return done.stderr
+
+
+def test_a_truncated_table_names_the_file(tables: Path, tmp_path: Path) -> None:
+    path = tables / "claim_lines.parquet"
+    path.write_bytes(path.read_bytes()[:200])
+    out = tmp_path / "flags.parquet"
+    done = run("supervise", str(tables), "--out", str(out))
+    _one_line_error(done, f"{path}: not a readable Parquet file")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tables"]
+
+
+def test_a_missing_required_column_names_the_file_and_the_column(tables: Path) -> None:
+    path = tables / "claim_lines.parquet"
+    pl.read_parquet(path).drop("price_fen").write_parquet(path)
+    done = run("supervise", str(tables))
+    _one_line_error(done, f"{path}: missing column(s) price_fen")
+
+
+def test_a_persons_table_without_sex(tables: Path) -> None:
+    path = tables / "persons.parquet"
+    pl.read_parquet(path).drop("sex").write_parquet(path)
+    _one_line_error(run("supervise", str(tables)), f"{path}: missing column(s) sex")
+
+
+def test_out_in_a_missing_folder(tables: Path) -> None:
+    done = run("supervise", str(tables), "--out", "/nonexistent/f.parquet")
+    _one_line_error(done, "/nonexistent/f.parquet: cannot write (no folder /nonexistent)")
+
+
+def test_out_naming_a_directory(tables: Path, tmp_path: Path) -> None:
+    target = tmp_path / "flags"
+    target.mkdir()
+    done = run("supervise", str(tables), "--out", str(target))
+    _one_line_error(done, f"{target}: is a directory")
+    assert list(target.iterdir()) == []
+    assert not (tmp_path / "flags.institutions.parquet").exists()
+
+
+def test_json_lines_on_stdin_are_read_like_the_file(tmp_path: Path) -> None:
+    raw = [json.loads(Path(p).read_text("utf-8")) for p in EXAMPLES]
+    text = "\n".join(json.dumps(r, ensure_ascii=False) for r in raw) + "\n"
+    path = tmp_path / "claims.jsonl"
+    path.write_text(text, "utf-8")
+    from_stdin, from_file = run("supervise", "-", stdin=text), run("supervise", str(path))
+    assert from_stdin.returncode == from_file.returncode == 0, from_stdin.stderr
+    assert json.loads(from_stdin.stdout) == json.loads(from_file.stdout)
+    assert json.loads(from_stdin.stdout)["flags"]
+
+
+def test_a_bad_line_on_stdin_is_named(tmp_path: Path) -> None:
+    first = Path(EXAMPLES[0]).read_text("utf-8")
+    text = json.dumps(json.loads(first)) + "\n" + json.dumps({"region": "qingdao"}) + "\n"
+    _one_line_error(run("supervise", "-", stdin=text), "line 2: person: Field required")
+
+
+def test_one_pretty_printed_claim_file_on_stdin() -> None:
+    done = run("supervise", "-", stdin=Path(EXAMPLES[0]).read_text("utf-8"))
+    assert done.returncode == 0 and json.loads(done.stdout)["flags"]
+
+
+def test_a_folder_among_several_arguments(tmp_path: Path) -> None:
+    folder = tmp_path / "eh"
+    folder.mkdir()
+    done = run("supervise", str(folder), "qingdao")
+    message = _one_line_error(done, f"{folder}: is a folder", "one folder of Parquet tables alone")
+    assert message.count(f"{folder}:") == 1
+
+
+def test_a_missing_file_among_several_is_named_once(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.json"
+    done = run("supervise", EXAMPLES[0], str(missing))
+    message = _one_line_error(done, f"{missing}: cannot read")
+    assert message.count(f"{missing}:") == 1
