@@ -217,3 +217,11 @@ def test_an_unreadable_body_says_what_is_wrong_with_it(api, body, content_type, 
     assert response.status_code == status, response.text
     assert response.json()["infcode"] == -1
     assert response.json()["err_msg"].startswith(message)
+
+
+def test_an_envelope_without_input_is_malformed(api):
+    # nhsa.md marks `input` required: a 4xx for the envelope, not a trade answering {}
+    body = {"infno": "1101", "msgid": "no-input", "inf_time": "2023-03-01 10:00:00"}
+    response = api.client.post("/api/transactions", json=body, headers=api.key("hospital"))
+    assert response.status_code == 422
+    assert response.json()["err_msg"] == "input: Field required"

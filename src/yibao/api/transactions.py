@@ -243,8 +243,8 @@ class Envelope(BaseModel):
     )
     inf_time: InfTime
     input: dict[str, Any] = Field(
-        default_factory=dict,
-        description="交易输入: the trade's fields, flat or under the national node "
+        description="交易输入 (required, as nhsa.md marks it): the trade's fields, flat or "
+        "under the national node "
         "(`data`, `signIn`, `mdtrtinfo` + `diseinfo`, `feedetail`, `dscginfo`)",
     )
     mdtrtarea_admvs: Extra = None
