@@ -71,6 +71,7 @@ def test_3201_compares_the_institutions_own_totals(api):
     period = {"stmt_begndate": "2023-03-01 00:00:00", "stmt_enddate": "2023-03-31 23:59:59"}
     agree = api.ok("3201", {**period, "medfee_sumamt": "1200.00", "fixmedins_setl_cnt": 1})
     assert agree["stmtinfo"]["stmt_rslt"] == "0"
+    assert agree["stmtinfo"]["setl_optins"] == "152501"  # the settling bureau, not H001
     differ = api.ok("3201", {**period, "medfee_sumamt": 1100, "fixmedins_setl_cnt": 1})
     assert differ["stmtinfo"]["stmt_rslt"] == "1"
     assert "medfee_sumamt 1100 ≠ 1200.00" in differ["stmtinfo"]["stmt_rslt_dscr"]
@@ -151,7 +152,7 @@ def test_1101_by_psn_no_or_id_number_masks_it_for_institutions(api):
     assert (base["insutype"], base["psn_type"], base["insuplc_admdvs"]) == (
         "310",
         "1101",
-        "erenhot",
+        "152501",  # 二连浩特市: the 6-digit code a hospital echoes in its envelopes
     )
     assert mine["insuinfo"][0]["balc"] == Decimal("1000.00")
     by_card = api.ok("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": certno}})

@@ -72,6 +72,11 @@ def load_region(region: str) -> RegionPolicy:
     return parse_region(packaged_text(REGIONS, region), f"{region}.yaml")
 
 
+def admdvs_of(region: str) -> str:
+    """The region's 医保区划 code for national answers (its id when the policy has none)."""
+    return load_region(region).admdvs or region
+
+
 def load_region_file(path: Path) -> RegionPolicy:
     return parse_region(path.read_text("utf-8"), path.name)
 

@@ -317,6 +317,9 @@ class RegionPolicy(Strict):
 
     region: str
     name: str
+    # 参保地医保区划 (6 digits) the national interface names the region by; optional for
+    # policies written outside the package, whose answers then carry the region id
+    admdvs: str | None = Field(default=None, pattern=r"^\d{6}$")
     seed: str
     description: str
     versions: list[PolicyVersion] = Field(min_length=1)

@@ -15,7 +15,7 @@ from yibao.engine.inputs import Fen
 from yibao.engine.inputs import Person as EnginePerson
 from yibao.errors import first_error
 from yibao.money import fen_to_yuan
-from yibao.policy.loader import packaged_regions
+from yibao.policy.loader import admdvs_of, packaged_regions
 from yibao.policy.schema import Category
 from yibao.service import audit
 from yibao.service.errors import NotFound, ServiceError
@@ -249,7 +249,7 @@ def insured_info(db: Database, who: Principal, raw: Any, day: dt.date) -> dict[s
     insurance = {
         "insutype": INSUTYPE[row.scheme],
         "psn_type": psn_type(row),
-        "insuplc_admdvs": row.region,
+        "insuplc_admdvs": admdvs_of(row.region),
         "categories": current,
     }
     return {

@@ -12,10 +12,11 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from yibao.money import fen_to_yuan
+from yibao.policy.loader import admdvs_of
 from yibao.service.errors import Forbidden, ServiceError
 from yibao.service.principal import Principal
 from yibao.store.db import Database
-from yibao.store.models import Settlement, SettlementFund
+from yibao.store.models import Institution, Settlement, SettlementFund
 
 TOTAL_FIELDS = ("medfee_sumamt", "fund_pay_sumamt", "psn_part_amt", "acct_pay", "psn_cash_pay")
 
@@ -120,8 +121,15 @@ def statement(
     if sent:
         differ = [f"{k} {sent[k]} ≠ {ours[k]}" for k in ours if k in sent and sent[k] != ours[k]]
         answer["stmtinfo"] = {
-            "setl_optins": answer["fixmedins_code"],
+            "setl_optins": _agency(db, answer["fixmedins_code"]),
             "stmt_rslt": "1" if differ else "0",
             "stmt_rslt_dscr": "不平: " + "; ".join(differ) if differ else "平",
         }
     return answer
+
+
+def _agency(db: Database, code: str) -> str:
+    """结算经办机构: the institution's region's 医保区划 (the bureau that settles with it)."""
+    with db.sessions() as session:
+        institution = session.get(Institution, code)
+    return admdvs_of(institution.region) if institution is not None else code
