@@ -1,4 +1,5 @@
-"""`yibao batch`: partitions, Parquet output, --verify, overlays and the command's exits."""
+"""`yibao batch`: partitions, Parquet output, --verify, overlays and the command's exits; the
+output never replaces an input table nor is left half-written; what was not settled."""
 
 from __future__ import annotations
 
@@ -137,3 +138,160 @@ def test_a_bad_overlay_exits_2(tables, tmp_path, capsys):
         run_batch_cmd(str(tables), str(tmp_path / "o.parquet"), overlays=(bad,))
     assert exit_info.value.exit_code == 2
     assert "must be >= 0" in capsys.readouterr().err
+
+
+def _partials(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if ".partial-" in p.name]
+
+
+@pytest.mark.parametrize("name", ["persons.parquet", "claim_lines.parquet"])
+def test_an_out_that_is_an_input_table_exits_2_and_leaves_it(tables, name, capsys):
+    before = (tables / name).read_bytes()
+    for spelling in (tables / name, tables / ".." / tables.name / name):
+        with pytest.raises(typer.Exit) as exit_info:
+            run_batch_cmd(str(tables), str(spelling))
+        assert exit_info.value.exit_code == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("error: --out")
+        assert f"is the input table {tables / name}" in err
+    assert (tables / name).read_bytes() == before
+
+
+def test_an_out_that_is_a_link_to_an_input_table_exits_2(tables, tmp_path, capsys):
+    link = tmp_path / "link.parquet"
+    link.symlink_to(tables / "claim_lines.parquet")
+    with pytest.raises(typer.Exit) as exit_info:
+        run_batch_cmd(str(tables), str(link))
+    assert exit_info.value.exit_code == 2
+    assert "is the input table" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("stop", [RuntimeError("disk on fire"), KeyboardInterrupt()])
+def test_a_stopped_run_leaves_no_partial_file_and_keeps_the_previous(
+    tables, tmp_path, monkeypatch, stop
+):
+    out = tmp_path / "out.parquet"
+    out.write_bytes(b"the previous complete result")
+    settle, calls = Settler.settle, []
+
+    def stopped_at_the_second(self, persons, lines):
+        calls.append(1)
+        if len(calls) == 2:
+            raise stop
+        return settle(self, persons, lines)
+
+    monkeypatch.setattr(Settler, "settle", stopped_at_the_second)
+    with pytest.raises(type(stop)):
+        run_batch(tables, out, partitions=3, progress=None)
+    assert out.read_bytes() == b"the previous complete result"
+    assert _partials(tmp_path) == []
+
+
+def test_a_completed_run_replaces_the_previous_and_leaves_no_partial(tables, tmp_path):
+    out = tmp_path / "out.parquet"
+    out.write_bytes(b"the previous result")
+    summary = run_batch(tables, out, verify=5, partitions=2, progress=None)
+    assert pl.read_parquet(out).height == summary.claims and summary.differences == []
+    assert _partials(tmp_path) == [] and summary.all_settled
+
+
+def _without_one_person(tables: Path, folder: Path) -> tuple[str, int, int]:
+    """The tables with the first person's persons row gone, a persons row without an id, and
+    two lines without a person_id (one claim): the gone person's id, its claim count, and the
+    claims of the persons that remain."""
+    persons = pl.read_parquet(tables / "persons.parquet")
+    lines = pl.read_parquet(tables / "claim_lines.parquet")
+    gone = lines.item(0, "person_id")
+    claims = lines.filter(pl.col("person_id") == gone).get_column("claim_id").n_unique()
+    no_id = pl.col("person_id").is_null()
+    nameless = persons.head(1).with_columns(pl.lit(None, pl.String).alias("person_id"))
+    pl.concat([persons.filter(pl.col("person_id") != gone), nameless]).write_parquet(
+        folder / "persons.parquet"
+    )
+    orphan = lines.tail(2).with_columns(pl.lit(None, pl.String).alias("person_id"))
+    pl.concat([lines, orphan]).write_parquet(folder / "claim_lines.parquet")
+    kept = lines.filter(pl.col("person_id") != gone).select("person_id", "claim_id").n_unique()
+    assert not lines.select(no_id.any()).item()
+    return gone, claims, kept
+
+
+@pytest.mark.parametrize("partitions", [1, 3])
+def test_lines_of_unknown_persons_and_persons_without_id_are_reported(tables, tmp_path, partitions):
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    gone, claims, kept = _without_one_person(tables, folder)
+    out = tmp_path / "out.parquet"
+    summary = run_batch(folder, out, partitions=partitions, progress=None)
+    assert summary.unknown_persons == {gone: claims, None: 1}
+    assert summary.persons_without_id == 1 and not summary.all_settled
+    assert pl.read_parquet(out).height == summary.claims == kept
+    report = "\n".join(summary.report())
+    assert f"not settled: {claims + 1} claims of 2 person_id(s) not in persons.parquet" in report
+    assert f"  {gone}: {claims} claims" in report and "  (null person_id): 1 claims" in report
+    assert "not settled: 1 persons row(s) with a null person_id" in report
+
+
+def test_the_command_exits_1_when_a_claim_is_not_settled(tables, tmp_path, capsys):
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    gone, _, kept = _without_one_person(tables, folder)
+    out = tmp_path / "out.parquet"
+    with pytest.raises(typer.Exit) as exit_info:
+        run_batch_cmd(str(folder), str(out))
+    assert exit_info.value.exit_code == 1
+    assert f"  {gone}: " in capsys.readouterr().err
+    assert pl.read_parquet(out).height == kept  # every claim that was settled
+
+
+def test_the_command_exits_1_when_a_person_is_refused(tables, tmp_path, capsys):
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    persons = pl.read_parquet(tables / "persons.parquet")
+    refused = persons.item(0, "person_id")
+    nowhere = pl.when(pl.col("person_id") == refused).then(pl.lit("atlantis"))
+    persons.with_columns(nowhere.otherwise(pl.col("region")).alias("region")).write_parquet(
+        folder / "persons.parquet"
+    )
+    (folder / "claim_lines.parquet").write_bytes((tables / "claim_lines.parquet").read_bytes())
+    with pytest.raises(typer.Exit) as exit_info:
+        run_batch_cmd(str(folder), str(tmp_path / "out.parquet"))
+    assert exit_info.value.exit_code == 1
+    err = capsys.readouterr().err
+    assert "not settled: 1 persons (input refused)" in err and f"  {refused}: " in err
+
+
+def test_the_command_exits_0_when_every_claim_is_settled(tables, tmp_path, capsys):
+    run_batch_cmd(str(tables), str(tmp_path / "out.parquet"))  # no typer.Exit: exit 0
+    assert "not settled" not in capsys.readouterr().err
+
+
+def test_an_overlay_for_a_region_not_in_the_data_exits_2(tables, tmp_path, capsys):
+    overlay = tmp_path / "fuxin.yaml"
+    overlay.write_text(REFORM.replace("region: tongliao", "region: fuxin"), "utf-8")
+    with pytest.raises(typer.Exit) as exit_info:
+        run_batch_cmd(str(tables), str(tmp_path / "o.parquet"), overlays=(overlay,))
+    assert exit_info.value.exit_code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(overlay) in err
+    assert "'fuxin'" in err and "(regions: liaoyang, qingdao, tongliao)" in err
+    assert not (tmp_path / "o.parquet").exists()
+
+
+def test_partitions_are_capped_at_the_persons_with_lines(tmp_path):
+    folder = tmp_path / "jsonl"
+    folder.mkdir()
+    files = claim_files("fuxin", 6, seed=3)
+    text = "\n".join(json.dumps(f.model_dump(mode="json", exclude_none=True)) for f in files)
+    (folder / "claims.jsonl").write_text(text, "utf-8")
+    persons = len({f.person.id for f in files})
+    summary = run_batch(folder, tmp_path / "out.parquet", partitions=500, progress=None)
+    assert summary.partitions == persons
+    assert summary.claims == sum(len(f.claims) for f in files)
+    assert f"--partitions 500: {persons} used" in "\n".join(summary.report())
+
+
+def test_progress_only_when_asked_or_on_a_terminal(tables, tmp_path, capsys):
+    run_batch_cmd(str(tables), str(tmp_path / "a.parquet"))  # stderr is not a terminal
+    assert "batch [" not in capsys.readouterr().err
+    run_batch_cmd(str(tables), str(tmp_path / "b.parquet"), progress=True)
+    assert "batch [" in capsys.readouterr().err

@@ -5,8 +5,12 @@ read as row slices (a partition then decodes only its own row groups), else a ha
 read with a filter (Parquet row groups are scanned, not loaded whole); each is settled on its
 own — accumulators never cross persons — and appended to the output file. Two partitions settle
 at once on two threads (polars releases the GIL) and the previous one is encoded meanwhile,
-so memory holds about two partitions. `verify` then settles N random persons again through
-the per-claim engine (`yibao.settling.settle_file`) and lists every difference, to the fen.
+so memory holds about two partitions. The file is written beside `out` under a temporary name
+and moved into place only when every partition is written: a stopped run leaves no partial
+file and keeps a previous result. Lines whose person is not in the persons table, and persons
+rows without an id, are counted and reported as not settled. `verify` then settles N random
+persons again through the per-claim engine (`yibao.settling.settle_file`) and lists every
+difference, to the fen.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import secrets
 import sys
 import time
 from collections import Counter, deque
@@ -29,7 +34,7 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from yibao.batch.output import COMPARED, RESULT_SCHEMA, settlement_row
-from yibao.batch.settle import PartitionResult, Settler, overlays_for
+from yibao.batch.settle import PartitionResult, Settler, overlay_region, overlays_for
 from yibao.batch.tables import (
     LINES_SCHEMA,
     PERSONS_SCHEMA,
@@ -91,6 +96,9 @@ class Counts:
     fallback_persons: Counter = field(default_factory=Counter)
     fallback_claims: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
+    # claims of lines whose person_id (None: null) is not in the persons table, by person_id
+    unknown_persons: Counter = field(default_factory=Counter)
+    persons_without_id: int = 0  # persons rows with a null person_id
 
     @classmethod
     def of(cls, result: PartitionResult, persons: int | None = None) -> Counts:
@@ -113,7 +121,14 @@ class Counts:
         self.fallback_persons.update(other.fallback_persons)
         self.fallback_claims += other.fallback_claims
         self.errors += other.errors
+        self.unknown_persons.update(other.unknown_persons)
+        self.persons_without_id += other.persons_without_id
         return self
+
+    @property
+    def all_settled(self) -> bool:
+        """No person refused, no line without its person, no person without an id."""
+        return not (self.errors or self.unknown_persons or self.persons_without_id)
 
 
 @dataclass
@@ -121,6 +136,7 @@ class RunSummary(Counts):
     partitions: int = 0
     seconds: float = 0.0  # float-ok: elapsed time, not money
     notes: list[str] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)  # about the run itself, in the report
     verified: int = 0
     differences: list[Difference] = field(default_factory=list)
 
@@ -145,7 +161,22 @@ class RunSummary(Counts):
         if self.errors:
             lines.append(f"not settled: {len(self.errors):,} persons (input refused), e.g.")
             lines += [f"  {pid}: {why}" for pid, why in self.errors[:5]]
-        return lines
+        if self.unknown_persons:
+            claims = sum(self.unknown_persons.values())
+            lines.append(
+                f"not settled: {claims:,} claims of {len(self.unknown_persons):,} person_id(s) "
+                f"not in {PERSONS_FILE}, e.g."
+            )
+            lines += [
+                f"  {pid if pid is not None else '(null person_id)'}: {n:,} claims"
+                for pid, n in self.unknown_persons.most_common(5)
+            ]
+        if self.persons_without_id:
+            lines.append(
+                f"not settled: {self.persons_without_id:,} persons row(s) with a null person_id"
+                " (no line can be theirs)"
+            )
+        return lines + self.remarks
 
 
 class Tables:
@@ -279,18 +310,24 @@ def run_batch(
     progress: TextIO | None = sys.stderr,
 ) -> RunSummary:
     """Settle every claim of the tables in `directory` into `out` (Parquet, one row per claim)."""
+    check_out(directory, out)
     tables = Tables(directory)
     regions = tables.persons.select(pl.col("region").unique()).collect().to_series().to_list()
-    settler = Settler([r for r in regions if r is not None], overlays)
-    n_lines = tables.lines.select(pl.len()).collect().item()
-    parts = partitions or max(1, math.ceil(n_lines / LINES_PER_PARTITION))
+    regions = [r for r in regions if r is not None]
+    check_overlay_regions(overlays, regions)
+    settler = Settler(regions, overlays)
+    parts = partition_count(tables, partitions)
     summary = RunSummary(partitions=parts)
+    if partitions is not None and parts != partitions:
+        summary.remarks.append(
+            f"--partitions {partitions:,}: {parts:,} used (at most one per person with claim lines)"
+        )
     bar = Progress(parts, progress)
     started = time.perf_counter()
     with ResultWriter(out) as writer:
-        for k, result in enumerate(settled_in_order(tables, settler, parts, WORKERS)):
+        for k, (result, lost) in enumerate(settled_in_order(tables, settler, parts, WORKERS)):
             writer.write(result.rows)
-            summary.add(Counts.of(result))
+            summary.add(Counts.of(result)).add(lost)
             bar.update(k + 1, summary.claims, time.perf_counter() - started)
     bar.close()
     summary.seconds = time.perf_counter() - started
@@ -300,15 +337,73 @@ def run_batch(
     return summary
 
 
+def check_out(directory: Path, out: Path) -> None:
+    """Refuse an `out` that is one of the input tables (the run reads them while it writes,
+    and the result would replace them) or a directory."""
+    if out.is_dir():
+        raise InputError(f"--out {out}: is a directory; name a .parquet file")
+    if not out.parent.is_dir():
+        raise InputError(f"--out {out}: no such directory {out.parent}")
+    for name in (PERSONS_FILE, LINES_FILE, JSONL_FILE):
+        table = directory / name
+        if not table.exists():
+            continue
+        if out.resolve() == table.resolve() or (out.exists() and os.path.samefile(out, table)):
+            raise InputError(f"--out {out}: is the input table {table}; write the result elsewhere")
+
+
+def check_overlay_regions(overlays: tuple[Path, ...], regions: list[str]) -> None:
+    """Refuse an overlay written for a region no person of the data is in: it would change
+    nothing, silently (`simulate` refuses the same pairing)."""
+    for path in overlays:
+        named = overlay_region(path)
+        if named is not None and named not in regions:
+            present = ", ".join(sorted(regions)) or "none"
+            raise InputError(
+                f"{path}: the overlay is for {named!r}, which no person in the data is in "
+                f"(regions: {present})"
+            )
+
+
+def partition_count(tables: Tables, requested: int | None) -> int:
+    """One partition per LINES_PER_PARTITION lines, or `requested`, capped at the distinct
+    person ids of the lines: a person is never split, so more partitions would be empty ones,
+    each costing its fixed ~30 ms of queries for nothing."""
+    if requested is None:
+        n_lines = tables.lines.select(pl.len()).collect().item()
+        return max(1, math.ceil(n_lines / LINES_PER_PARTITION))
+    if requested == 1:
+        return 1
+    ids = tables.lines.select(pl.col("person_id").n_unique()).collect().item()
+    return max(1, min(requested, ids))
+
+
+def unmatched(persons: pl.DataFrame, lines: pl.DataFrame) -> Counts:
+    """What `prepare` leaves out of a partition without a word: the claims of lines whose
+    person_id (or a null one) is not in the persons table (`_of_persons` drops them), and
+    persons rows without an id. Checked as `_of_persons` does: the person_id only where it
+    changes from the line before, the lines themselves only when one is unknown."""
+    ids = persons.get_column("person_id")
+    counts = Counts(persons_without_id=ids.null_count())
+    person = pl.col("person_id")
+    known = person.is_in(ids.drop_nulls().implode()).fill_null(False)
+    heads = lines.select(person.filter(person.ne_missing(person.shift(1)).fill_null(True)))
+    if heads.select(known.all()).item():
+        return counts
+    lost = lines.filter(~known).group_by("person_id").agg(pl.col("claim_id").n_unique())
+    counts.unknown_persons.update(dict(lost.iter_rows()))
+    return counts
+
+
 def settled_in_order(
     tables: Tables, settler: Settler, parts: int, workers: int
-) -> Iterator[PartitionResult]:
-    """Each partition read and settled (`Settler.settle`), in partition order, `workers` at a
-    time (`in_order`)."""
+) -> Iterator[tuple[PartitionResult, Counts]]:
+    """Each partition read and settled (`Settler.settle`), with what it left out
+    (`unmatched`), in partition order, `workers` at a time (`in_order`)."""
 
-    def settle(k: int) -> PartitionResult:
+    def settle(k: int) -> tuple[PartitionResult, Counts]:
         persons, lines = tables.partition(k, parts)
-        return settler.settle(persons, lines)
+        return settler.settle(persons, lines), unmatched(persons, lines)
 
     if parts > 1:
         tables.partition_filters(parts)  # computed once, before the threads share them
@@ -330,7 +425,11 @@ def in_order(work: Callable[[int], T], count: int, workers: int) -> Iterator[T]:
 
 
 class ResultWriter:
-    """The result rows, partition after partition, into one Parquet file. Each partition is
+    """The result rows, partition after partition, into one Parquet file: written under a
+    temporary name beside `out` (the same file system, so the move is atomic) and moved onto
+    `out` only when the `with` block ends without an exception — a stopped run (an error,
+    Ctrl-C, SIGTERM raised as SystemExit) removes it, leaving a previous `out` as it was. A
+    closed Parquet file looks complete however few partitions it holds. Each partition is
     encoded on a background thread while the next one settles (pyarrow releases the GIL);
     at most one waits, so memory stays one partition. Dictionary pages only for the columns
     with few values, and min/max statistics only for the keys a reader filters on. The fen
@@ -355,8 +454,18 @@ class ResultWriter:
         # keeps only the Parquet types (no Arrow schema), so readers see plain strings
         self.compat = pl.CompatLevel.newest()
         self.schema = pl.DataFrame(schema=RESULT_SCHEMA).to_arrow(compat_level=self.compat).schema
-        self.writer = pq.ParquetWriter(
-            out,
+        self.out, self.partial = out, partial_path(out)
+        try:
+            self.writer = self._open()
+        except BaseException:
+            self.partial.unlink(missing_ok=True)
+            raise
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.pending: Future | None = None
+
+    def _open(self) -> pq.ParquetWriter:
+        return pq.ParquetWriter(
+            self.partial,
             self.schema,
             use_dictionary=self.LOW_CARDINALITY,
             write_statistics=self.FILTERED,
@@ -367,8 +476,6 @@ class ResultWriter:
             },
             store_schema=False,
         )
-        self.pool = ThreadPoolExecutor(max_workers=1)
-        self.pending: Future | None = None
 
     def write(self, rows: pl.DataFrame) -> None:
         self._wait()
@@ -383,12 +490,32 @@ class ResultWriter:
     def __enter__(self) -> ResultWriter:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc) -> None:
+        moved = False
         try:
-            self._wait()
+            try:
+                self._wait()
+            finally:
+                self.pool.shutdown()
+                self.writer.close()
+            if kind is None:
+                os.replace(self.partial, self.out)
+                moved = True
         finally:
-            self.pool.shutdown()
-            self.writer.close()
+            if not moved:
+                self.partial.unlink(missing_ok=True)
+
+
+def partial_path(out: Path) -> Path:
+    """A new empty file `.{name}.partial-XXXXXXXX` beside `out`, created exclusively (two runs
+    never share one), with the permissions a new `out` would have (umask applies)."""
+    while True:
+        path = out.with_name(f".{out.name}.partial-{secrets.token_hex(4)}")
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return path
 
 
 def verify_sample(

@@ -205,16 +205,17 @@ def _runs_of(frame: pl.DataFrame, column: str) -> int:
 def overlays_for(region: str, overlays: tuple[Path, ...]) -> tuple[Path, ...]:
     """The overlays a region takes: those naming it, and those naming no region. (A directory
     may hold several regions; a reform overlay is written for one.)"""
-    chosen = []
-    for path in overlays:
-        try:
-            named = yaml.safe_load(path.read_text("utf-8"))
-        except (OSError, yaml.YAMLError):
-            named = None  # the loader reports the unreadable file with its own message
-        target = named.get("region") if isinstance(named, dict) else None
-        if target in (None, region):
-            chosen.append(path)
-    return tuple(chosen)
+    return tuple(path for path in overlays if overlay_region(path) in (None, region))
+
+
+def overlay_region(path: Path) -> object:
+    """The `region:` an overlay names, or None (an unreadable file too: the policy loader
+    reports it with its own message)."""
+    try:
+        raw = yaml.safe_load(path.read_text("utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    return raw.get("region") if isinstance(raw, dict) else None
 
 
 def _group_chain(group: pl.DataFrame, plan: SchemePlan, fallbacks: Fallbacks) -> pl.LazyFrame:

@@ -4,6 +4,10 @@ imports them while it loads."""
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import Annotated, NoReturn
 
@@ -43,3 +47,23 @@ DatabaseUrl = Annotated[
         show_default=False,
     ),
 ]
+
+
+@contextmanager
+def sigterm_stops() -> Iterator[None]:
+    """SIGTERM (kill, a scheduler's stop) raises SystemExit (exit 143) in the main thread, as
+    Ctrl-C raises KeyboardInterrupt: the command unwinds and removes its partial output, where
+    the default action would end the process with it in place. Only the main thread may
+    install a handler (tests may call from another: nothing is installed then)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -177,43 +177,6 @@ def demo_load(
 
 
 @app.command(cls=OneLineErrors)
-def batch(
-    directory: Annotated[
-        str, typer.Argument(help="Folder with persons.parquet + claim_lines.parquet.")
-    ],
-    out: Annotated[
-        str,
-        typer.Option(
-            "--out",
-            help="Output Parquet: one row per claim, amounts as integer fen in *_fen columns.",
-        ),
-    ],
-    verify: Annotated[
-        int,
-        typer.Option(
-            help="Also settle N random persons through the "
-            "per-claim engine; exit 1 on any difference."
-        ),
-    ] = 0,
-    engine: Annotated[str, typer.Option(help="polars (one machine) or spark.")] = "polars",
-    policy: Annotated[list[Path] | None, typer.Option("--policy", help="Reform overlay.")] = None,
-    partitions: Annotated[
-        int | None, typer.Option(help="Person partitions (memory bound).")
-    ] = None,
-    explain_plan: Annotated[
-        bool, typer.Option("--explain-plan", help="Say what ran columnar.")
-    ] = False,
-    seed: Annotated[int, typer.Option(help="Seed of the --verify sample.")] = 0,
-) -> None:
-    """Settle a whole population's tables with the columnar engine (equal to settle, to the fen)."""
-    from yibao.cli.batch_cmd import run_batch_cmd
-
-    run_batch_cmd(
-        directory, out, verify, engine, tuple(policy or ()), partitions, explain_plan, seed
-    )
-
-
-@app.command(cls=OneLineErrors)
 def supervise(
     files: Annotated[
         list[str],
@@ -232,9 +195,11 @@ def supervise(
 
 def _register_module_commands() -> None:
     """Commands whose signatures live beside their code (lazy inside, cheap to import)."""
+    from yibao.cli.batch_cmd import batch_command
     from yibao.cli.simulate_cmd import simulate_command
     from yibao.cli.synth_cmd import synth_command
 
+    app.command("batch", cls=OneLineErrors)(batch_command)
     app.command("synth", cls=OneLineErrors)(synth_command)
     app.command("simulate", cls=OneLineErrors)(simulate_command)
     from yibao.cli.accounts_cmd import accounts_app

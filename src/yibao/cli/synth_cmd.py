@@ -6,11 +6,7 @@ Generation is imported lazily, so registering the command costs nothing at start
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -56,7 +52,7 @@ def synth_command(
     ] = None,
 ) -> None:
     """Seeded synthetic persons and claims for REGION and YEAR (columns: docs/tables.md)."""
-    from yibao.cli.common import fail
+    from yibao.cli.common import fail, sigterm_stops
     from yibao.errors import InputError
     from yibao.synth.generate import Generator, Options
     from yibao.synth.output import write
@@ -64,7 +60,7 @@ def synth_command(
     show = sys.stderr.isatty() if progress is None else progress
     try:
         options = Options(region, persons, year, seed, fraud_rate, chunk_size)
-        with _stopped_by_sigterm():
+        with sigterm_stops():
             summary = write(Generator(options), out, SynthFormat(format).value, progress=show)
     except InputError as exc:
         fail(str(exc))
@@ -76,21 +72,3 @@ def synth_command(
         f" ({rate:,.0f} persons/s)",
         err=True,
     )
-
-
-@contextmanager
-def _stopped_by_sigterm() -> Iterator[None]:
-    """SIGTERM (kill, a scheduler's stop) ends the run like Ctrl-C: as an exception raised in
-    the main thread, so the half-written temporary folder is removed on the way out."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers can only be set from the main thread
-        return
-
-    def stop(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
