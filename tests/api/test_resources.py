@@ -69,6 +69,10 @@ def test_enrollment_and_credit_errors_name_the_field(api: Api):
         headers=bureau,
     )
     assert region.status_code == 422 and region.json()["err_msg"].startswith("region:")
+    slash = {"region": "erenhot", "person": {"id": "P8/x", "scheme": "resident"}}
+    unreadable = api.client.post("/persons", json=slash, headers=bureau)  # never readable back
+    assert unreadable.status_code == 422
+    assert unreadable.json()["err_msg"].startswith("person.id: must not contain '/'")
     orphan = {
         "region": "erenhot",
         "person": {
@@ -181,6 +185,11 @@ def test_reconciliation_totals_and_details(api: Api):
     assert recon["medfee_sumamt"] == Decimal("600.00")
     assert sorted(d["status"] for d in recon["details"]) == ["reversal", "reversed", "settled"]
     assert recon["funds"][0]["fund_payamt"] == recon["fund_pay_sumamt"]
+    backwards = api.client.get(
+        "/reconciliations?begin=2023-03-31&end=2023-03-01", headers=api.key("bureau")
+    )
+    assert backwards.status_code == 400  # was 200 with all zeros; 3201 refuses the same
+    assert backwards.json()["err_msg"] == "end: 2023-03-01 is before begin 2023-03-31"
 
 
 def test_every_write_is_in_the_audit_log_with_masked_id_numbers(api: Api):

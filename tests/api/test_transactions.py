@@ -28,6 +28,7 @@ def test_settle_reconcile_reverse_round_trip(api):
         k: info[k] for k in ("hifp_pay", "psn_cash_pay")
     }
     assert [d["fund_pay_type"] for d in done["setldetail"]] == ["310100"]
+    assert (info["psn_cert_type"], info["cvlserv_flag"]) == ("01", "0")  # nhsa.md: Y
 
     totals = api.ok("3201", {"stmt_begndate": "2023-03-01", "stmt_enddate": "2023-03-31"})
     assert totals["fixmedins_code"] == "H001" and totals["setl_cnt"] == 1
@@ -162,6 +163,11 @@ def test_1101_by_psn_no_or_id_number_masks_it_for_institutions(api):
     assert bureau["baseinfo"]["certno"] == certno
     wrong = api.call("1101", {"certno": certno[:-1] + ("0" if certno[-1] != "0" else "1")})
     assert wrong.json()["err_msg"] == "certno: check character does not match"
+    # the field named is the one sent; an ID number of someone else beside psn_no is refused
+    bad_card = {"mdtrt_cert_type": "02", "mdtrt_cert_no": certno[:-1] + "Z"}
+    assert api.call("1101", bad_card).json()["err_msg"].startswith("mdtrt_cert_no: ")
+    other = api.call("1101", {"psn_no": "P2", "mdtrt_cert_type": "02", "mdtrt_cert_no": certno})
+    assert other.json()["err_msg"] == "mdtrt_cert_no: not the ID number of person P2"
 
 
 def test_bureau_settles_for_a_named_institution_and_auditors_only_read(api):

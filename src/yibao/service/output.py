@@ -24,19 +24,28 @@ def psn_type(person: Person) -> str:
 
 
 def settlement_output(
-    s: Settlement, person: Person, setl_id: str | None, mdtrt_id: str | None, msgid: str | None
+    s: Settlement,
+    person: Person,
+    setl_id: str | None,
+    mdtrt_id: str | None,
+    msgid: str | None,
+    categories: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
+    """The national setlinfo + setldetail of a settlement; `categories`: the person's on the
+    settlement date (公务员 sets cvlserv_flag)."""
     info: dict[str, Any] = {"mdtrt_id": mdtrt_id}
     if setl_id is not None:
         info["setl_id"] = setl_id
     info |= {
         "psn_no": person.id,
         "psn_name": person.name,
+        "psn_cert_type": "01" if person.certno else None,  # 居民身份证: the one type enrolled
         "certno": mask(person.certno),
         "gend": {"M": "1", "F": "2"}.get(person.sex or "", "0"),
         "brdy": person.birth_date.isoformat() if person.birth_date else None,
         "insutype": s.insutype,
         "psn_type": psn_type(person),
+        "cvlserv_flag": "1" if "civil_servant" in categories else "0",
         "setl_time": s.setl_date,
         "med_type": s.med_type,
         **setlinfo_dict(s.setlinfo),

@@ -71,6 +71,13 @@ class PersonIn(BaseModel):
             )
         return None
 
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if "/" in value or any(c.isspace() for c in value):
+            raise ValueError("must not contain '/' or spaces (it is the path /persons/{id})")
+        return value
+
     @field_validator("certno")
     @classmethod
     def _certno(cls, value: str | None) -> str | None:
@@ -234,9 +241,9 @@ def engine_view(
 def insured_info(db: Database, who: Principal, raw: Any, day: dt.date) -> dict[str, Any]:
     """1101 人员信息获取: a person by `psn_no`, or by ID number (`certno`, or
     `mdtrt_cert_type` 02 with `mdtrt_cert_no`); ID numbers masked for institutions."""
-    psn_no, certno = _insured_key(raw)
+    psn_no, certno, field = _insured_key(raw)
     with db.sessions() as session:
-        row = _find_insured(session, psn_no, certno)
+        row = _find_insured(session, psn_no, certno, field)
         periods = session.scalars(
             select(PersonCategory)
             .where(PersonCategory.person_id == row.id)
@@ -273,12 +280,13 @@ def insured_info(db: Database, who: Principal, raw: Any, day: dt.date) -> dict[s
     }
 
 
-def _insured_key(raw: Any) -> tuple[Any, Any]:
-    """(psn_no, certno) of a 1101 query; at least one is given, and it is a string."""
+def _insured_key(raw: Any) -> tuple[Any, Any, str]:
+    """(psn_no, ID number, the field the ID number came in) of a 1101 query; at least one is
+    given, and it is a string."""
     query = raw if isinstance(raw, dict) else {}
-    psn_no, certno = query.get("psn_no"), query.get("certno")
+    psn_no, certno, field = query.get("psn_no"), query.get("certno"), "certno"
     if not certno and query.get("mdtrt_cert_type") == "02":
-        certno = query.get("mdtrt_cert_no")
+        certno, field = query.get("mdtrt_cert_no"), "mdtrt_cert_no"
     if not psn_no and not certno:
         kind = query.get("mdtrt_cert_type")
         if kind not in (None, "02"):
@@ -286,18 +294,22 @@ def _insured_key(raw: Any) -> tuple[Any, Any]:
                 f"mdtrt_cert_type: {kind} cannot be resolved here; send psn_no or an ID number (02)"
             )
         raise ServiceError("psn_no: required (or mdtrt_cert_type 02 with mdtrt_cert_no)")
-    if not isinstance(psn_no or certno, str):
-        raise ServiceError(f"{'psn_no' if psn_no else 'certno'}: must be a string")
-    return psn_no, certno
+    for name, value in (("psn_no", psn_no), (field, certno)):
+        if value and not isinstance(value, str):
+            raise ServiceError(f"{name}: must be a string")
+    return psn_no, certno, field
 
 
-def _find_insured(session: Session, psn_no: Any, certno: Any) -> Person:
-    """The person by `psn_no`, else by ID number (its final X in either case)."""
+def _find_insured(session: Session, psn_no: Any, certno: Any, field: str) -> Person:
+    """The person by `psn_no`, else by ID number (its final X in either case); given both,
+    they must name the same person."""
+    if certno and (problem := certno_problem(certno)):
+        raise ServiceError(f"{field}: {problem}")
     if psn_no:
         row = session.get(Person, psn_no)
+        if row is not None and certno and (row.certno or "").upper() != certno.upper():
+            raise ServiceError(f"{field}: not the ID number of person {psn_no}")
     else:
-        if problem := certno_problem(certno):
-            raise ServiceError(f"certno: {problem}")
         row = session.scalars(
             select(Person).where(Person.certno.in_({certno, certno.upper(), certno.lower()}))
         ).first()

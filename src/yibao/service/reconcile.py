@@ -30,6 +30,8 @@ def reconcile(
     with_details: bool = False,
 ) -> dict[str, Any]:
     """Totals for one institution (an institution caller: always itself) or all of them."""
+    if end < begin:
+        raise ServiceError(f"end: {end} is before begin {begin}")
     if who.role == "institution":
         if institution not in (None, who.institution_code):
             raise Forbidden("an institution reconciles only its own settlements")

@@ -150,7 +150,7 @@ def pre_settle(
         acc = fastpath.read_accumulator(conn, psn_no, claim.settle_date.year)
         balances = fastpath.balances(conn, [psn_no, *ctx.holders], lock=False)
         settled, *_ = _run(ctx, claim, acc, balances)
-        answer = settlement_output(settled, ctx.person, None, mdtrt_id, None)
+        answer = settlement_output(settled, ctx.person, None, mdtrt_id, None, ctx.categories)
         if found := readmission_warnings(session, ctx.person.region, psn_no, claim):
             answer["warnings"] = found
         session.rollback()
@@ -189,7 +189,9 @@ def settle(
             settled, before, after = _run(ctx, claim, acc, balances)
             setl_id = new_setl_id(claim.settle_date)
             delta = _delta(before, after, ctx.holders)
-            answer = settlement_output(settled, ctx.person, setl_id, mdtrt_id, msgid)
+            answer = settlement_output(
+                settled, ctx.person, setl_id, mdtrt_id, msgid, ctx.categories
+            )
             if found := _warnings(conn, ctx.person.region, psn_no, claim):
                 answer["warnings"] = found
             answer = rendered(answer)
