@@ -62,7 +62,7 @@ def test_gross_and_nets_match_the_settlements(march):
 def test_reversed_settlements_are_not_cleared(march):
     world, paid = march
     first = paid[("TL1", "Q3")]["setlinfo"]["setl_id"]
-    settlement.reverse(world.db, world.hospital["Q3"], "TL1", first, "REV1", "2208")
+    settlement.reverse(world.db, world.hospital["Q3"], "TL1", first, "REV1", "2305")
     run = jobs.run_clearing(world.db, world.bureau, "2023-03")
     pairs = {(g["insured_region"], g["treating_region"]) for g in run["gross"]}
     assert ("tongliao", "qingdao") not in pairs
