@@ -147,6 +147,9 @@ def test_demo_load_refuses_a_database_that_has_it_already(url):
 ADD = ["institution", "add", "H9", "--name", "x"]
 
 
+A_HOSPITAL = ["--name", "X", "--level", "1", "--kind", "hospital", "--region", "erenhot"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -156,38 +159,8 @@ ADD = ["institution", "add", "H9", "--name", "x"]
         (ADD + ["--level", "2", "--kind", "hospital", "--region", "atlantis"], "atlantis"),
         (["institution", "add", "H9", "--level", "2", "--kind", "hospital"], "--name"),
         (["user", "add", "wang", "--role", "king"], "'--role'"),
-        (
-            [
-                "institution",
-                "add",
-                "",
-                "--name",
-                "X",
-                "--level",
-                "1",
-                "--kind",
-                "hospital",
-                "--region",
-                "erenhot",
-            ],
-            "code: '' is not a 定点机构编号",
-        ),
-        (
-            [
-                "institution",
-                "add",
-                "H" * 31,
-                "--name",
-                "X",
-                "--level",
-                "1",
-                "--kind",
-                "hospital",
-                "--region",
-                "erenhot",
-            ],
-            "is not a 定点机构编号",
-        ),
+        (["institution", "add", "", *A_HOSPITAL], "code: '' is not a 定点机构编号"),
+        (["institution", "add", "H" * 31, *A_HOSPITAL], "is not a 定点机构编号"),
         (["user", "add", "", "--role", "bureau"], "name: '' must be"),
         (["demo-load", "--persons", "-5"], "'--persons'"),
         (["serve", "--port", "70000"], "'--port'"),

@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from yibao.cli.common import fail, sigterm_stops
+from yibao.cli.common import ProgressOption, fail, sigterm_stops
 from yibao.errors import InputError
 from yibao.policy.loader import PolicyError
 
@@ -68,12 +68,7 @@ def batch_command(
         bool, typer.Option("--explain-plan", help="Say what ran columnar.")
     ] = False,
     seed: Annotated[int, typer.Option(help="Seed of the --verify sample.")] = 0,
-    progress: Annotated[
-        bool | None,
-        typer.Option(
-            "--progress/--no-progress", help="Progress bar on stderr (default: if a terminal)."
-        ),
-    ] = None,
+    progress: ProgressOption = None,
 ) -> None:
     """Settle a whole population's tables with the columnar engine (equal to settle, to the fen).
 

@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from yibao.cli.common import ProgressOption
+
 
 class SynthFormat(StrEnum):
     parquet = "parquet"
@@ -44,12 +46,7 @@ def synth_command(
     chunk_size: Annotated[
         int, typer.Option("--chunk-size", help="Persons generated and written at a time.")
     ] = 100_000,
-    progress: Annotated[
-        bool | None,
-        typer.Option(
-            "--progress/--no-progress", help="Progress bar on stderr (default: if a terminal)."
-        ),
-    ] = None,
+    progress: ProgressOption = None,
 ) -> None:
     """Seeded synthetic persons and claims for REGION and YEAR (columns: docs/tables.md)."""
     from yibao.cli.common import fail, sigterm_stops
