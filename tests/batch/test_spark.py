@@ -15,6 +15,7 @@ from yibao.batch.output import RESULT_SCHEMA
 from yibao.batch.run import run_batch
 from yibao.batch.spark import PARTS_SUFFIX, run_spark_batch, spark_session
 from yibao.cli.batch_cmd import run_batch_cmd
+from yibao.errors import InputError
 from yibao.synth.generate import Options, generate
 
 JAVA = shutil.which("java") or (
@@ -125,3 +126,25 @@ def test_a_missing_table_exits_2_before_spark_starts(tmp_path, capsys):
         run_batch_cmd(str(tmp_path), str(tmp_path / "o.parquet"), engine="spark")
     assert exit_info.value.exit_code == 2
     assert "needs persons.parquet" in capsys.readouterr().err
+
+
+def test_spark_reports_what_polars_reports_not_settled(spark, tables, tmp_path):
+    # lines of a person missing from the persons table, and an overlay for a region absent
+    # from the data: Spark counts and refuses them as the polars engine does
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    persons = pl.read_parquet(tables / "persons.parquet")
+    gone = persons.item(0, "person_id")
+    persons.filter(pl.col("person_id") != gone).write_parquet(folder / "persons.parquet")
+    shutil.copy(tables / "claim_lines.parquet", folder / "claim_lines.parquet")
+    expected = run_batch(folder, tmp_path / "polars.parquet", partitions=2, progress=None)
+    summary = run_spark_batch(
+        folder, tmp_path / "spark.parquet", partitions=3, spark=spark, progress=None
+    )
+    assert summary.unknown_persons == expected.unknown_persons
+    assert list(summary.unknown_persons) == [gone] and not summary.all_settled
+    overlay = tmp_path / "erenhot.yaml"
+    overlay.write_text("region: erenhot\nchanges: {}\n", "utf-8")
+    with pytest.raises(InputError, match="no person in the data is in"):
+        run_spark_batch(folder, tmp_path / "o.parquet", (overlay,), spark=spark, progress=None)
+    assert not (tmp_path / "o.parquet").exists()

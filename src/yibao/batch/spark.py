@@ -41,7 +41,10 @@ from yibao.batch.run import (
     Counts,
     RunSummary,
     Tables,
+    check_overlay_regions,
     missing_columns,
+    partial_path,
+    unmatched,
     verify_sample,
 )
 from yibao.batch.settle import Settler
@@ -194,11 +197,14 @@ def _tally_param():
 
 
 def settle_group(settler: Settler, persons: pa.Table, lines: pa.Table) -> tuple[pa.Table, Tally]:
-    """What one Spark task does for one group: `Settler.settle`, Arrow in and Arrow out."""
-    result = settler.settle(_frame(persons, PERSONS_SCHEMA), _frame(lines, LINES_SCHEMA))
+    """What one Spark task does for one group: `Settler.settle`, Arrow in and Arrow out, and
+    what the group left out (`unmatched`: lines of persons not in the persons table)."""
+    people, claim_lines = _frame(persons, PERSONS_SCHEMA), _frame(lines, LINES_SCHEMA)
+    result = settler.settle(people, claim_lines)
     rows = result.rows
     tally = Tally(plans=dict(settler.plans))
     tally.add(Counts.of(result, persons=rows.get_column("person_id").n_unique()))
+    tally.add(unmatched(people, claim_lines))
     return rows.to_arrow().cast(RESULT_ARROW), tally
 
 
@@ -338,6 +344,7 @@ def run_spark_batch(
         parallelism = session.sparkContext.defaultParallelism
         groups = partitions or max(2 * parallelism, math.ceil(tables.lines_count / LINES_PER_GROUP))
         configure(session, groups)
+        check_overlay_regions(overlays, tables.regions)
         settler = Settler(tables.regions, overlays)
         if progress is not None:
             progress.write(f"spark: {session.sparkContext.master}, {groups} person group(s)\n")
@@ -388,11 +395,21 @@ def merge_parts(parts: str, out: str) -> None:
         and info.base_name.endswith(".parquet")
     )
     schema = pl.DataFrame(schema=RESULT_SCHEMA).to_arrow().schema  # as `run_batch` writes it
-    with pq.ParquetWriter(target, schema, filesystem=fs) as writer:
-        for name in files:
-            part = pq.ParquetFile(name, filesystem=fs)
-            for k in range(part.num_row_groups):
-                writer.write_table(part.read_row_group(k).cast(schema))
+    # a local `out` appears only complete, as `run_batch` writes it (a remote store's rename
+    # is not atomic: there the file is written in place)
+    local = not is_uri(out)
+    written = str(partial_path(Path(target))) if local else target
+    try:
+        with pq.ParquetWriter(written, schema, filesystem=fs) as writer:
+            for name in files:
+                part = pq.ParquetFile(name, filesystem=fs)
+                for k in range(part.num_row_groups):
+                    writer.write_table(part.read_row_group(k).cast(schema))
+        if local:
+            os.replace(written, target)
+    finally:
+        if local:
+            Path(written).unlink(missing_ok=True)
     fs.delete_dir(root)
 
 
