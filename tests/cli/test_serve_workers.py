@@ -149,11 +149,12 @@ def test_a_dead_worker_is_replaced_and_serves_its_socket(tmp_path):
     assert set(held) == after
 
 
-def test_a_second_server_on_a_busy_port_fails_with_one_line(tmp_path):
+@pytest.mark.parametrize("workers", ["2", "1"])  # one worker: uvicorn's own lines, exit 3
+def test_a_second_server_on_a_busy_port_fails_with_one_line(tmp_path, workers):
     with _serving(tmp_path, "first.db") as server:
         command = [
             sys.executable, "-m", "yibao.cli.main", "serve", "--port", str(_port(server.base)),
-            "--workers", "2", "--database-url", f"sqlite:///{tmp_path / 'second.db'}",
+            "--workers", workers, "--database-url", f"sqlite:///{tmp_path / 'second.db'}",
         ]  # fmt: skip
         second = subprocess.run(command, capture_output=True, text=True, timeout=120)
         with urllib.request.urlopen(server.base + "/openapi.json", timeout=10) as answer:

@@ -232,7 +232,8 @@ class Envelope(BaseModel):
     msgid: str = Field(
         min_length=1,
         max_length=60,
-        description="发送方报文ID: unique per message; the same msgid again gets the first answer",
+        description="发送方报文ID: unique per message; a write trade sent again with it gets the "
+        "first answer (reads — 1101, 2206, 3201 — are answered afresh)",
     )
     fixmedins_code: str | None = Field(
         default=None,

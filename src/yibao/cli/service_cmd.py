@@ -126,8 +126,9 @@ def run_serve(
     except ImportError as exc:
         fail(f"the HTTP API is not available: {exc}", 1)
     where = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-    # Several workers bind before the start-up line, so a busy port is one clean error.
-    sockets = _listening(host, port, workers, where) if workers > 1 else []
+    # Bound before the start-up line, so a busy port is one clean error (exit 1), however
+    # many workers; uvicorn binding itself printed its own lines and exited 3.
+    sockets = _listening(host, port, workers, where)
     plural = "s" if workers > 1 else ""
     typer.echo(
         f"yibao serving {where} (API docs {where}/docs) · database {shown(url)} · "
@@ -136,7 +137,7 @@ def run_serve(
     sys.stdout.flush()
     options = {"host": host, "port": port, "access_log": access_log, "log_level": "info"}
     if workers == 1:
-        uvicorn.run(create_app(url), **options)
+        uvicorn.Server(uvicorn.Config(create_app(url), **options)).run(sockets=sockets)
         return
     _serve_workers(url, workers, options, sockets)
 

@@ -52,7 +52,10 @@ def simulate_command(
         Path, typer.Option("--reform", help="Reform overlay YAML (docs/policy-format.md).")
     ],
     data: Annotated[
-        Path, typer.Option("--data", help="Folder of persons.parquet + claim_lines.parquet.")
+        Path,
+        typer.Option(
+            "--data", help="Folder of persons.parquet + claim_lines.parquet (or claims.jsonl)."
+        ),
     ],
     report: Annotated[
         Path | None,
