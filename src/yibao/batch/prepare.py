@@ -10,7 +10,7 @@ are not judged here: their persons go to the per-claim engine, which names the e
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import polars as pl
@@ -38,13 +38,17 @@ class Prepared:
     claims: pl.DataFrame  # one row per claim, sorted by person and settlement order; `ck` key
     lines: pl.DataFrame  # one row per claim line, with its claim key `ck`
     suspects: dict[str, pl.Series]  # reason → person ids for the per-claim engine
+    # left out without a claim file, to be reported: claims of lines whose person_id (None:
+    # null) is not in the persons table, by person_id, and persons rows without an id
+    unknown_persons: dict[str | None, int] = field(default_factory=dict)
+    persons_without_id: int = 0
 
 
 def prepare(
     persons: pl.DataFrame, lines: pl.DataFrame, policies: Mapping[str, RegionPolicy]
 ) -> Prepared:
     people = _persons(persons)
-    lines = _of_persons(lines, people.get_column("pid"))
+    lines, unknown = _of_persons(lines, people.get_column("pid"))
     runs = _runs(lines)
     if runs is None:  # any order: the string keys
         claim_key, order, extra, numbered = ["person_id", "claim_id"], ORDER, [], []
@@ -105,19 +109,21 @@ def prepare(
         .get_column("pid")
         .unique(),
     }
-    return Prepared(claims, line_rows, suspects)
+    return Prepared(claims, line_rows, suspects, unknown, people.get_column("pid").null_count())
 
 
-def _of_persons(lines: pl.DataFrame, pids: pl.Series) -> pl.DataFrame:
+def _of_persons(lines: pl.DataFrame, pids: pl.Series) -> tuple[pl.DataFrame, dict[str | None, int]]:
     """The lines of the persons `pids` (a person missing from the persons table has no claim
-    file). Usually every line's person is there: checking the persons where the id changes
-    from the line before (each person once when sorted) spares a lookup of every line."""
+    file), and the claims left out, by person_id. Usually every line's person is there:
+    checking the persons where the id changes from the line before (each person once when
+    sorted) spares a lookup of every line."""
     person = pl.col("person_id")
-    known = person.is_in(pids.implode())
+    known = person.is_in(pids.implode()).fill_null(False)  # a null person_id too
     heads = lines.select(person.filter(person.ne_missing(person.shift(1)).fill_null(True)))
-    if heads.select(known.fill_null(False).all()).item():
-        return lines
-    return lines.filter(known)
+    if heads.select(known.all()).item():
+        return lines, {}
+    lost = lines.filter(~known).group_by("person_id").agg(pl.col("claim_id").n_unique())
+    return lines.filter(known), dict(lost.iter_rows())
 
 
 def _second_version() -> pl.Expr:

@@ -111,6 +111,8 @@ class Counts:
             fallback_persons=Counter(result.fallback_persons),
             fallback_claims=result.fallback_claims,
             errors=list(result.errors),
+            unknown_persons=Counter(result.unknown_persons),
+            persons_without_id=result.persons_without_id,
         )
 
     def add(self, other: Counts) -> Self:
@@ -325,9 +327,9 @@ def run_batch(
     bar = Progress(parts, progress)
     started = time.perf_counter()
     with ResultWriter(out) as writer:
-        for k, (result, lost) in enumerate(settled_in_order(tables, settler, parts, WORKERS)):
+        for k, result in enumerate(settled_in_order(tables, settler, parts, WORKERS)):
             writer.write(result.rows)
-            summary.add(Counts.of(result)).add(lost)
+            summary.add(Counts.of(result))
             bar.update(k + 1, summary.claims, time.perf_counter() - started)
     bar.close()
     summary.seconds = time.perf_counter() - started
@@ -378,32 +380,15 @@ def partition_count(tables: Tables, requested: int | None) -> int:
     return max(1, min(requested, ids))
 
 
-def unmatched(persons: pl.DataFrame, lines: pl.DataFrame) -> Counts:
-    """What `prepare` leaves out of a partition without a word: the claims of lines whose
-    person_id (or a null one) is not in the persons table (`_of_persons` drops them), and
-    persons rows without an id. Checked as `_of_persons` does: the person_id only where it
-    changes from the line before, the lines themselves only when one is unknown."""
-    ids = persons.get_column("person_id")
-    counts = Counts(persons_without_id=ids.null_count())
-    person = pl.col("person_id")
-    known = person.is_in(ids.drop_nulls().implode()).fill_null(False)
-    heads = lines.select(person.filter(person.ne_missing(person.shift(1)).fill_null(True)))
-    if heads.select(known.all()).item():
-        return counts
-    lost = lines.filter(~known).group_by("person_id").agg(pl.col("claim_id").n_unique())
-    counts.unknown_persons.update(dict(lost.iter_rows()))
-    return counts
-
-
 def settled_in_order(
     tables: Tables, settler: Settler, parts: int, workers: int
-) -> Iterator[tuple[PartitionResult, Counts]]:
-    """Each partition read and settled (`Settler.settle`), with what it left out
-    (`unmatched`), in partition order, `workers` at a time (`in_order`)."""
+) -> Iterator[PartitionResult]:
+    """Each partition read and settled (`Settler.settle`), in partition order, `workers` at a
+    time (`in_order`)."""
 
-    def settle(k: int) -> tuple[PartitionResult, Counts]:
+    def settle(k: int) -> PartitionResult:
         persons, lines = tables.partition(k, parts)
-        return settler.settle(persons, lines), unmatched(persons, lines)
+        return settler.settle(persons, lines)
 
     if parts > 1:
         tables.partition_filters(parts)  # computed once, before the threads share them

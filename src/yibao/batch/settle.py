@@ -49,6 +49,8 @@ class PartitionResult:
     fallback_persons: dict[str, int] = field(default_factory=dict)
     fallback_claims: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
+    unknown_persons: dict[str | None, int] = field(default_factory=dict)  # `Prepared`'s
+    persons_without_id: int = 0
 
 
 class Settler:
@@ -104,7 +106,11 @@ class Settler:
                 fallbacks.add_ids(f"scheme not vectorized: {plan.fallback}", group["pid"].unique())
                 continue
             groups.append((group, plan))
-        result = PartitionResult(rows=pl.DataFrame(schema=RESULT_SCHEMA))
+        result = PartitionResult(
+            rows=pl.DataFrame(schema=RESULT_SCHEMA),
+            unknown_persons=prep.unknown_persons,
+            persons_without_id=prep.persons_without_id,
+        )
         parts = []
         if groups:
             frame = _settle_groups(groups, fallbacks)

@@ -44,7 +44,6 @@ from yibao.batch.run import (
     check_overlay_regions,
     missing_columns,
     partial_path,
-    unmatched,
     verify_sample,
 )
 from yibao.batch.settle import Settler
@@ -197,14 +196,11 @@ def _tally_param():
 
 
 def settle_group(settler: Settler, persons: pa.Table, lines: pa.Table) -> tuple[pa.Table, Tally]:
-    """What one Spark task does for one group: `Settler.settle`, Arrow in and Arrow out, and
-    what the group left out (`unmatched`: lines of persons not in the persons table)."""
-    people, claim_lines = _frame(persons, PERSONS_SCHEMA), _frame(lines, LINES_SCHEMA)
-    result = settler.settle(people, claim_lines)
+    """What one Spark task does for one group: `Settler.settle`, Arrow in and Arrow out."""
+    result = settler.settle(_frame(persons, PERSONS_SCHEMA), _frame(lines, LINES_SCHEMA))
     rows = result.rows
     tally = Tally(plans=dict(settler.plans))
     tally.add(Counts.of(result, persons=rows.get_column("person_id").n_unique()))
-    tally.add(unmatched(people, claim_lines))
     return rows.to_arrow().cast(RESULT_ARROW), tally
 
 
