@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 import os
 import random
-import secrets
 import sys
 import time
 from collections import Counter, deque
@@ -33,6 +32,7 @@ import polars as pl
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
+from yibao.atomic_files import written_beside
 from yibao.batch.output import COMPARED, RESULT_SCHEMA, settlement_row
 from yibao.batch.settle import PartitionResult, Settler, overlay_region, overlays_for
 from yibao.batch.tables import (
@@ -326,7 +326,7 @@ def run_batch(
         )
     bar = Progress(parts, progress)
     started = time.perf_counter()
-    with ResultWriter(out) as writer:
+    with written_beside(out) as (partial,), ResultWriter(partial) as writer:
         for k, result in enumerate(settled_in_order(tables, settler, parts, WORKERS)):
             writer.write(result.rows)
             summary.add(Counts.of(result))
@@ -410,11 +410,8 @@ def in_order(work: Callable[[int], T], count: int, workers: int) -> Iterator[T]:
 
 
 class ResultWriter:
-    """The result rows, partition after partition, into one Parquet file: written under a
-    temporary name beside `out` (the same file system, so the move is atomic) and moved onto
-    `out` only when the `with` block ends without an exception — a stopped run (an error,
-    Ctrl-C, SIGTERM raised as SystemExit) removes it, leaving a previous `out` as it was. A
-    closed Parquet file looks complete however few partitions it holds. Each partition is
+    """The result rows, partition after partition, into one Parquet file (`run_batch` gives
+    it a temporary one, moved into place when complete: `written_beside`). Each partition is
     encoded on a background thread while the next one settles (pyarrow releases the GIL);
     at most one waits, so memory stays one partition. Dictionary pages only for the columns
     with few values, and min/max statistics only for the keys a reader filters on. The fen
@@ -439,18 +436,8 @@ class ResultWriter:
         # keeps only the Parquet types (no Arrow schema), so readers see plain strings
         self.compat = pl.CompatLevel.newest()
         self.schema = pl.DataFrame(schema=RESULT_SCHEMA).to_arrow(compat_level=self.compat).schema
-        self.out, self.partial = out, partial_path(out)
-        try:
-            self.writer = self._open()
-        except BaseException:
-            self.partial.unlink(missing_ok=True)
-            raise
-        self.pool = ThreadPoolExecutor(max_workers=1)
-        self.pending: Future | None = None
-
-    def _open(self) -> pq.ParquetWriter:
-        return pq.ParquetWriter(
-            self.partial,
+        self.writer = pq.ParquetWriter(
+            out,
             self.schema,
             use_dictionary=self.LOW_CARDINALITY,
             write_statistics=self.FILTERED,
@@ -461,6 +448,8 @@ class ResultWriter:
             },
             store_schema=False,
         )
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.pending: Future | None = None
 
     def write(self, rows: pl.DataFrame) -> None:
         self._wait()
@@ -475,32 +464,12 @@ class ResultWriter:
     def __enter__(self) -> ResultWriter:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, *exc) -> None:
-        moved = False
+    def __exit__(self, *exc) -> None:
         try:
-            try:
-                self._wait()
-            finally:
-                self.pool.shutdown()
-                self.writer.close()
-            if kind is None:
-                os.replace(self.partial, self.out)
-                moved = True
+            self._wait()
         finally:
-            if not moved:
-                self.partial.unlink(missing_ok=True)
-
-
-def partial_path(out: Path) -> Path:
-    """A new empty file `.{name}.partial-XXXXXXXX` beside `out`, created exclusively (two runs
-    never share one), with the permissions a new `out` would have (umask applies)."""
-    while True:
-        path = out.with_name(f".{out.name}.partial-{secrets.token_hex(4)}")
-        try:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        except FileExistsError:
-            continue
-        return path
+            self.pool.shutdown()
+            self.writer.close()
 
 
 def verify_sample(

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from yibao.atomic_files import written_beside
 from yibao.batch.output import RESULT_SCHEMA
 from yibao.batch.plan import SchemePlan
 from yibao.batch.run import (
@@ -43,7 +44,6 @@ from yibao.batch.run import (
     Tables,
     check_overlay_regions,
     missing_columns,
-    partial_path,
     verify_sample,
 )
 from yibao.batch.settle import Settler
@@ -391,21 +391,19 @@ def merge_parts(parts: str, out: str) -> None:
         and info.base_name.endswith(".parquet")
     )
     schema = pl.DataFrame(schema=RESULT_SCHEMA).to_arrow().schema  # as `run_batch` writes it
-    # a local `out` appears only complete, as `run_batch` writes it (a remote store's rename
-    # is not atomic: there the file is written in place)
-    local = not is_uri(out)
-    written = str(partial_path(Path(target))) if local else target
-    try:
-        with pq.ParquetWriter(written, schema, filesystem=fs) as writer:
+
+    def merge(into: str) -> None:
+        with pq.ParquetWriter(into, schema, filesystem=fs) as writer:
             for name in files:
                 part = pq.ParquetFile(name, filesystem=fs)
                 for k in range(part.num_row_groups):
                     writer.write_table(part.read_row_group(k).cast(schema))
-        if local:
-            os.replace(written, target)
-    finally:
-        if local:
-            Path(written).unlink(missing_ok=True)
+
+    if is_uri(out):  # a remote store's rename is not atomic: written in place
+        merge(target)
+    else:  # appears only complete, as `run_batch` writes it
+        with written_beside(Path(target)) as (partial,):
+            merge(str(partial))
     fs.delete_dir(root)
 
 

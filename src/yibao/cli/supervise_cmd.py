@@ -24,13 +24,13 @@ The lead registers `run_supervise` in `cli/main.py`, e.g.:
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 import typer
 
+from yibao.atomic_files import written_beside
 from yibao.claimfile import parse_claim_text, read_text, several_documents
 from yibao.engine.inputs import ClaimFile
 from yibao.errors import InputError
@@ -63,7 +63,7 @@ def run_supervise(files: list[str], fmt: str = "json", out: str | None = None) -
         else:
             flags, by_institution = supervise_all(*claim_files_frames(_claim_files(files)))
         if targets is not None:
-            _write_both(((flags, targets[0]), (by_institution, targets[1])))
+            _write_both([(flags, targets[0]), (by_institution, targets[1])])
     except InputError as exc:
         fail(str(exc))
     if targets is not None:
@@ -100,24 +100,18 @@ def _out_paths(out: str, beside: Callable[[str], str]) -> tuple[Path, Path]:
     return targets
 
 
-def _write_both(tables: Iterable[tuple[pl.DataFrame, Path]]) -> None:
-    """Each (frame, path) written to a temporary file beside its path, then moved into place
-    once all are written: a failure leaves neither table, nor a temporary file."""
-    written: list[tuple[Path, Path]] = []
+def _write_both(tables: list[tuple[pl.DataFrame, Path]]) -> None:
+    """Each (frame, path) written beside its path, then moved into place once all are
+    written: a failure leaves neither table, nor a temporary file."""
+    where = tables[0][1]  # the table being written when it failed
     try:
-        for frame, target in tables:
-            temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            written.append((temporary, target))
-            frame.write_parquet(temporary)
-        for temporary, target in written:
-            os.replace(temporary, target)
+        with written_beside(*(path for _, path in tables)) as partials:
+            for (frame, path), partial in zip(tables, partials, strict=True):
+                where = path
+                frame.write_parquet(partial)
     except (OSError, pl.exceptions.PolarsError) as exc:
-        where = written[-1][1] if written else "--out"
         reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
         raise InputError(f"{where}: cannot write ({reason})") from None
-    finally:
-        for temporary, _ in written:
-            temporary.unlink(missing_ok=True)
 
 
 def _claim_files(files: list[str]) -> list:
