@@ -186,7 +186,9 @@ class Tables:
 
     def __init__(self, directory: Path) -> None:
         persons, lines = directory / PERSONS_FILE, directory / LINES_FILE
-        if persons.is_file() and lines.is_file():
+        # claim files hold only the persons with claims; the tables every insured person
+        self.from_claim_files = not (persons.is_file() and lines.is_file())
+        if not self.from_claim_files:
             self.persons = pl.scan_parquet(persons)
             self.lines = pl.scan_parquet(lines)
         elif (directory / JSONL_FILE).is_file():

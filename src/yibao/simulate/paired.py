@@ -46,6 +46,7 @@ class Paired:
     versions: list[str]
     refused: dict[str, str] = field(default_factory=dict)
     unpaired_claims: int = 0
+    from_claim_files: bool = False  # `Tables.from_claim_files`: persons with claims only
 
     @property
     def claims(self) -> int:
@@ -117,6 +118,7 @@ def settle_pair(directory: Path, region: str, overlay: Path) -> Paired:
         versions=sorted(sums.versions),
         refused=refused,
         unpaired_claims=unpaired,
+        from_claim_files=tables.from_claim_files,
     )
 
 

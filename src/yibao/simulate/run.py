@@ -16,14 +16,13 @@ from yibao.simulate.measures import (
     projection,
     winners_losers,
 )
-from yibao.simulate.paired import settle_pair
+from yibao.simulate.paired import Paired, settle_pair
 
 
-def population_notes(directory: Path) -> list[str]:
+def population_notes(paired: Paired) -> list[str]:
     """What the reader must know about the population counted."""
-    if (directory / PERSONS_FILE).is_file():
+    if not paired.from_claim_files:
         return []
-    # claim files exist only for persons with claims: the insured without any are unknown
     return [
         f"{JSONL_FILE} holds only persons with claims: per-capita figures, deciles, shares and "
         f"contribution income count those persons alone (use the {PERSONS_FILE} tables for "
@@ -49,7 +48,7 @@ def simulate(directory: Path, region: str, overlay: Path, assumptions: Assumptio
             "policy_versions": paired.versions,
             "refused_persons": len(paired.refused),
             "unpaired_claims": paired.unpaired_claims,
-            "notes": population_notes(directory),
+            "notes": population_notes(paired),
         },
         "outlay": outlay,
         "burden": burden_tables(paired.persons, assumptions),
