@@ -57,6 +57,10 @@ def fen_to_yuan(fen: int) -> Decimal:
     return (Decimal(fen) / FEN_PER_YUAN).quantize(_CENT)
 
 
+MAX_CLAIM_YUAN = fen_to_yuan(MAX_CLAIM_FEN)
+ABOVE_MAX_CLAIM = f"must be at most {MAX_CLAIM_YUAN:,} (the largest claim amount)"
+
+
 def yuan_str(fen: int) -> str:
     """Fen as a yuan string with two decimals and thousands separators, for bills."""
     return f"{fen_to_yuan(fen):,.2f}"

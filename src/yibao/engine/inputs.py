@@ -11,7 +11,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from yibao.money import MAX_CLAIM_FEN, MoneyError, fen_to_yuan, to_decimal, yuan_to_fen
+from yibao.money import (
+    ABOVE_MAX_CLAIM,
+    MAX_CLAIM_FEN,
+    MAX_CLAIM_YUAN,
+    MoneyError,
+    to_decimal,
+    yuan_to_fen,
+)
 from yibao.policy.schema import Category
 
 
@@ -23,7 +30,7 @@ def _fen(value: Any) -> int:
     if fen < 0:
         raise ValueError("must be >= 0")
     if fen > MAX_CLAIM_FEN:
-        raise ValueError(f"must be at most {_MAX_YUAN} (the largest claim amount)")
+        raise ValueError(ABOVE_MAX_CLAIM)
     return fen
 
 
@@ -48,7 +55,6 @@ def _quantity(value: Any) -> Decimal:
     return quantity
 
 
-_MAX_YUAN = f"{fen_to_yuan(MAX_CLAIM_FEN):,}"
 Fen = Annotated[int, BeforeValidator(_fen)]
 Ratio = Annotated[Decimal, BeforeValidator(_ratio)]
 Quantity = Annotated[Decimal, BeforeValidator(_quantity)]
@@ -140,7 +146,7 @@ class Claim(Input):
         if self.admit_date and self.discharge_date and self.discharge_date < self.admit_date:
             raise ValueError("discharge_date is before admit_date")
         if sum(item.price * item.quantity for item in self.items) > MAX_CLAIM_FEN:
-            raise ValueError(f"items: the claim's total is above {_MAX_YUAN} yuan")
+            raise ValueError(f"items: the claim's total is above {MAX_CLAIM_YUAN:,} yuan")
         return self
 
     @property

@@ -43,7 +43,8 @@ from yibao.engine.buckets import selfpay_ratio, split_lines
 from yibao.engine.funds import INSUTYPE
 from yibao.errors import first_error
 from yibao.money import (
-    MAX_CLAIM_FEN,
+    ABOVE_MAX_CLAIM,
+    MAX_CLAIM_YUAN,
     MoneyError,
     fen_to_yuan,
     ratio4,
@@ -83,10 +84,6 @@ def _timestamp(value: Any) -> Any:
     return value
 
 
-# a price or line total above the largest claim amount could never be settled
-MOST_YUAN = fen_to_yuan(MAX_CLAIM_FEN)
-
-
 def _decimal(places: int, positive: bool = False, money: bool = True) -> Callable[[Any], Decimal]:
     def parse(value: Any) -> Decimal:
         try:
@@ -99,8 +96,8 @@ def _decimal(places: int, positive: bool = False, money: bool = True) -> Callabl
             raise ValueError("must be > 0 (a refund cancels the upload: 2205 / 2302)")
         if number < 0:
             raise ValueError("must be >= 0")
-        if money and number > MOST_YUAN:
-            raise ValueError(f"must be at most {MOST_YUAN:,} (the largest claim amount)")
+        if money and number > MAX_CLAIM_YUAN:  # it could never be settled
+            raise ValueError(ABOVE_MAX_CLAIM)
         if number != number.quantize(Decimal(1).scaleb(-places)):
             raise ValueError(f"has more than {places} decimals")
         return number
