@@ -85,10 +85,9 @@ def test_the_command_exits_1_on_a_difference(tables, tmp_path, monkeypatch, caps
         return result
 
     monkeypatch.setattr(Settler, "settle", off_by_one_fen)
-    with pytest.raises(typer.Exit) as exit_info:
-        run_batch_cmd(str(tables), str(tmp_path / "out.parquet"), verify=3)
-    assert exit_info.value.exit_code == 1
-    assert "balc_fen: batch" in capsys.readouterr().err
+    code, err = _exit_of(capsys, str(tables), str(tmp_path / "out.parquet"), verify=3)
+    assert code == 1
+    assert "balc_fen: batch" in err
 
 
 def test_the_command_reports_the_plan(tables, tmp_path, capsys):
@@ -122,22 +121,26 @@ def test_claims_jsonl_directory(tmp_path):
 
 
 def test_bad_engine_and_missing_tables_exit_2(tmp_path, capsys):
-    with pytest.raises(typer.Exit) as exit_info:
-        run_batch_cmd(str(tmp_path), str(tmp_path / "o.parquet"), engine="spark")
-    assert exit_info.value.exit_code == 2
-    with pytest.raises(typer.Exit) as exit_info:
-        run_batch_cmd(str(tmp_path), str(tmp_path / "o.parquet"))
-    assert exit_info.value.exit_code == 2
-    assert "needs persons.parquet" in capsys.readouterr().err
+    code, _ = _exit_of(capsys, str(tmp_path), str(tmp_path / "o.parquet"), engine="spark")
+    assert code == 2
+    code, err = _exit_of(capsys, str(tmp_path), str(tmp_path / "o.parquet"))
+    assert code == 2
+    assert "needs persons.parquet" in err
 
 
 def test_a_bad_overlay_exits_2(tables, tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text(REFORM.replace("by_level: {3: 800}", "by_level: {3: -1}"), "utf-8")
+    code, err = _exit_of(capsys, str(tables), str(tmp_path / "o.parquet"), overlays=(bad,))
+    assert code == 2
+    assert "must be >= 0" in err
+
+
+def _exit_of(capsys, *args, **kwargs) -> tuple[int, str]:
+    """The exit code of the command (`run_batch_cmd` with these arguments) and its stderr."""
     with pytest.raises(typer.Exit) as exit_info:
-        run_batch_cmd(str(tables), str(tmp_path / "o.parquet"), overlays=(bad,))
-    assert exit_info.value.exit_code == 2
-    assert "must be >= 0" in capsys.readouterr().err
+        run_batch_cmd(*args, **kwargs)
+    return exit_info.value.exit_code, capsys.readouterr().err
 
 
 def _partials(folder: Path) -> list[str]:
@@ -148,10 +151,8 @@ def _partials(folder: Path) -> list[str]:
 def test_an_out_that_is_an_input_table_exits_2_and_leaves_it(tables, name, capsys):
     before = (tables / name).read_bytes()
     for spelling in (tables / name, tables / ".." / tables.name / name):
-        with pytest.raises(typer.Exit) as exit_info:
-            run_batch_cmd(str(tables), str(spelling))
-        assert exit_info.value.exit_code == 2
-        err = capsys.readouterr().err
+        code, err = _exit_of(capsys, str(tables), str(spelling))
+        assert code == 2
         assert err.count("\n") == 1 and err.startswith("error: --out")
         assert f"is the input table {tables / name}" in err
     assert (tables / name).read_bytes() == before
@@ -160,10 +161,9 @@ def test_an_out_that_is_an_input_table_exits_2_and_leaves_it(tables, name, capsy
 def test_an_out_that_is_a_link_to_an_input_table_exits_2(tables, tmp_path, capsys):
     link = tmp_path / "link.parquet"
     link.symlink_to(tables / "claim_lines.parquet")
-    with pytest.raises(typer.Exit) as exit_info:
-        run_batch_cmd(str(tables), str(link))
-    assert exit_info.value.exit_code == 2
-    assert "is the input table" in capsys.readouterr().err
+    code, err = _exit_of(capsys, str(tables), str(link))
+    assert code == 2
+    assert "is the input table" in err
 
 
 @pytest.mark.parametrize("stop", [RuntimeError("disk on fire"), KeyboardInterrupt()])
@@ -236,10 +236,9 @@ def test_the_command_exits_1_when_a_claim_is_not_settled(tables, tmp_path, capsy
     folder.mkdir()
     gone, _, kept = _without_one_person(tables, folder)
     out = tmp_path / "out.parquet"
-    with pytest.raises(typer.Exit) as exit_info:
-        run_batch_cmd(str(folder), str(out))
-    assert exit_info.value.exit_code == 1
-    assert f"  {gone}: " in capsys.readouterr().err
+    code, err = _exit_of(capsys, str(folder), str(out))
+    assert code == 1
+    assert f"  {gone}: " in err
     assert pl.read_parquet(out).height == kept  # every claim that was settled
 
 
@@ -253,10 +252,8 @@ def test_the_command_exits_1_when_a_person_is_refused(tables, tmp_path, capsys):
         folder / "persons.parquet"
     )
     (folder / "claim_lines.parquet").write_bytes((tables / "claim_lines.parquet").read_bytes())
-    with pytest.raises(typer.Exit) as exit_info:
-        run_batch_cmd(str(folder), str(tmp_path / "out.parquet"))
-    assert exit_info.value.exit_code == 1
-    err = capsys.readouterr().err
+    code, err = _exit_of(capsys, str(folder), str(tmp_path / "out.parquet"))
+    assert code == 1
     assert "not settled: 1 persons (input refused)" in err and f"  {refused}: " in err
 
 
@@ -268,10 +265,8 @@ def test_the_command_exits_0_when_every_claim_is_settled(tables, tmp_path, capsy
 def test_an_overlay_for_a_region_not_in_the_data_exits_2(tables, tmp_path, capsys):
     overlay = tmp_path / "fuxin.yaml"
     overlay.write_text(REFORM.replace("region: tongliao", "region: fuxin"), "utf-8")
-    with pytest.raises(typer.Exit) as exit_info:
-        run_batch_cmd(str(tables), str(tmp_path / "o.parquet"), overlays=(overlay,))
-    assert exit_info.value.exit_code == 2
-    err = capsys.readouterr().err
+    code, err = _exit_of(capsys, str(tables), str(tmp_path / "o.parquet"), overlays=(overlay,))
+    assert code == 2
     assert err.count("\n") == 1 and str(overlay) in err
     assert "'fuxin'" in err and "(regions: liaoyang, qingdao, tongliao)" in err
     assert not (tmp_path / "o.parquet").exists()
