@@ -110,12 +110,18 @@ def test_overlay_settles_like_settle_with_the_overlay(tables, tmp_path):
     assert changed.any()
 
 
-def test_claims_jsonl_directory(tmp_path):
+def _jsonl_folder(tmp_path: Path, persons: int, seed: int) -> tuple[Path, list]:
+    """A folder holding `claims.jsonl` of Fuxin claim files, and the claim files."""
     folder = tmp_path / "jsonl"
     folder.mkdir()
-    files = claim_files("fuxin", 10, seed=2)
+    files = claim_files("fuxin", persons, seed=seed)
     text = "\n".join(json.dumps(f.model_dump(mode="json", exclude_none=True)) for f in files)
     (folder / "claims.jsonl").write_text(text, "utf-8")
+    return folder, files
+
+
+def test_claims_jsonl_directory(tmp_path):
+    folder, files = _jsonl_folder(tmp_path, 10, seed=2)
     summary = run_batch(folder, tmp_path / "out.parquet", verify=10, progress=None)
     assert summary.differences == [] and summary.claims == sum(len(f.claims) for f in files)
 
@@ -273,11 +279,7 @@ def test_an_overlay_for_a_region_not_in_the_data_exits_2(tables, tmp_path, capsy
 
 
 def test_partitions_are_capped_at_the_persons_with_lines(tmp_path):
-    folder = tmp_path / "jsonl"
-    folder.mkdir()
-    files = claim_files("fuxin", 6, seed=3)
-    text = "\n".join(json.dumps(f.model_dump(mode="json", exclude_none=True)) for f in files)
-    (folder / "claims.jsonl").write_text(text, "utf-8")
+    folder, files = _jsonl_folder(tmp_path, 6, seed=3)
     persons = len({f.person.id for f in files})
     summary = run_batch(folder, tmp_path / "out.parquet", partitions=500, progress=None)
     assert summary.partitions == persons
