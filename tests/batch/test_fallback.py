@@ -76,9 +76,9 @@ def test_a_deductible_changing_within_a_year_sends_only_that_person(tmp_path):
 
 
 def test_refused_input_is_reported_per_person_and_the_rest_settles():
-    good = {"region": "erenhot", "person": person("employee"), "claims": []}
+    good = {"region": "erenhot", "person": person("employee", employment="in_service"), "claims": []}
     days = {"OK": "2023-05-01", "EARLY": "2022-09-01", "NEG": "2023-05-01"}
-    days |= {"STAY": "2023-05-01", "AWAY": "2023-05-01"}
+    days |= {"STAY": "2023-05-01", "AWAY": "2023-05-01", "NOJOB": "2023-05-01"}
     files = [
         {
             **good,
@@ -92,7 +92,12 @@ def test_refused_input_is_reported_per_person_and_the_rest_settles():
         pl.when(pl.col("person_id") == "AWAY")
         .then(pl.lit("atlantis"))
         .otherwise("region")
-        .alias("region")
+        .alias("region"),
+        # an employee must name the employment the claim file requires
+        pl.when(pl.col("person_id") == "NOJOB")
+        .then(None)
+        .otherwise("employment")
+        .alias("employment"),
     )
     lines = lines.with_columns(
         pl.when(pl.col("person_id") == "NEG").then(-5).otherwise("price_fen").alias("price_fen"),
@@ -107,7 +112,8 @@ def test_refused_input_is_reported_per_person_and_the_rest_settles():
     )
     result = assert_same(persons, lines)
     errors = dict(result.errors)
-    assert set(errors) == {"EARLY", "NEG", "STAY", "AWAY"}
+    assert set(errors) == {"EARLY", "NEG", "STAY", "AWAY", "NOJOB"}
+    assert errors["NOJOB"].startswith("person.employment: required for an employee")
     assert "no policy in force" in errors["EARLY"]
     assert errors["NEG"].startswith("claims[0].items[0].price")
     assert "unknown region" in errors["AWAY"]

@@ -85,7 +85,18 @@ def test_bad_input_exits_2_with_the_field_path_and_nothing_on_stdout(tmp_path):
             "claims[0].items[1].price: 1.005 has more than two decimals",
         ),
         (lambda raw: raw["claims"][0].update(date="2001-01-01"), "erenhot has no policy in force"),
-        (lambda raw: raw["person"].update(scheme="resident"), "erenhot runs no resident scheme"),
+        (
+            lambda raw: raw["person"].update(scheme="resident", employment=None),
+            "erenhot runs no resident scheme",
+        ),
+        (
+            lambda raw: raw["person"].update(scheme="resident"),
+            "person.employment: a resident has none (omit it)",
+        ),
+        (
+            lambda raw: raw["person"].pop("employment"),
+            "person.employment: required for an employee",
+        ),
     ],
 )
 def test_each_bad_field_is_named(tmp_path, edit, message):

@@ -350,6 +350,8 @@ def _bad_persons(people: pl.DataFrame) -> pl.Series:
             pl.col("employment").is_null()
             | pl.col("employment").is_in(["in_service", "retired", "flexible"])
         )
+        # the claim file's rule: employees name their employment, residents have none
+        | (pl.col("employment").is_null() == (pl.col("scheme") == "employee")).fill_null(False)
         | ~(pl.col("sex").is_null() | pl.col("sex").is_in(["M", "F"]))
         | ~pl.col("categories")
         .list.eval(pl.element().is_in(list(CATEGORIES)).fill_null(False))

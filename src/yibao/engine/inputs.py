@@ -9,7 +9,15 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from yibao.money import (
     ABOVE_MAX_CLAIM,
@@ -87,7 +95,9 @@ class YearToDateIn(Input):
 class Person(Input):
     id: str = Field(min_length=1)
     scheme: Literal["employee", "resident"]
-    employment: Literal["in_service", "retired", "flexible"] | None = None
+    employment: Literal["in_service", "retired", "flexible"] | None = Field(
+        default=None, validate_default=True
+    )
     categories: frozenset[Category] = frozenset()
     birth_date: dt.date | None = None
     sex: Literal["M", "F"] | None = None
@@ -98,6 +108,17 @@ class Person(Input):
     ytd: YearToDateIn | None = None
     certno: str | None = None
     name: str | None = None
+
+    @field_validator("employment")
+    @classmethod
+    def _employment_by_scheme(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # contract.md: employees say in_service / retired / flexible, residents omit it
+        scheme = info.data.get("scheme")
+        if scheme == "employee" and value is None:
+            raise ValueError("required for an employee (in_service, retired or flexible)")
+        if scheme == "resident" and value is not None:
+            raise ValueError("a resident has none (omit it)")
+        return value
 
     @property
     def retired(self) -> bool:
