@@ -10,6 +10,7 @@ from yibao.engine.inputs import ClaimFile
 from yibao.engine.result import Settlement
 from yibao.engine.settle import SettlementError, settle_history
 from yibao.engine.state import YearToDate
+from yibao.engine.ytd_keys import unknown_ytd_key
 from yibao.errors import InputError
 from yibao.policy.loader import PolicyError, load_with_overlays
 
@@ -23,6 +24,9 @@ def settle_file(
         if exc.reason.startswith("unknown region"):
             raise InputError(f"region: {exc.reason}") from None
         raise
+    carried = claim_file.person.ytd
+    if carried is not None and (problem := unknown_ytd_key(carried, policy)):
+        raise InputError(f"person.ytd.{problem}")
     try:
         return settle_history(claim_file, policy, catalogs)
     except SettlementError as exc:

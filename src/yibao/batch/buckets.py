@@ -231,11 +231,11 @@ def claim_totals(buckets: pl.DataFrame) -> pl.DataFrame:
 
 
 def _selfpay_ratio() -> pl.Expr:
-    """`_selfpay_ratio`: the item's ratio, else the catalogue's (only for the class the
-    catalogue lists; Liaoyang's waiver switch first), else the region's 乙类 default."""
+    """`selfpay_ratio`: the item's ratio on a 乙类 line, else the catalogue's (only for the
+    class the catalogue lists; Liaoyang's waiver switch first), else the region's 乙类 default."""
     same = pl.col("c_category").is_not_null() & (pl.col("c_category") == pl.col("line_class"))
     return (
-        pl.when(pl.col("item_ratio").is_not_null())
+        pl.when(pl.col("item_ratio").is_not_null() & (pl.col("line_class") == "B"))
         .then(pl.col("item_ratio"))
         .when(same & pl.col("c_waivable") & pl.col("waive"))
         .then(0)

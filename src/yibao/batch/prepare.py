@@ -375,6 +375,7 @@ def _bad_claim() -> pl.Expr:
         | pl.col("dx_missing")
         | pl.col("dx").list.eval(pl.element().is_null()).list.any()
         | (pl.col("discharge_date") < pl.col("admit_date")).fill_null(False)
+        | (_age(pl.col("date")) < 0).fill_null(False)  # a claim before the person's birth
     )
 
 
@@ -392,6 +393,7 @@ def _bad_line() -> pl.Expr:
         | (pl.col("quantity") <= 0)
         | too_many.fill_null(False)
         | ~(pl.col("category").is_null() | pl.col("category").is_in(["A", "B", "C"]))
+        | (pl.col("category").is_in(["A", "C"]) & pl.col("selfpay_ratio").is_not_null())
         | (pl.col("price_limit") < 0).fill_null(False)
         | (pl.col("price_limit") > MAX_CLAIM_FEN).fill_null(False)
     )

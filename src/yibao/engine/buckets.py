@@ -63,7 +63,7 @@ def _times(fen: int, quantity: Decimal) -> int:
 def selfpay_ratio(
     item: Item, entry: CatalogEntry | None, category: str, policy: CatalogPolicy
 ) -> Decimal:
-    if item.selfpay_ratio is not None:
+    if item.selfpay_ratio is not None and category == "B":  # 甲类 is wholly in scope (G-ALL-5)
         return item.selfpay_ratio
     if entry is not None and entry.category != category:
         entry = None  # the item re-classed itself: the catalogue's ratio is for another class

@@ -109,6 +109,20 @@ class Person(Input):
     certno: str | None = None
     name: str | None = None
 
+    @field_validator("family_accounts")
+    @classmethod
+    def _relatives(
+        cls, accounts: tuple[FamilyAccount, ...], info: ValidationInfo
+    ) -> tuple[FamilyAccount, ...]:
+        seen: set[str] = set()
+        for k, account in enumerate(accounts):
+            if account.holder == info.data.get("id"):
+                raise ValueError(f"[{k}].holder: {account.holder!r} is the person's own account")
+            if account.holder in seen:
+                raise ValueError(f"[{k}].holder: {account.holder!r} is listed twice")
+            seen.add(account.holder)
+        return accounts
+
     @field_validator("employment")
     @classmethod
     def _employment_by_scheme(cls, value: str | None, info: ValidationInfo) -> str | None:
@@ -140,6 +154,14 @@ class Item(Input):
     selfpay_ratio: Ratio | None = None
     price_limit: Fen | None = None
     date: dt.date | None = None
+
+    @field_validator("selfpay_ratio")
+    @classmethod
+    def _only_class_b(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        # the 先行自付 ratio is 乙类's; 甲类 is wholly in scope and 丙类 wholly self-paid (G-ALL-5)
+        if value is not None and info.data.get("category") in ("A", "C"):
+            raise ValueError(f"only a 乙类 (category B) line has one, not {info.data['category']}")
+        return value
 
 
 class Claim(Input):
@@ -187,3 +209,19 @@ class ClaimFile(Input):
     region: str
     person: Person
     claims: tuple[Claim, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _claims_of_the_person(self) -> ClaimFile:
+        # a claim exported twice would be paid twice; one dated before birth is a typo
+        first: dict[str, int] = {}
+        born = self.person.birth_date
+        for k, claim in enumerate(self.claims):
+            if (earlier := first.setdefault(claim.id, k)) != k:
+                raise ValueError(
+                    f"claims[{k}].id: duplicate claim id {claim.id!r} (also claims[{earlier}])"
+                )
+            if born is not None and claim.date < born:
+                raise ValueError(
+                    f"claims[{k}].date: {claim.date} is before person.birth_date {born}"
+                )
+        return self

@@ -1,0 +1,88 @@
+"""The keys a claim file's `person.ytd` may carry: those the engine itself writes.
+
+A carried-in accumulator under a misspelt key would be ignored while the engine starts the
+real one at zero — the person would bear a deductible twice with nothing said — so every key
+is checked against the patterns of `state.YearToDate`'s writers and the region's own ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pydantic import BaseModel
+
+from yibao.engine.inputs import YearToDateIn
+from yibao.policy.schema import AssistanceProgram, Cap, PoolBenefit, RegionPolicy
+
+# written by the layers under fixed names (pooling.POOL_KEY, large_expense.KEY, ...)
+FIXED_AMOUNTS = frozenset(
+    {
+        "pool",
+        "large_expense",
+        "civil_servant:burden",
+        "critical_illness:burden",
+        "critical_illness:paid",
+        "commercial:paid",
+        "commercial:in_scope:base",
+        "commercial:out_of_catalogue:base",
+    }
+)
+DOC = "docs/claim-file.md lists the year_to_date keys"
+LEVELS = frozenset({"1", "2", "3", "out"})  # matching.level_key
+
+
+def unknown_ytd_key(ytd: YearToDateIn, policy: RegionPolicy) -> str | None:
+    """The path and reason of the first key the engine would never read, or None."""
+    benefits, caps, groups = _ids(policy)
+    by_kind = {"deductible": benefits, "cap": caps, "assistance": groups}
+    for key in ytd.amounts:
+        if key in FIXED_AMOUNTS:
+            continue
+        kind, _, rest = key.partition(":")
+        own_id, _, disease = rest.partition(":")  # deductibles and caps may be per disease
+        known = by_kind.get(kind)
+        if known is None:
+            return f"amounts.{key}: not an accumulator the engine keeps ({DOC})"
+        if own_id not in known or (kind == "assistance" and disease):
+            listed = ", ".join(sorted(known))
+            return f"amounts.{key}: no {kind} {own_id!r} in the region's policy (known: {listed})"
+    for key in ytd.counts:
+        if not _known_count(key):
+            return f"counts.{key}: not a count the engine keeps ({DOC})"
+    return None
+
+
+def _known_count(key: str) -> bool:
+    if key == "admissions":
+        return True
+    head, _, value = key.partition(":")
+    sub, _, rest = value.partition(":")
+    return head == "admissions" and (
+        (sub == "level" and rest in LEVELS) or (sub == "dx" and rest != "")
+    )
+
+
+def _ids(policy: RegionPolicy) -> tuple[set[str], set[str], set[str]]:
+    """Benefit, cap and assistance limit-group ids in any version of the region."""
+    benefits, caps, groups = set(), set(), set()
+    for node in _models(policy):
+        if isinstance(node, PoolBenefit):
+            benefits.add(node.id)
+        elif isinstance(node, Cap):
+            caps.add(node.id)
+        elif isinstance(node, AssistanceProgram):
+            groups.add(node.limit_group or node.id)
+    return benefits, caps, groups
+
+
+def _models(node: object) -> Iterator[BaseModel]:
+    if isinstance(node, BaseModel):
+        yield node
+        for name in type(node).model_fields:
+            yield from _models(getattr(node, name))
+    elif isinstance(node, list | tuple):
+        for value in node:
+            yield from _models(value)
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _models(value)
