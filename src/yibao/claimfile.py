@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -13,12 +14,15 @@ from pydantic import ValidationError
 from yibao.engine.inputs import ClaimFile
 from yibao.errors import InputError, first_error
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
 
 def read_text(path: str) -> str:
     if path == "-":
         return sys.stdin.read()
     try:
-        return Path(path).read_text("utf-8")
+        # a BOM is how Windows editors start UTF-8 text; it is not part of the JSON
+        return Path(path).read_text("utf-8").removeprefix("\ufeff")
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     except UnicodeDecodeError:
@@ -39,6 +43,14 @@ def read_json_object(path: str, refusal: str = "must be a JSON object") -> dict[
 def parse_claim_files(path: str) -> list[ClaimFile]:
     """All claim files in `path`: one object for .json (and stdin), one per line for .jsonl."""
     return parse_claim_text(read_text(path), path.endswith(".jsonl"))
+
+
+def read_claim_files(file: str) -> tuple[list[ClaimFile], bool]:
+    """The claim files of `file` and whether it holds one per line (errors name the line).
+    Stdin (-) may be JSON Lines too, when a second document follows the first."""
+    text = read_text(file)
+    lines = file.endswith(".jsonl") or (file == "-" and several_documents(text))
+    return parse_claim_text(text, lines), lines
 
 
 def parse_claim_text(text: str, by_line: bool) -> list[ClaimFile]:
@@ -62,6 +74,9 @@ def several_documents(text: str) -> bool:
 
 def _parse(text: str, where: str) -> ClaimFile:
     raw = _json_object(text, where, "a claim file must be a JSON object")
+    if _SURROGATE_ESCAPE.search(text) and (path := _lone_surrogate(raw)) is not None:
+        # json accepts "\ud800" alone; no UTF-8 output could carry it
+        raise InputError(f"{where}{path}: not valid Unicode text (a lone surrogate escape)")
     try:
         return ClaimFile.model_validate(raw)
     except ValidationError as exc:
@@ -73,6 +88,21 @@ def _json_value(text: str, where: str) -> Any:
         return json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise InputError(f"{where}not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise InputError(f"{where}not valid input: JSON nested too deeply") from None
+
+
+def _lone_surrogate(value: Any, path: str = "") -> str | None:
+    """The path of the first string holding a lone surrogate, or None."""
+    if isinstance(value, str):
+        return path if any("\ud800" <= c <= "\udfff" for c in value) else None
+    if isinstance(value, dict):
+        items = ((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
+    elif isinstance(value, list):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    return next((p for key, v in items if (p := _lone_surrogate(v, key)) is not None), None)
 
 
 def _json_object(text: str, where: str, refusal: str) -> dict[str, Any]:

@@ -87,7 +87,9 @@ def _item(rng: random.Random, scale: float) -> dict:
     if rng.random() < 0.1:
         entry["price_limit"] = _yuan(max(1, int(fen * rng.uniform(0.3, 1.5))))
     if rng.random() < 0.1:
-        entry["selfpay_ratio"] = rng.choice(["0", "0.05", "0.1", "0.15", "0.3", "1"])
+        ratio = rng.choice(["0", "0.05", "0.1", "0.15", "0.3", "1"])
+        if entry.get("category") not in ("A", "C"):  # a 乙类 ratio (or the catalogue's class)
+            entry["selfpay_ratio"] = ratio
     return entry
 
 

@@ -110,11 +110,47 @@ def test_each_bad_field_is_named(tmp_path, edit, message):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_stdin_holds_one_json_claim_file():
-    twice = json.dumps(CONTRACT_EXAMPLE) + "\n" + json.dumps(CONTRACT_EXAMPLE)
-    done = run("settle", "-", stdin=twice)
+def test_stdin_may_be_json_lines_as_a_jsonl_file_is():
+    second = json.loads(json.dumps(CONTRACT_EXAMPLE))
+    second["person"]["id"] = "P002"
+    done = run("settle", "-", stdin=json.dumps(CONTRACT_EXAMPLE) + "\n" + json.dumps(second))
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(line)["person_id"] for line in done.stdout.splitlines()] == ["P001", "P002"]
+    broken = run("settle", "-", stdin=json.dumps(CONTRACT_EXAMPLE) + "\n{")
+    assert (broken.returncode, broken.stdout) == (2, "")
+    assert broken.stderr.startswith("error: line 2: not valid JSON")
+
+
+def test_a_byte_order_mark_is_read_past(tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(CONTRACT_EXAMPLE).encode())
+    done = run("settle", str(path))
+    assert done.returncode == 0 and json.loads(done.stdout)["person_id"] == "P001"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[" * 5000 + "]" * 5000, "not valid input: JSON nested too deeply"),
+        ("", "holds no claim file"),
+    ],
+)
+def test_odd_jsonl_files_are_one_line_errors(tmp_path, text, message):
+    path = tmp_path / "odd.jsonl"
+    path.write_text(text if text else "\n", "utf-8")
+    done = run("settle", str(path))
     assert (done.returncode, done.stdout) == (2, "")
-    assert "not valid JSON: Extra data" in done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_lone_surrogate_on_a_later_line_leaves_stdout_empty(tmp_path):
+    # the first person settles; the second's item name cannot be printed as UTF-8
+    bad = json.dumps(CONTRACT_EXAMPLE).replace('"name": "', '"name": "\\ud800', 1)
+    path = tmp_path / "two.jsonl"
+    path.write_text(json.dumps(CONTRACT_EXAMPLE) + "\n" + bad + "\n", "utf-8")
+    done = run("settle", str(path))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert "line 2: claims[0].items[0].name: not valid Unicode text" in done.stderr
 
 
 def test_missing_file_is_a_clear_error():

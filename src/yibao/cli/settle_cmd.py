@@ -1,39 +1,52 @@
-"""`yibao settle`: read, settle everything, then print — nothing is printed on bad input."""
+"""`yibao settle`: read, settle everything, then print — nothing is printed on bad input.
+
+Each person's result is rendered as soon as it is settled into a spooled temporary file (in
+memory up to `SPOOL_BYTES`, then on disk), which goes to stdout only once every person has
+settled: memory stays flat on a large `.jsonl` while a bad line still leaves stdout empty.
+"""
 
 from __future__ import annotations
 
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 
-import typer
-
-from yibao.claimfile import parse_claim_files
+from yibao.claimfile import read_claim_files
 from yibao.cli.common import fail
 from yibao.errors import InputError
 from yibao.policy.loader import PolicyError
 
+SPOOL_BYTES = 16 * 1024 * 1024
+
 
 def run_settle(file: str, fmt: str, explain: bool, overlays: tuple[Path, ...]) -> None:
+    with tempfile.SpooledTemporaryFile(SPOOL_BYTES, "w+", encoding="utf-8") as spool:
+        try:
+            _settle_into(spool, file, fmt, explain, overlays)
+        except (InputError, PolicyError) as exc:
+            fail(str(exc))
+        spool.seek(0)
+        shutil.copyfileobj(spool, sys.stdout)
+
+
+def _settle_into(spool, file: str, fmt: str, explain: bool, overlays: tuple[Path, ...]) -> None:
     from yibao.render.bill import render_person
     from yibao.render.jsontext import dumps
     from yibao.render.settlement_json import result_dict
     from yibao.settling import settle_file
 
-    outputs = []
-    try:
-        claim_files = parse_claim_files(file)
-        for i, claim_file in enumerate(claim_files):
-            where = f"line {i + 1}: " if file.endswith(".jsonl") else ""
-            try:
-                settlements, state = settle_file(claim_file, overlays)
-            except InputError as exc:
-                raise InputError(where + str(exc)) from None
-            outputs.append((claim_file, settlements, state))
-    except (InputError, PolicyError) as exc:
-        fail(str(exc))
-    lines = file.endswith(".jsonl")
-    for claim_file, settlements, state in outputs:
+    claim_files, by_line = read_claim_files(file)
+    if not claim_files:
+        raise InputError(f"{file}: holds no claim file")
+    for i, claim_file in enumerate(claim_files):
+        try:
+            settlements, state = settle_file(claim_file, overlays)
+        except InputError as exc:
+            raise InputError((f"line {i + 1}: " if by_line else "") + str(exc)) from None
         region, pid = claim_file.region, claim_file.person.id
         if fmt == "json":
-            typer.echo(dumps(result_dict(region, pid, settlements, state), None if lines else 2))
+            result = result_dict(region, pid, settlements, state)
+            spool.write(dumps(result, None if by_line else 2) + "\n")
         else:
-            typer.echo(render_person(region, pid, settlements, state, explain) + "\n")
+            spool.write(render_person(region, pid, settlements, state, explain) + "\n\n")

@@ -31,8 +31,7 @@ import polars as pl
 import typer
 
 from yibao.atomic_files import written_beside
-from yibao.claimfile import parse_claim_text, read_text, several_documents
-from yibao.engine.inputs import ClaimFile
+from yibao.claimfile import read_claim_files
 from yibao.errors import InputError
 
 
@@ -122,7 +121,7 @@ def _claim_files(files: list[str]) -> list:
     for file in files:
         where = f"{file}: " if len(files) > 1 else ""
         try:
-            parsed, by_line = _read_claim_files(file)
+            parsed, by_line = read_claim_files(file)
         except InputError as exc:
             message = str(exc)  # a read error names the file already
             raise InputError(
@@ -136,14 +135,6 @@ def _claim_files(files: list[str]) -> list:
                 )
         claim_files += parsed
     return claim_files
-
-
-def _read_claim_files(file: str) -> tuple[list[ClaimFile], bool]:
-    """The claim files of `file` and whether it holds one per line (errors name the line).
-    Stdin (-) may be JSON Lines here: supervision reads many persons at once."""
-    text = read_text(file)
-    lines = file.endswith(".jsonl") or (file == "-" and several_documents(text))
-    return parse_claim_text(text, lines), lines
 
 
 def render_text(flags: list[dict]) -> str:
