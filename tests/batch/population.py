@@ -142,6 +142,8 @@ def person_file(rng: random.Random, region: str, pid: str, max_claims: int = 14)
     )
     claims = [_claim(rng, n, day, heavy) for n, day in enumerate(days)]
     rng.shuffle(claims)
+    # born by the first claim (a claim before birth is refused); the draw above is kept as is
+    who["birth_date"] = min(dt.date.fromisoformat(who["birth_date"]), days[0]).isoformat()
     return {"region": region, "person": who, "claims": claims}
 
 

@@ -66,7 +66,7 @@ def items(draw) -> dict:
         entry["category"] = draw(st.sampled_from("ABC"))
     if draw(st.integers(0, 4)) == 0:
         entry["price_limit"] = _yuan(draw(cents))
-    if draw(st.integers(0, 4)) == 0:
+    if entry.get("category") not in ("A", "C") and draw(st.integers(0, 4)) == 0:
         entry["selfpay_ratio"] = draw(st.sampled_from(["0", "0.05", "0.1", "0.3", "1"]))
     return entry
 
@@ -121,4 +121,8 @@ def claim_files(draw, region: str | None = None) -> dict:
                     "balance": _yuan(draw(st.integers(0, 500_000))),
                 }
             ]
-    return {"region": region, "person": who, "claims": draw(claims(start))}
+    drawn = draw(claims(start))
+    first = min(dt.date.fromisoformat(c["date"]) for c in drawn)
+    # born by the first claim: a claim before birth is refused
+    who["birth_date"] = min(dt.date.fromisoformat(who["birth_date"]), first).isoformat()
+    return {"region": region, "person": who, "claims": drawn}

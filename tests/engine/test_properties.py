@@ -151,6 +151,7 @@ def test_splitting_an_outpatient_visit_leaves_the_year_unchanged(
     who = {"id": "P", "scheme": "employee", "employment": employment}
     totals = []
     for claims_ in (whole, split):
+        claims_ = [{**c, "id": f"V{i}"} for i, c in enumerate(claims_)]  # ids once per file
         settled, state = settle_file(
             ClaimFile.model_validate({"region": "erenhot", "person": who, "claims": claims_})
         )
