@@ -11,6 +11,7 @@ import polars as pl
 from tests.batch.equality import assert_same, frames
 from tests.batch.population import population
 from tests.helpers import claim, item, person
+from yibao.batch.settle import Settler
 from yibao.money import MAX_CLAIM_FEN
 
 SEVEN_DECIMALS = """
@@ -76,7 +77,11 @@ def test_a_deductible_changing_within_a_year_sends_only_that_person(tmp_path):
 
 
 def test_refused_input_is_reported_per_person_and_the_rest_settles():
-    good = {"region": "erenhot", "person": person("employee", employment="in_service"), "claims": []}
+    good = {
+        "region": "erenhot",
+        "person": person("employee", employment="in_service"),
+        "claims": [],
+    }
     days = {"OK": "2023-05-01", "EARLY": "2022-09-01", "NEG": "2023-05-01"}
     days |= {"STAY": "2023-05-01", "AWAY": "2023-05-01", "NOJOB": "2023-05-01"}
     files = [
@@ -172,3 +177,16 @@ def test_amounts_above_the_largest_claim_are_refused_not_overflowed():
     assert "above 1,000,000,000.00 yuan" in errors["MANY"]
     assert "above 1,000,000,000.00 yuan" in errors["TOTAL"]
     assert result.rows.get_column("person_id").to_list() == ["OK"]
+
+
+def test_a_person_listed_twice_is_refused_and_everyone_else_is_unchanged():
+    # the doubled persons row once misaligned every later claim of the partition with its
+    # lines (QA: 670 of 671 other claims wrong); now only the twice-listed person is left out
+    persons, lines = population(["tongliao"], 40, seed=3)
+    lines = lines.sort("person_id", "claim_id", "line_no")  # as synth writes: numbered runs
+    clean = Settler(["tongliao"]).settle(persons, lines).rows
+    twice = persons.get_column("person_id")[5]
+    doubled = pl.concat([persons, persons.filter(pl.col("person_id") == twice)])
+    result = assert_same(doubled, lines)
+    assert dict(result.errors) == {twice: "person_id: listed more than once in persons"}
+    assert result.rows.equals(clean.filter(pl.col("person_id") != twice))

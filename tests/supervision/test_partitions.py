@@ -87,3 +87,10 @@ def test_institution_sums_add_up_over_any_split_of_the_persons(tables, groups) -
     prepared = prepared.join(split, on="person_id", maintain_order="left")
     parts = [partial(prepared.filter(pl.col("g") == g), RULE) for g in sorted(set(groups))]
     assert_frame_equal(combine(parts), indicators(prepared, RULE))
+
+
+def test_a_person_listed_twice_raises_no_flag_of_its_own(tables, whole) -> None:
+    # a doubled persons row once doubled that person's lines in the join: false 重复收费
+    persons, lines = tables
+    doubled = pl.concat([persons, persons.head(3)])
+    _same(supervise_pass(doubled, lines, partition_lines=0), whole)

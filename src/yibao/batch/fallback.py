@@ -21,6 +21,15 @@ from yibao.engine.settle import SettlementError, settle_history
 from yibao.errors import first_error
 from yibao.policy.schema import RegionPolicy
 
+LISTED_TWICE = "person_id: listed more than once in persons"
+
+
+def without_twice_listed(persons: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[str, str]]]:
+    """The persons listed once, and an error for each id listed more than once."""
+    twice = persons.filter(pl.col("person_id").is_duplicated()).get_column("person_id").unique()
+    errors = [(pid, LISTED_TWICE) for pid in twice.sort()]
+    return persons.filter(~pl.col("person_id").is_in(twice.implode())), errors
+
 
 def settle_through_engine(
     persons: pl.DataFrame,
@@ -31,9 +40,7 @@ def settle_through_engine(
 ) -> tuple[pl.DataFrame, list[tuple[str, str]]]:
     """(result rows, [(person_id, error)]) for every person of `persons` with claims."""
     rows: list[dict] = []
-    twice = persons.filter(pl.col("person_id").is_duplicated()).get_column("person_id").unique()
-    errors = [(pid, "person_id: listed more than once in persons") for pid in twice.sort()]
-    persons = persons.filter(~pl.col("person_id").is_in(twice.implode()))
+    persons, errors = without_twice_listed(persons)
     for person_id, claim_file, error in _claim_files(persons, lines):
         if error is not None:
             errors.append((person_id, error))

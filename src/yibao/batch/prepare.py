@@ -48,6 +48,12 @@ def prepare(
     persons: pl.DataFrame, lines: pl.DataFrame, policies: Mapping[str, RegionPolicy]
 ) -> Prepared:
     people = _persons(persons)
+    without_id = people.get_column("pid").null_count()
+    # a person listed twice is refused; one row of theirs is kept so that the claim rows
+    # (one per claim, joined or gathered from `people`) still line up with everyone's lines
+    twice = people.filter(pl.col("pid").is_duplicated()).get_column("pid").unique()
+    if twice.len():
+        people = people.unique("pid", keep="first", maintain_order=True)
     lines, unknown = _of_persons(lines, people.get_column("pid"))
     runs = _runs(lines)
     if runs is None:  # any order: the string keys
@@ -91,7 +97,7 @@ def prepare(
     suspects = {
         REFUSED: pl.concat(
             [
-                people.filter(pl.col("pid").is_duplicated()).get_column("pid"),
+                twice,
                 _bad_persons(people),
                 claims.filter(_bad_claim()).get_column("pid"),
                 line_rows.filter(_bad_line()).get_column("pid"),
@@ -109,7 +115,7 @@ def prepare(
         .get_column("pid")
         .unique(),
     }
-    return Prepared(claims, line_rows, suspects, unknown, people.get_column("pid").null_count())
+    return Prepared(claims, line_rows, suspects, unknown, without_id)
 
 
 def _of_persons(lines: pl.DataFrame, pids: pl.Series) -> tuple[pl.DataFrame, dict[str | None, int]]:

@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from yibao.atomic_files import written_beside
+from yibao.batch.fallback import without_twice_listed
 from yibao.batch.output import COMPARED, RESULT_SCHEMA, settlement_row
 from yibao.batch.settle import PartitionResult, Settler, overlay_region, overlays_for
 from yibao.batch.tables import (
@@ -490,7 +491,9 @@ def engine_rows(
     persons: pl.DataFrame, lines: pl.DataFrame, overlays: tuple[Path, ...] = ()
 ) -> tuple[pl.DataFrame, dict[str, str]]:
     """The per-claim engine's rows for these persons, and the persons it refuses (why)."""
-    rows, refused = [], {}
+    rows: list[dict] = []
+    persons, twice = without_twice_listed(persons)
+    refused = dict(twice)
     for person in persons.iter_slices(1):
         pid = person.item(0, "person_id")
         try:

@@ -346,6 +346,8 @@ def prepare(persons: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
         lines = lines.with_columns(amount_fen=amount.cast(pl.Int64))
     persons = _with_optional(persons, OPTIONAL_PERSON_COLUMNS)
     who = persons.select("person_id", "region", "sex", "birth_date", *OPTIONAL_PERSON_COLUMNS)
+    # a person listed twice would double their lines in the join, and look like double billing
+    who = who.unique("person_id", keep="first", maintain_order=True)
     catalog = catalog_frame(who.get_column("region").unique().drop_nulls().to_list())
     born = pl.col("birth_date")
     on = pl.col("date")
