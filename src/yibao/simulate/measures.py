@@ -320,9 +320,12 @@ def policy_changes(region: str, overlay: Path, versions: list[str]) -> list[dict
     compared like `yibao policy diff`, with the reform value's provenance."""
     base, new = load_region(region), load_with_overlays(region, (overlay,))
     rows = []
-    for old_v, new_v in zip(base.versions, new.versions, strict=True):
-        version = base.version_id(old_v)
-        if versions and version not in versions:
+    for new_v in new.versions:
+        # an overlay with `from:` splits a version: each reform version is compared with the
+        # baseline version in force on its first day
+        old_v = base.version_on(new_v.valid_from)
+        version = new.version_id(new_v)
+        if versions and not {version, base.version_id(old_v)} & set(versions):
             continue
         old = {r.path: r for r in flatten(old_v)}
         cur = {r.path: r for r in flatten(new_v)}
