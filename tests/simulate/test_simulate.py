@@ -316,3 +316,19 @@ def test_a_reform_from_mid_year_is_compared_with_the_version_it_splits(tmp_path)
     changes = policy_changes("tongliao", overlay, [])
     assert {c["version"] for c in changes} == {"tongliao/2023-07-01"}
     assert [(c["baseline"], c["reform"]) for c in changes] == [("5%", "10%")]
+
+
+def test_claims_whose_person_is_missing_are_counted_and_noted(data, overlays, tmp_path):
+    persons = pl.read_parquet(data / "persons.parquet")
+    lines = pl.read_parquet(data / "claim_lines.parquet")
+    gone = persons.get_column("person_id")[:5]
+    persons.filter(~pl.col("person_id").is_in(gone.implode())).write_parquet(
+        tmp_path / "persons.parquet"
+    )
+    lines.write_parquet(tmp_path / "claim_lines.parquet")
+    lost = lines.filter(pl.col("person_id").is_in(gone.implode())).select(
+        pl.struct("person_id", "claim_id").n_unique()
+    )
+    report = simulate(tmp_path, REGION, overlays["nothing"], assumptions_for(REGION))
+    assert report["population"]["claims_without_person"] == lost.item() > 0
+    assert any("in no persons.parquet row" in note for note in report["population"]["notes"])

@@ -46,6 +46,7 @@ class Paired:
     versions: list[str]
     refused: dict[str, str] = field(default_factory=dict)
     unpaired_claims: int = 0
+    claims_without_person: int = 0  # lines whose person_id is in no persons row (or null)
     from_claim_files: bool = False  # `Tables.from_claim_files`: persons with claims only
 
     @property
@@ -91,9 +92,10 @@ def settle_pair(directory: Path, region: str, overlay: Path) -> Paired:
     baseline, reform = Settler([region]), Settler([region], (overlay,))
     keep = [*KEY, "med_type", "policy_version", *map(base_col, MONEY)]
 
-    def pair(k: int) -> tuple[Sums, dict[str, str], int]:
+    def pair(k: int) -> tuple[Sums, dict[str, str], int, int]:
         """Partition k (as `yibao batch` cuts them) settled both ways, the claims paired, summed."""
         p_frame, l_frame = tables.partition(k, parts)
+        orphans = _claims_without_person(l_frame, p_frame)
         p_frame = p_frame.filter(pl.col("region") == region)
         ids = p_frame.get_column("person_id").implode()
         l_frame = l_frame.filter(pl.col("person_id").is_in(ids))
@@ -103,23 +105,34 @@ def settle_pair(directory: Path, region: str, overlay: Path) -> Paired:
         right = new.rows.select(*KEY, *(pl.col(base_col(m)).alias(reform_col(m)) for m in MONEY))
         joined = left.join(right, on=KEY, how="inner")
         refused = dict(base.errors) | dict(new.errors)
-        return Sums.of(joined), refused, left.height + right.height - 2 * joined.height
+        unpaired = left.height + right.height - 2 * joined.height
+        return Sums.of(joined), refused, unpaired, orphans
 
     if parts > 1:
         tables.partition_filters(parts)  # computed once, before the threads share them
-    sums, refused, unpaired = Sums([], [], set()), {}, 0  # parts ≥ 1: never left empty
-    for part, refused_here, unpaired_here in in_order(pair, parts, WORKERS):
+    sums, refused, unpaired, orphans = Sums([], [], set()), {}, 0, 0  # parts ≥ 1: never empty
+    for part, refused_here, unpaired_here, orphans_here in in_order(pair, parts, WORKERS):
         sums.add(part)
         refused.update(refused_here)
         unpaired += unpaired_here
+        orphans += orphans_here
     return Paired(
         by_med_type=sums.by_med_type(),
         persons=_per_person(persons, sums.by_person()),
         versions=sorted(sums.versions),
         refused=refused,
         unpaired_claims=unpaired,
+        claims_without_person=orphans,
         from_claim_files=tables.from_claim_files,
     )
+
+
+def _claims_without_person(lines: pl.DataFrame, persons: pl.DataFrame) -> int:
+    """Claims whose person is in no persons row: no region is known for them, so no run
+    can count them (`yibao batch` reports the same and exits 1)."""
+    known = pl.col("person_id").is_in(persons.get_column("person_id").implode())
+    lost = lines.filter(~known.fill_null(False))
+    return lost.select(pl.struct("person_id", "claim_id").n_unique()).item() if lost.height else 0
 
 
 PERSON_SUMS = ("medfee_sumamt", "fund_pay_sumamt", "psn_part_amt")

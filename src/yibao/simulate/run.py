@@ -21,9 +21,15 @@ from yibao.simulate.paired import Paired, settle_pair
 
 def population_notes(paired: Paired) -> list[str]:
     """What the reader must know about the population counted."""
+    notes = []
+    if paired.claims_without_person:
+        notes.append(
+            f"{paired.claims_without_person:,} claims left out: their person_id is in no "
+            f"{PERSONS_FILE} row (or null), so their region is unknown"
+        )
     if not paired.from_claim_files:
-        return []
-    return [
+        return notes
+    return notes + [
         f"{JSONL_FILE} holds only persons with claims: per-capita figures, deciles, shares and "
         f"contribution income count those persons alone (use the {PERSONS_FILE} tables for "
         "the whole insured population)"
@@ -48,6 +54,7 @@ def simulate(directory: Path, region: str, overlay: Path, assumptions: Assumptio
             "policy_versions": paired.versions,
             "refused_persons": len(paired.refused),
             "unpaired_claims": paired.unpaired_claims,
+            "claims_without_person": paired.claims_without_person,
             "notes": population_notes(paired),
         },
         "outlay": outlay,
