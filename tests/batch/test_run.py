@@ -4,6 +4,7 @@ output never replaces an input table nor is left half-written; what was not sett
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -292,3 +293,53 @@ def test_progress_only_when_asked_or_on_a_terminal(tables, tmp_path, capsys):
     assert "batch [" not in capsys.readouterr().err
     run_batch_cmd(str(tables), str(tmp_path / "b.parquet"), progress=True)
     assert "batch [" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("edit", "path"),
+    [
+        (lambda f: f["person"].update(ytd={"year": 2020, "amounts": {"pool": "5"}}), "person.ytd"),
+        (lambda f: f["claims"][0].update(acct_used=False), "claims[0].acct_used"),
+        (lambda f: f["claims"][0]["items"][0].update(quantity="2.5"), ".quantity"),
+    ],
+)
+def test_claim_files_holding_what_the_tables_cannot_are_refused(tmp_path, capsys, edit, path):
+    # dropped, they settled other numbers than `yibao settle`, and --verify agreed
+    folder, files = _jsonl_folder(tmp_path, 3, seed=2)
+    raw = [f.model_dump(mode="json", exclude_none=True) for f in files]
+    edit(raw[1])
+    (folder / "claims.jsonl").write_text("\n".join(json.dumps(f) for f in raw), "utf-8")
+    code, err = _exit_of(capsys, str(folder), str(tmp_path / "o.parquet"))
+    assert code == 2 and "line 2: " in err and path in err and "yibao settle" in err
+    assert not (tmp_path / "o.parquet").exists()
+
+
+def test_fraud_label_is_optional_and_float_money_is_refused(tables, tmp_path, capsys):
+    lines = pl.read_parquet(tables / "claim_lines.parquet")
+    for name, changed in (
+        ("plain", lines.drop("fraud_label")),
+        ("floats", lines.with_columns(pl.col("price_fen") / 100)),  # yuan exported as floats
+    ):
+        folder = tmp_path / name
+        folder.mkdir()
+        shutil.copy(tables / "persons.parquet", folder)
+        changed.write_parquet(folder / "claim_lines.parquet")
+    summary = run_batch(tmp_path / "plain", tmp_path / "plain.parquet", verify=5, progress=None)
+    assert summary.claims and summary.differences == []
+    code, err = _exit_of(capsys, str(tmp_path / "floats"), str(tmp_path / "f.parquet"))
+    assert code == 2 and "price_fen: must be an integer column (Int64), not Float64" in err
+
+
+def test_verify_samples_only_persons_that_exist_when_some_lines_have_none(tables, tmp_path):
+    lines = pl.read_parquet(tables / "claim_lines.parquet")
+    folder = tmp_path / "nulls"
+    folder.mkdir()
+    shutil.copy(tables / "persons.parquet", folder)
+    first = pl.int_range(pl.len()) < 3
+    pid = pl.when(first).then(None).otherwise("person_id").alias("person_id")
+    nulled = lines.with_columns(pid)
+    nulled.write_parquet(folder / "claim_lines.parquet")
+    # more than there are: every person with a line is sampled, the null id is not (it crashed)
+    summary = run_batch(folder, tmp_path / "o.parquet", verify=10_000, progress=None)
+    assert summary.verified == nulled.get_column("person_id").drop_nulls().n_unique()
+    assert None in summary.unknown_persons  # the lines without a person are reported

@@ -125,7 +125,9 @@ def _of_persons(lines: pl.DataFrame, pids: pl.Series) -> tuple[pl.DataFrame, dic
     sorted) spares a lookup of every line."""
     person = pl.col("person_id")
     known = person.is_in(pids.implode()).fill_null(False)  # a null person_id too
-    heads = lines.select(person.filter(person.ne_missing(person.shift(1)).fill_null(True)))
+    # the first row is a head even when null (ne_missing(null, null) is False)
+    head = person.ne_missing(person.shift(1)) | (pl.int_range(pl.len()) == 0)
+    heads = lines.select(person.filter(head))
     if heads.select(known.all()).item():
         return lines, {}
     lost = lines.filter(~known).group_by("person_id").agg(pl.col("claim_id").n_unique())

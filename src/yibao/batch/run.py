@@ -41,6 +41,7 @@ from yibao.batch.tables import (
     PERSONS_SCHEMA,
     claim_files_to_frames,
     frames_to_claim_files,
+    unbatchable,
 )
 from yibao.claimfile import parse_claim_files
 from yibao.errors import InputError, first_error
@@ -50,6 +51,7 @@ PERSONS_FILE = "persons.parquet"
 LINES_FILE = "claim_lines.parquet"
 JSONL_FILE = "claims.jsonl"
 # the persons columns settlement reads; the other columns of PERSONS_SCHEMA are optional
+OPTIONAL_LINES = ("fraud_label",)  # planted by `yibao synth --fraud-rate`; settlement ignores it
 SETTLED_PERSON_COLUMNS = (
     "person_id",
     "region",
@@ -193,7 +195,10 @@ class Tables:
             self.persons = pl.scan_parquet(persons)
             self.lines = pl.scan_parquet(lines)
         elif (directory / JSONL_FILE).is_file():
-            people, rows = claim_files_to_frames(parse_claim_files(str(directory / JSONL_FILE)))
+            files = parse_claim_files(str(directory / JSONL_FILE))
+            if (problem := unbatchable(files)) is not None:
+                raise InputError(f"{directory / JSONL_FILE}: {problem}")
+            people, rows = claim_files_to_frames(files)
             self.persons, self.lines = people.lazy(), rows.lazy()
         else:
             raise InputError(
@@ -208,14 +213,14 @@ class Tables:
             (PERSONS_FILE, self.persons, PERSONS_SCHEMA),
             (LINES_FILE, self.lines, LINES_SCHEMA),
         ):
-            missing = missing_columns(frame.collect_schema().names(), schema)
+            found = frame.collect_schema()
+            missing = missing_columns(found.names(), schema)
             if missing:
                 raise InputError(f"{name}: missing columns {missing}")
-        have = self.persons.collect_schema().names()
-        absent = [pl.lit(None, t).alias(c) for c, t in PERSONS_SCHEMA.items() if c not in have]
-        self.persons = self.persons.with_columns(absent).select(list(PERSONS_SCHEMA))
-        self.persons = self.persons.cast(PERSONS_SCHEMA)
-        self.lines = self.lines.select(list(LINES_SCHEMA)).cast(LINES_SCHEMA)
+            if (problem := _not_whole(found, schema)) is not None:
+                raise InputError(f"{name}: {problem}")
+        self.persons = _with_optional(self.persons, PERSONS_SCHEMA)
+        self.lines = _with_optional(self.lines, LINES_SCHEMA)
 
     def partition(self, k: int, parts: int) -> tuple[pl.DataFrame, pl.DataFrame]:
         if parts == 1:
@@ -248,10 +253,27 @@ class Tables:
 
 
 def missing_columns(have: list[str], schema: dict[str, pl.DataType]) -> list[str]:
-    """The columns of `schema` a table lacks, leaving out the optional persons columns (those
-    settlement does not read: null when absent)."""
+    """The columns of `schema` a table lacks, leaving out the optional ones (those settlement
+    does not read: null when absent)."""
     optional = set(PERSONS_SCHEMA) - set(SETTLED_PERSON_COLUMNS) if schema is PERSONS_SCHEMA else ()
-    return [c for c in schema if c not in have and c not in optional]
+    return [c for c in schema if c not in have and c not in optional and c not in OPTIONAL_LINES]
+
+
+def _with_optional(frame: pl.LazyFrame, schema: dict[str, pl.DataType]) -> pl.LazyFrame:
+    """`frame` in `schema`'s columns and types, an absent optional column as nulls."""
+    have = frame.collect_schema().names()
+    absent = [pl.lit(None, t).alias(c) for c, t in schema.items() if c not in have]
+    return frame.with_columns(absent).select(list(schema)).cast(schema)
+
+
+def _not_whole(found: pl.Schema, schema: dict[str, pl.DataType]) -> str | None:
+    """Why an integer column of `schema` (money in fen, quantities) cannot be read as one: a
+    float column would be truncated silently by the cast (yuan exported as 12.5 → 12 fen)."""
+    for name, wanted in schema.items():
+        have = found.get(name)
+        if wanted.is_integer() and have is not None and have.is_float():
+            return f"{name}: must be an integer column ({wanted}), not {have}"
+    return None
 
 
 @dataclass
@@ -480,7 +502,8 @@ def verify_sample(
 ) -> tuple[int, list[Difference]]:
     """Settle `count` random persons (seeded) through the per-claim engine and compare."""
     ids = tables.lines.select(pl.col("person_id").unique()).collect().to_series()
-    chosen = random.Random(seed).sample(sorted(ids.drop_nulls().to_list()), min(count, ids.len()))
+    known = sorted(ids.drop_nulls().to_list())  # a line without a person_id has no person
+    chosen = random.Random(seed).sample(known, min(count, len(known)))
     persons, lines = tables.of_persons(chosen)
     batch = pl.scan_parquet(out).filter(pl.col("person_id").is_in(chosen)).collect()
     engine, refused = engine_rows(persons, lines, overlays)

@@ -235,7 +235,7 @@ def read_tables(spark: SparkSession, directory: str) -> SparkTables:
             lines = spark.createDataFrame(local.lines.collect().to_arrow())
         return SparkTables(
             _with_optional(persons),
-            lines.select(list(LINES_SCHEMA)),
+            _with_optional(lines, LINES_SCHEMA),
             [r for r in regions if r is not None],
             count,
             local,
@@ -262,15 +262,15 @@ def read_tables(spark: SparkSession, directory: str) -> SparkTables:
 SPARK_TYPES = {pl.Date: "date", pl.String: "string", pl.Int64: "bigint", pl.Boolean: "boolean"}
 
 
-def _with_optional(persons: DataFrame) -> DataFrame:
-    """The persons columns of PERSONS_SCHEMA, an absent optional one as nulls."""
+def _with_optional(frame: DataFrame, schema: dict = PERSONS_SCHEMA) -> DataFrame:
+    """The columns of `schema`, an absent optional one as nulls."""
     from pyspark.sql import functions as F
 
-    absent = [c for c in PERSONS_SCHEMA if c not in persons.columns]
+    absent = [c for c in schema if c not in frame.columns]
     for column in absent:
-        kind = SPARK_TYPES.get(PERSONS_SCHEMA[column].base_type(), "string")
-        persons = persons.withColumn(column, F.lit(None).cast(kind))
-    return persons.select(list(PERSONS_SCHEMA))
+        kind = SPARK_TYPES.get(schema[column].base_type(), "string")
+        frame = frame.withColumn(column, F.lit(None).cast(kind))
+    return frame.select(list(schema))
 
 
 def _read(spark: SparkSession, directory: str) -> SparkTables:

@@ -71,6 +71,36 @@ CLAIM_FIELDS = (
 )
 
 
+def unbatchable(files: Iterable[ClaimFile]) -> str | None:
+    """Why a `.jsonl` of claim files cannot go through the tables (the first line that holds
+    what they have no column for), or None. Dropping it would settle other numbers than
+    `yibao settle` does, and `--verify` would not see it."""
+    for i, cf in enumerate(files, 1):
+        person = cf.person
+        held = [
+            name
+            for name, present in (
+                ("person.ytd", person.ytd is not None),
+                ("person.family_accounts", bool(person.family_accounts)),
+            )
+            if present
+        ]
+        held += [f"claims[{k}].acct_used" for k, c in enumerate(cf.claims) if not c.acct_used]
+        held += [
+            f"claims[{k}].items[{n}].quantity"
+            for k, c in enumerate(cf.claims)
+            for n, item in enumerate(c.items)
+            if item.quantity != int(item.quantity)
+        ]
+        if held:
+            return (
+                f"line {i}: {held[0]}: the batch tables have no column for it (a fractional "
+                "quantity, a carried-in year-to-date, family accounts, acct_used false); "
+                "settle such persons with `yibao settle`"
+            )
+    return None
+
+
 def claim_files_to_frames(files: Iterable[ClaimFile]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Claim files → (persons, claim_lines). Quantities must be whole numbers."""
     persons, lines = [], []
