@@ -128,7 +128,8 @@ def test_pieces_for_the_online_path():
 
 
 def _file(region: str = "tongliao") -> ClaimFile:
-    return ClaimFile(region=region, person=PERSON, claims=(stay("5000.00"), stay("5000.00")))
+    two = (stay("5000.00"), stay("5000.00").model_copy(update={"id": "C2"}))
+    return ClaimFile(region=region, person=PERSON, claims=two)
 
 
 def test_a_file_carries_year_to_date_and_asks_the_filing_per_claim_date():
