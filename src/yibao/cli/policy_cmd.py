@@ -1,4 +1,4 @@
-"""`yibao policy list | show | diff`."""
+"""`yibao policy list | show | diff | validate`."""
 
 from __future__ import annotations
 
@@ -29,12 +29,42 @@ def _load(region: str, overlays: tuple[Path, ...]):
 
 
 def run_list() -> None:
+    """Every region that loads; one bad region file is reported after the others, exit 2."""
+    bad = []
     for region in packaged_regions():
-        policy = load_region(region)
+        try:
+            policy = load_region(region)
+        except PolicyError as exc:
+            bad.append(str(exc))
+            continue
         typer.echo(f"{region}  {policy.name}  seed {policy.seed}")
         for v in policy.versions:
             end = v.valid_to.isoformat() if v.valid_to else "open"
             typer.echo(f"    {v.valid_from.isoformat()} → {end}  {v.label}")
+    for message in bad:
+        typer.echo(f"error: {message}", err=True)
+    if bad:
+        raise typer.Exit(2)
+
+
+def run_validate(paths: list[Path], region: str | None, seeds: Path | None) -> None:
+    """`ok: FILE` for each good file, `FILE: path: reason` for each problem; exit 2 on any."""
+    from yibao.policy.checks import DEFAULT_SEEDS, known_ids, validate_file
+
+    try:
+        known = known_ids(seeds or DEFAULT_SEEDS)
+    except FileNotFoundError as exc:
+        fail(f"--seeds: {exc} (give --seeds DIR, the folder of the seed .txt files)")
+    failed = False
+    for path in paths:
+        problems = validate_file(path, region, known)
+        failed = failed or bool(problems)
+        for p in problems:
+            typer.echo(f"{path}: {p.path}: {p.reason}" if p.path else f"{path}: {p.reason}")
+        if not problems:
+            typer.echo(f"ok: {path}")
+    if failed:
+        raise typer.Exit(2)
 
 
 def _version(policy, day: dt.date | None):
@@ -94,6 +124,8 @@ def run_diff(region: str, start: str, end: str, overlays: tuple[Path, ...]) -> N
             typer.echo(f"+ {path} = {b.value}  [{b.provenance}]")
         elif b is None:
             typer.echo(f"- {path} = {a.value}  [{a.provenance}]")
+        elif a.value == b.value:  # the number stands; only where it comes from changed
+            typer.echo(f"~ {path}: {b.value}, source changed: [{a.provenance}] → [{b.provenance}]")
         else:
             typer.echo(f"~ {path}: {a.value} → {b.value}  [{b.provenance}]")
     if not changed:

@@ -10,10 +10,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from yibao.policy.provenance import (
+    CitedAge,
     CitedBands,
     CitedEmploymentMoney,
     CitedLevelMoney,
     CitedLevelRatio,
+    CitedLevels,
     CitedMoney,
     Cites,
     Provenance,
@@ -43,8 +45,10 @@ def _walk(node: Any, path: str, rows: list[Row]) -> None:
             if name in ("source", "assumed", "reason", "overlay"):
                 continue
             child = getattr(node, name)
+            # `levels_cited` is the citation of `levels`: the reader sees it as `levels`
+            label = name.removesuffix("_cited")
             if isinstance(child, BaseModel | list | dict):
-                _walk(child, f"{path}.{name}" if path else name, rows)
+                _walk(child, f"{path}.{label}" if path else label, rows)
     elif isinstance(node, list):
         for i, item in enumerate(node):
             key = getattr(item, "id", None) or getattr(item, "code", None) or str(i)
@@ -81,11 +85,31 @@ def describe(node: Cites) -> str:
         )
     if isinstance(node, DiseaseList):
         return f"{node.name}: " + "、".join(d.name for d in node.items)
+    if isinstance(node, CitedLevels):
+        only = " only" if len(node.value) == 1 else ""
+        return "level " + ", ".join(str(level) for level in node.value) + only
+    if isinstance(node, CitedAge):
+        return f"up to age {node.value}"
     value = getattr(node, "value", None)
     if isinstance(value, Decimal):
         return f"{value:.0%}" if abs(value) <= 1 else _num(value)
     if isinstance(value, list):
-        return " → ".join(value)
+        return " → ".join(str(item) for item in value)
     if value is not None:
         return str(value)
-    return str(getattr(node, "name", "")) or type(node).__name__
+    return str(getattr(node, "name", "")) or _plain_fields(node)
+
+
+def _plain_fields(node: BaseModel) -> str:
+    """A block's own settings (`med_types 21, 14; categories civil_servant`), not its class:
+    its numbers have rows of their own."""
+    parts = []
+    for name in type(node).model_fields:
+        value = getattr(node, name)
+        if name in ("source", "assumed", "reason", "overlay") or isinstance(value, BaseModel):
+            continue
+        if isinstance(value, list) and value and not isinstance(value[0], BaseModel):
+            parts.append(f"{name} {', '.join(str(item) for item in value)}")
+        elif isinstance(value, str | int) and value is not False:
+            parts.append(f"{name} {value}")
+    return "; ".join(parts) or type(node).__name__

@@ -78,7 +78,23 @@ def admdvs_of(region: str) -> str:
 
 
 def load_region_file(path: Path) -> RegionPolicy:
-    return parse_region(path.read_text("utf-8"), path.name)
+    return parse_region(read_policy_text(path), path.name)
+
+
+def read_policy_text(path: Path) -> str:
+    """The text of a policy file named on the command line; a missing file, a directory or
+    bytes that are not UTF-8 are one PolicyError, not a traceback."""
+    try:
+        return path.read_text("utf-8")
+    except FileNotFoundError:
+        raise PolicyError(path.name, "", f"no such file ({path})") from None
+    except IsADirectoryError:
+        raise PolicyError(path.name, "", f"{path} is a directory, not a policy file") from None
+    except UnicodeDecodeError as exc:
+        reason = f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+        raise PolicyError(path.name, "", reason) from None
+    except OSError as exc:
+        raise PolicyError(path.name, "", f"cannot be read ({exc.strerror})") from None
 
 
 def parse_region(text: str, file: str, overlays: tuple[Path, ...] = ()) -> RegionPolicy:
@@ -106,13 +122,35 @@ def load_with_overlays(region: str, overlays: tuple[Path, ...]) -> RegionPolicy:
     return parse_region(packaged_text(REGIONS, region), f"{region}.yaml", overlays)
 
 
+class _BadDate(yaml.constructor.ConstructorError):
+    """A date-shaped scalar that is no day of the calendar (2017-13-01, 2017-02-30)."""
+
+
+class _DateCheckingLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader, except that an impossible date names its line instead of raising a
+    bare ValueError from YAML's timestamp parsing, before any check of ours could run."""
+
+
+def _timestamp(loader: Any, node: yaml.Node) -> Any:
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        problem = f"{node.value!r} is not a date ({exc})"
+        raise _BadDate(None, None, problem, node.start_mark) from None
+
+
+_DateCheckingLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
 def read_yaml(text: str, file: str) -> Any:
     try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return yaml.load(text, Loader=_DateCheckingLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else ""
-        raise PolicyError(file, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        problem = getattr(exc, "problem", exc)
+        reason = problem if isinstance(exc, _BadDate) else f"not valid YAML: {problem}"
+        raise PolicyError(file, where, reason) from None
 
 
 def yaml_of(text: str, file: str, error: type[ValueError]) -> Any:
@@ -239,7 +277,7 @@ def _apply_overlay(
     """Merge a reform overlay's `changes:` into every version it covers: all of them, or those
     in force from its `from:` date on — a version in force on that date is split there."""
     name = overlay.name
-    raw = read_yaml(overlay.read_text("utf-8"), name)
+    raw = read_yaml(read_policy_text(overlay), name)
     if not isinstance(raw, dict) or "changes" not in raw:
         raise PolicyError(name, "", "an overlay needs `changes:` (and optionally region, from)")
     extra = set(raw) - {"region", "name", "description", "from", "changes"}

@@ -1,6 +1,7 @@
 """Deep merge of a partial policy over a full one: version changes and reform overlays.
 
-Dicts merge key by key; lists of blocks with an `id` merge by id; other lists are replaced.
+Dicts merge key by key; lists of blocks with an `id` merge by id (a version's `changes:` may
+add a block with a new id, a reform overlay may not); other lists are replaced.
 A cited value that a patch changes takes the patch's provenance — never the old quote.
 """
 
@@ -93,6 +94,12 @@ def _merge_by_id(base: list, patch: list, path: str, overlay: str | None) -> lis
         if item["id"] in index:
             i = index[item["id"]]
             merged[i] = merge(base[i], item, f"{path}[{item['id']}]", overlay)
+        elif overlay:
+            # an overlay changes blocks, it does not add them: an unknown id is a typo, and
+            # adding it would surface as a missing `name:` of a block the reader never wrote
+            noun = path.rsplit(".", 1)[-1].removesuffix("s") or "block"
+            known = ", ".join(str(block["id"]) for block in base)
+            raise MergeError(f"{path}[id={item['id']}]", f"no {noun} with this id (known: {known})")
         else:
-            merged.append(stamp_overlay(item, overlay) if overlay else item)
+            merged.append(item)
     return merged

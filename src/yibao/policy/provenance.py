@@ -159,6 +159,30 @@ class CitedChoice(Provenance):
 Level = Literal[1, 2, 3]
 
 
+class CitedLevels(Provenance):
+    """The hospital levels a rule is limited to (门诊统筹 at level 1 only)."""
+
+    value: list[Level] = Field(min_length=1)
+
+
+class CitedAge(Provenance):
+    """An age limit in whole years (儿童: up to 17)."""
+
+    value: int = Field(ge=0, le=150)
+
+
+def split_cited(data: Any, key: str) -> Any:
+    """`key: {value: ..., source: ...}` → `key: value` plus its citation as `key_cited`.
+
+    The engines read `key` as a plain value (a list of levels, an age); the citation stays
+    beside it for `policy show` and the checks. A plain `key: value` stays valid, uncited.
+    """
+    if isinstance(data, dict) and isinstance(data.get(key), dict):
+        cited = data[key]
+        return {**data, key: cited.get("value"), f"{key}_cited": cited}
+    return data
+
+
 def _complete_levels(table: dict[int, Decimal]) -> dict[int, Decimal]:
     if sorted(table) != [1, 2, 3]:
         raise ValueError(f"by_level needs exactly the levels 1, 2 and 3, got {sorted(table)}")

@@ -7,11 +7,12 @@ block; the scheme's `layer_order` names which layers run, in which order.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from yibao.policy.provenance import (
+    CitedAge,
     CitedBands,
     CitedChoice,
     CitedEmploymentMoney,
@@ -19,6 +20,7 @@ from yibao.policy.provenance import (
     CitedFlag,
     CitedLevelMoney,
     CitedLevelRatio,
+    CitedLevels,
     CitedMoney,
     CitedPoints,
     CitedRatio,
@@ -26,6 +28,7 @@ from yibao.policy.provenance import (
     Provenance,
     Source,
     Strict,
+    split_cited,
 )
 
 Category = Literal[
@@ -60,9 +63,16 @@ class Disease(Strict):
     name: str
     icd: list[str] = Field(default_factory=list)
     group: str | None = None  # e.g. hypertension / diabetes for Qingdao's 两病 cap
+    # `max_age: {value: 17, assumed: true, reason: ...}`: the seed says 儿童, not the age
     max_age: int | None = None
+    max_age_cited: CitedAge | None = None
     sex: Literal["M", "F"] | None = None
     source: Source | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cited_max_age(cls, data: Any) -> Any:
+        return split_cited(data, "max_age")
 
 
 class DiseaseList(Provenance):
@@ -139,9 +149,16 @@ class BenefitMatch(Strict):
     """Which claims a pooling benefit settles, beyond its med_types."""
 
     diseases: DiseaseList | None = None
+    # `levels: {value: [1], assumed: true, reason: G-TL-8}`: a restriction is policy too
     levels: list[int] | None = None
+    levels_cited: CitedLevels | None = None
     in_region_only: bool = False
     requires_person_flag: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cited_levels(cls, data: Any) -> Any:
+        return split_cited(data, "levels")
 
 
 class PoolBenefit(Cites):
