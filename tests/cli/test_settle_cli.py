@@ -184,3 +184,24 @@ def test_stdin_json(example):
     done = run("settle", "-", stdin=example.read_text("utf-8"))
     assert done.returncode == 0
     assert json.loads(done.stdout)["person_id"] == "P001"
+
+
+def test_a_region_overlay_applies_to_its_region_in_a_mixed_jsonl(tmp_path):
+    # as in `yibao batch`: each person takes the overlays of their region
+    examples = Path(__file__).parents[2] / "examples"
+    tongliao = json.loads((examples / "tongliao_poor.json").read_text("utf-8"))
+    fuxin = json.loads((examples / "fuxin_poor.json").read_text("utf-8"))
+    mixed = tmp_path / "two.jsonl"
+    mixed.write_text(json.dumps(tongliao) + "\n" + json.dumps(fuxin) + "\n", "utf-8")
+    overlay = examples / "reforms" / "tongliao_poor_plus5.yaml"
+    plain = [json.loads(line) for line in run("settle", str(mixed)).stdout.splitlines()]
+    done = run("settle", str(mixed), "--policy", str(overlay))
+    assert done.returncode == 0, done.stderr
+    reformed = [json.loads(line) for line in done.stdout.splitlines()]
+    assert reformed[1] == plain[1]  # Fuxin untouched
+    assert reformed[0] != plain[0]  # Tongliao's poor person gains
+    only_fuxin = tmp_path / "fuxin.jsonl"
+    only_fuxin.write_text(json.dumps(fuxin) + "\n", "utf-8")
+    refused = run("settle", str(only_fuxin), "--policy", str(overlay))
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert "the overlay is for 'tongliao', which no person in the data is in" in refused.stderr

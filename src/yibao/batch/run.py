@@ -35,7 +35,7 @@ from pydantic import ValidationError
 from yibao.atomic_files import written_beside
 from yibao.batch.fallback import without_twice_listed
 from yibao.batch.output import COMPARED, RESULT_SCHEMA, settlement_row
-from yibao.batch.settle import PartitionResult, Settler, overlay_region, overlays_for
+from yibao.batch.settle import PartitionResult, Settler
 from yibao.batch.tables import (
     LINES_SCHEMA,
     PERSONS_SCHEMA,
@@ -45,6 +45,7 @@ from yibao.batch.tables import (
 )
 from yibao.claimfile import parse_claim_files
 from yibao.errors import InputError, first_error
+from yibao.policy.overlays import check_overlay_regions, overlays_for
 from yibao.settling import settle_file
 
 PERSONS_FILE = "persons.parquet"
@@ -377,19 +378,6 @@ def check_out(directory: Path, out: Path) -> None:
             continue
         if out.resolve() == table.resolve() or (out.exists() and os.path.samefile(out, table)):
             raise InputError(f"--out {out}: is the input table {table}; write the result elsewhere")
-
-
-def check_overlay_regions(overlays: tuple[Path, ...], regions: list[str]) -> None:
-    """Refuse an overlay written for a region no person of the data is in: it would change
-    nothing, silently (`simulate` refuses the same pairing)."""
-    for path in overlays:
-        named = overlay_region(path)
-        if named is not None and named not in regions:
-            present = ", ".join(sorted(regions)) or "none"
-            raise InputError(
-                f"{path}: the overlay is for {named!r}, which no person in the data is in "
-                f"(regions: {present})"
-            )
 
 
 def partition_count(tables: Tables, requested: int | None) -> int:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
-import yaml
 
 from yibao.batch.account import pay_from_accounts
 from yibao.batch.buckets import (
@@ -38,6 +37,7 @@ from yibao.catalog.load import catalogs_for
 from yibao.engine.funds import INSUTYPE
 from yibao.money import MAX_CLAIM_FEN
 from yibao.policy.loader import PolicyError, load_with_overlays
+from yibao.policy.overlays import overlays_for
 
 
 @dataclass
@@ -206,22 +206,6 @@ def _runs_of(frame: pl.DataFrame, column: str) -> int:
     if frame.height == 0:
         return 0
     return frame.select(pl.col(column).rle_id().max()).item() + 1
-
-
-def overlays_for(region: str, overlays: tuple[Path, ...]) -> tuple[Path, ...]:
-    """The overlays a region takes: those naming it, and those naming no region. (A directory
-    may hold several regions; a reform overlay is written for one.)"""
-    return tuple(path for path in overlays if overlay_region(path) in (None, region))
-
-
-def overlay_region(path: Path) -> object:
-    """The `region:` an overlay names, or None (an unreadable file too: the policy loader
-    reports it with its own message)."""
-    try:
-        raw = yaml.safe_load(path.read_text("utf-8"))
-    except (OSError, yaml.YAMLError):
-        return None
-    return raw.get("region") if isinstance(raw, dict) else None
 
 
 def _group_chain(group: pl.DataFrame, plan: SchemePlan, fallbacks: Fallbacks) -> pl.LazyFrame:

@@ -42,13 +42,13 @@ from yibao.batch.run import (
     Counts,
     RunSummary,
     Tables,
-    check_overlay_regions,
     missing_columns,
     verify_sample,
 )
 from yibao.batch.settle import Settler
 from yibao.batch.tables import LINES_SCHEMA, PERSONS_SCHEMA
 from yibao.errors import InputError
+from yibao.policy.overlays import check_overlay_regions
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession

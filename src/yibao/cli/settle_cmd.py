@@ -16,6 +16,7 @@ from yibao.claimfile import read_claim_files
 from yibao.cli.common import fail
 from yibao.errors import InputError
 from yibao.policy.loader import PolicyError
+from yibao.policy.overlays import check_overlay_regions, overlays_for
 
 SPOOL_BYTES = 16 * 1024 * 1024
 
@@ -39,9 +40,11 @@ def _settle_into(spool, file: str, fmt: str, explain: bool, overlays: tuple[Path
     claim_files, by_line = read_claim_files(file)
     if not claim_files:
         raise InputError(f"{file}: holds no claim file")
+    # persons of several regions each take their region's overlays, as in `yibao batch`
+    check_overlay_regions(overlays, (cf.region for cf in claim_files))
     for i, claim_file in enumerate(claim_files):
         try:
-            settlements, state = settle_file(claim_file, overlays)
+            settlements, state = settle_file(claim_file, overlays_for(claim_file.region, overlays))
         except InputError as exc:
             raise InputError((f"line {i + 1}: " if by_line else "") + str(exc)) from None
         region, pid = claim_file.region, claim_file.person.id
