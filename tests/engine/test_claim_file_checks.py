@@ -104,3 +104,14 @@ def test_family_accounts_name_other_holders_once(holders, reason):
     who = {**EMPLOYEE, "family_accounts": accounts}
     message = _error(who, [claim("C1", "2023-03-01", items=[item("10")])])
     assert message.startswith("person.family_accounts") and reason in message
+
+
+def test_the_trace_says_why_a_benefit_for_the_med_type_did_not_match():
+    # Tongliao's 门诊统筹 is for level 1 only (G-TL-8): a level-2 visit is not "no benefit"
+    visit = claim("C1", "2023-03-01", "11", level=2, items=[item("100")])
+    (settled,), _ = settle("tongliao", person(birth_date="1980-01-01"), [visit])
+    notes = [step.detail for step in settled.trace if step.rule == "tongliao.pooling"]
+    assert notes == [
+        "no pooling benefit for med_type 11 matches this claim: "
+        "门诊统筹 (general_outpatient): level 2 is not among its levels [1]"
+    ]

@@ -56,6 +56,17 @@ def benefit_matches(
     return disease is not None, disease
 
 
+def mismatch(match: BenefitMatch, claim: Claim, person: Person) -> str:
+    """Why `benefit_matches` is False, in a clerk's words (for the trace)."""
+    if match.levels and claim.level not in match.levels:
+        return f"level {claim.level} is not among its levels {match.levels}"
+    if match.in_region_only and claim.out_of_region:
+        return "it is for treatment in the region only"
+    if match.requires_person_flag and match.requires_person_flag not in person.flags:
+        return f"the person lacks the flag {match.requires_person_flag!r}"
+    return "none of its diseases is on the claim"
+
+
 def level_key(claim: Claim) -> str:
     """Admissions are counted per level; transfer-out (转外) counts as its own level."""
     return "out" if claim.out_of_region else str(claim.level)

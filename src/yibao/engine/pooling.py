@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from yibao.engine import funds
 from yibao.engine.context import ClaimContext
-from yibao.engine.matching import benefit_matches, groups_claimed, level_key
+from yibao.engine.matching import benefit_matches, groups_claimed, level_key, mismatch
 from yibao.money import apply_ratio, round_half_up, yuan_str
 from yibao.policy.schema import Cap, PoolBenefit, Tilt, Waiver
 
@@ -24,7 +24,7 @@ def basic_pooling(ctx: ClaimContext) -> None:
     fund = funds.POOLING[ctx.person.scheme]
     benefit = _select(ctx)
     if benefit is None:
-        ctx.note("pooling", None, f"no pooling benefit for med_type {ctx.claim.med_type}")
+        ctx.note("pooling", None, _no_benefit(ctx))
         ctx.pay(fund, 0, ctx.inscp, "no matching benefit")
         return
     ctx.note(f"{benefit.id}.benefit", benefit, f"{benefit.name}: settles this claim")
@@ -45,6 +45,19 @@ def basic_pooling(ctx: ClaimContext) -> None:
     )
     ctx.pay(fund, amount, ctx.inscp, f"{benefit.name} 比例 {ratio:.2%}")
     _record_use(benefit, amount, ctx)
+
+
+def _no_benefit(ctx: ClaimContext) -> str:
+    """Why no benefit settles the claim: none for its med_type, or why each one for it did
+    not match (a benefit limited to level 1 is not "no benefit")."""
+    med_type = ctx.claim.med_type
+    near = [b for b in ctx.scheme.pooling.benefits if med_type in b.med_types and b.match]
+    if not near:
+        return f"no pooling benefit for med_type {med_type}"
+    reasons = "; ".join(
+        f"{b.name} ({b.id}): {mismatch(b.match, ctx.claim, ctx.person)}" for b in near
+    )
+    return f"no pooling benefit for med_type {med_type} matches this claim: {reasons}"
 
 
 def _select(ctx: ClaimContext) -> PoolBenefit | None:
