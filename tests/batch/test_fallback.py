@@ -11,6 +11,7 @@ import polars as pl
 from tests.batch.equality import assert_same, frames
 from tests.batch.population import population
 from tests.helpers import claim, item, person
+from yibao.batch.fallback import table_path
 from yibao.batch.settle import Settler
 from yibao.money import MAX_CLAIM_FEN
 
@@ -120,7 +121,7 @@ def test_refused_input_is_reported_per_person_and_the_rest_settles():
     assert set(errors) == {"EARLY", "NEG", "STAY", "AWAY", "NOJOB"}
     assert errors["NOJOB"].startswith("person.employment: required for an employee")
     assert "no policy in force" in errors["EARLY"]
-    assert errors["NEG"].startswith("claims[0].items[0].price")
+    assert errors["NEG"] == "claim C1 line_no 1: price: must be >= 0"  # in the tables' terms
     assert "unknown region" in errors["AWAY"]
     assert result.rows.get_column("person_id").to_list() == ["OK"]
 
@@ -173,7 +174,7 @@ def test_amounts_above_the_largest_claim_are_refused_not_overflowed():
     result = assert_same(persons, lines)
     errors = dict(result.errors)
     assert set(errors) == {"PRICE", "MANY", "TOTAL"}
-    assert errors["PRICE"].startswith("claims[0].items[0].price: ")
+    assert errors["PRICE"].startswith("claim C1 line_no 1: price: ")
     assert "above 1,000,000,000.00 yuan" in errors["MANY"]
     assert "above 1,000,000,000.00 yuan" in errors["TOTAL"]
     assert result.rows.get_column("person_id").to_list() == ["OK"]
@@ -190,3 +191,15 @@ def test_a_person_listed_twice_is_refused_and_everyone_else_is_unchanged():
     result = assert_same(doubled, lines)
     assert dict(result.errors) == {twice: "person_id: listed more than once in persons"}
     assert result.rows.equals(clean.filter(pl.col("person_id") != twice))
+
+
+def test_a_refusal_names_the_claim_and_line_no_of_the_tables():
+    # claims and items of the claim file built from tables are in (claim_id, line_no) order
+    lines = pl.DataFrame({"claim_id": ["C9", "C2", "C9", "C9"], "line_no": [7, 1, 3, 5]})
+    assert table_path("claims[1].items[2].price: must be >= 0", lines) == (
+        "claim C9 line_no 7: price: must be >= 0"
+    )
+    assert table_path("claims[0]: discharge_date is before admit_date", lines) == (
+        "claim C2: discharge_date is before admit_date"
+    )
+    assert table_path("person.sex: Input should be 'M' or 'F'", lines).startswith("person.sex")

@@ -8,6 +8,7 @@ whose claims no policy version covers, is reported with the engine's one-line re
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import polars as pl
@@ -60,6 +61,29 @@ def settle_through_engine(
     return pl.DataFrame(rows, schema=RESULT_SCHEMA), errors
 
 
+_CLAIM_PATH = re.compile(r"^claims\[(\d+)\](?:\.items\[(\d+)\])?\.?")
+
+
+def table_path(message: str, lines: pl.DataFrame) -> str:
+    """A claim-file error path (`claims[2].items[1].price: ...`) in the tables' terms
+    (`claim C0003 line_no 2: price: ...`): claims and items are in (claim_id, line_no) order."""
+    found = _CLAIM_PATH.match(message)
+    if found is None:
+        return message
+    ordered = lines.select("claim_id", "line_no").sort("claim_id", "line_no")
+    claim_ids = ordered.get_column("claim_id").unique(maintain_order=True)
+    k, n = int(found[1]), found[2]
+    if k >= claim_ids.len():
+        return message
+    claim_id = claim_ids[k]
+    where = f"claim {claim_id}"
+    if n is not None:
+        numbers = ordered.filter(pl.col("claim_id") == claim_id).get_column("line_no")
+        where += f" line_no {numbers[int(n)]}" if int(n) < numbers.len() else ""
+    rest = message[found.end() :]
+    return f"{where}: {rest}" if not rest.startswith(":") else f"{where}{rest}"
+
+
 def _claim_files(persons: pl.DataFrame, lines: pl.DataFrame):
     """(person_id, claim file or None, error or None): all at once, one by one on an error."""
     try:
@@ -76,7 +100,7 @@ def _claim_files(persons: pl.DataFrame, lines: pl.DataFrame):
         try:
             found: list[ClaimFile] = frames_to_claim_files(person, mine)
         except ValidationError as exc:
-            yield pid, None, first_error(exc)
+            yield pid, None, table_path(first_error(exc), mine)
             continue
         except (TypeError, ValueError, ArithmeticError) as exc:
             yield pid, None, str(exc)

@@ -177,7 +177,7 @@ def frames_to_claim_files(persons: pl.DataFrame, lines: pl.DataFrame) -> list[Cl
             "code": row["code"],
             "name": row["name"],
             "category": row["category"],
-            "price": fen_to_yuan(row["price_fen"]),
+            "price": None if row["price_fen"] is None else fen_to_yuan(row["price_fen"]),
             "quantity": row["quantity"],
             "date": row["item_date"],
         }
