@@ -332,3 +332,14 @@ def test_claims_whose_person_is_missing_are_counted_and_noted(data, overlays, tm
     report = simulate(tmp_path, REGION, overlays["nothing"], assumptions_for(REGION))
     assert report["population"]["claims_without_person"] == lost.item() > 0
     assert any("in no persons.parquet row" in note for note in report["population"]["notes"])
+
+
+def test_an_unknown_region_or_unwritable_report_fails_before_the_run(data, overlays, tmp_path):
+    result = _cli("beijing", "--reform", str(overlays["raise"]), "--data", str(data))
+    assert result.exit_code == 2
+    assert "region: unknown region 'beijing' (known: erenhot" in result.stderr
+    report = tmp_path / "missing" / "r.html"
+    args = ("--reform", str(overlays["nothing"]), "--data", str(data), "--report", str(report))
+    result = _cli(REGION, *args)
+    assert result.exit_code == 2 and "no such directory" in result.stderr
+    assert result.stdout == ""  # nothing settled, nothing printed

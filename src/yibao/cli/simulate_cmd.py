@@ -8,6 +8,7 @@ at start-up. How to read the output: docs/simulate.md.
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
@@ -44,6 +45,18 @@ def _yuan(text: str | None, option: str, minimum: Decimal = Decimal(0)) -> Decim
     if value is not None and value != value.quantize(Decimal("0.01")):
         fail(f"{option}: {text!r} has more than two decimals (yuan, to the fen)")
     return value
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why the report cannot be written at `path`, or None."""
+    if path.is_dir():
+        return "is a directory"
+    folder = path.parent
+    if not folder.is_dir():
+        return f"no such directory {folder}"
+    if not os.access(folder, os.W_OK):
+        return f"cannot write in {folder}"
+    return None
 
 
 def simulate_command(
@@ -119,13 +132,17 @@ def simulate_command(
 
     from yibao.cli.common import fail
     from yibao.errors import InputError
-    from yibao.policy.loader import PolicyError
+    from yibao.policy.loader import PolicyError, packaged_regions
     from yibao.render.jsontext import dumps
     from yibao.simulate.assumptions import assumptions_for
     from yibao.simulate.html import render_html
     from yibao.simulate.run import simulate
     from yibao.simulate.text import render_text
 
+    if region not in (known := packaged_regions()):
+        fail(f"region: unknown region {region!r} (known: {', '.join(known)})")
+    if report is not None and (problem := _unwritable(report)) is not None:
+        fail(f"--report {report}: {problem}")  # before the run, not after it
     assumptions = assumptions_for(
         region,
         capacity_to_pay=_yuan(capacity_to_pay, "--capacity-to-pay", Decimal("0.01")),
