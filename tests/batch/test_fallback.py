@@ -11,6 +11,7 @@ import polars as pl
 from tests.batch.equality import assert_same, frames
 from tests.batch.population import population
 from tests.helpers import claim, item, person
+from yibao.batch.context import Fallbacks
 from yibao.batch.fallback import table_path
 from yibao.batch.settle import Settler
 from yibao.money import MAX_CLAIM_FEN
@@ -203,3 +204,10 @@ def test_a_refusal_names_the_claim_and_line_no_of_the_tables():
         "claim C2: discharge_date is before admit_date"
     )
     assert table_path("person.sex: Input should be 'M' or 'F'", lines).startswith("person.sex")
+
+
+def test_a_person_sent_for_two_reasons_is_counted_once_under_the_first():
+    fallbacks = Fallbacks()
+    fallbacks.add_ids("refused", pl.Series("pid", ["A"]))
+    fallbacks.add_ids("no version", pl.Series("pid", ["A", "B"]))
+    assert fallbacks.counts() == {"refused": 1, "no version": 1}

@@ -75,4 +75,14 @@ class Fallbacks:
         return pl.concat(every).unique()
 
     def counts(self) -> dict[str, int]:
-        return {reason: pl.concat(series).n_unique() for reason, series in self.by_reason.items()}
+        """Persons per reason, each under the first reason noted for them (refused input is
+        noted first): a person is settled once, so counted once."""
+        counted: dict[str, int] = {}
+        seen = pl.Series("pid", [], dtype=pl.String)
+        for reason, series in self.by_reason.items():
+            ids = pl.concat(series).unique()
+            new = ids.filter(~ids.is_in(seen.implode()))
+            if new.len():
+                counted[reason] = new.len()
+            seen = pl.concat([seen, new])
+        return counted
