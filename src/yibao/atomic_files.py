@@ -36,4 +36,7 @@ def partial_path(out: Path) -> Path:
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:
             continue
+        except OSError as exc:  # name what the user gave, not the hidden temporary name
+            folder = out.parent if str(out.parent) else Path(".")
+            raise OSError(exc.errno, f"cannot write in {folder} ({exc.strerror})", str(out))
         return path
