@@ -38,5 +38,7 @@ def partial_path(out: Path) -> Path:
             continue
         except OSError as exc:  # name what the user gave, not the hidden temporary name
             folder = out.parent if str(out.parent) else Path(".")
-            raise OSError(exc.errno, f"cannot write in {folder} ({exc.strerror})", str(out))
+            raise OSError(
+                exc.errno, f"cannot write in {folder} ({exc.strerror})", str(out)
+            ) from None
         return path
