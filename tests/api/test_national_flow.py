@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -262,7 +262,7 @@ def test_inpatient_stay_settles_from_admission_to_discharge(api):
     pre = api.ok("2303", {"data": data}, inf_time="2023-04-06 10:00:00")
     done = api.ok("2304", {"data": data}, inf_time="2023-04-06 10:00:00")
     info = done["setlinfo"]
-    assert info["setl_time"] == "2023-04-06"
+    assert info["setl_time"] == "2023-04-06 10:00:00"  # discharge day, at inf_time's time
     expected = settle_locally(
         {"id": "P2", "scheme": "employee", "employment": "retired"},
         {
@@ -355,7 +355,7 @@ def test_concurrent_settlements_of_one_visit_settle_its_lines_once(api):
                 "H001",
                 msgid,
                 "2207",
-                date.fromisoformat("2023-03-01"),
+                datetime.fromisoformat("2023-03-01 10:00:00"),
             )
             return "settled"
         except ServiceError as exc:

@@ -131,7 +131,7 @@ def test_register_an_institution_and_use_its_key_once_shown(api: Api):
     assert key not in api.client.get("/audit", headers=bureau).text
     done = api.ok(
         "2207",
-        {"psn_no": "P2", "claim": outpatient("C1", "2023-05-01", "80")},
+        {"psn_no": "P2", "claim": outpatient("C1", "2023-05-01", "80", level=2)},
         who="bureau",
         fixmedins_code="H009",
     )

@@ -171,7 +171,7 @@ def test_1101_by_psn_no_or_id_number_masks_it_for_institutions(api):
 
 
 def test_bureau_settles_for_a_named_institution_and_auditors_only_read(api):
-    claim = outpatient("C1", "2023-03-01", "300")
+    claim = outpatient("C1", "2023-03-01", "300", level=1)  # H002's registered level
     nameless = api.call("2207", {"psn_no": "P2", "claim": claim}, who="bureau", fixmedins_code=None)
     assert nameless.json()["infcode"] == -1 and "fixmedins_code" in nameless.json()["err_msg"]
     done = api.ok("2207", {"psn_no": "P2", "claim": claim}, who="bureau", fixmedins_code="H002")

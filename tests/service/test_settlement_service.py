@@ -55,7 +55,8 @@ def test_settle_reconcile_reverse_round_trip(world):
         }
     ]
 
-    undone = settlement.reverse(db, h, "P1", info["setl_id"], "msg-2", "2208")
+    same_day = dt.datetime(2023, 3, 1, 16, 0)  # reversed the day it was settled
+    undone = settlement.reverse(db, h, "P1", info["setl_id"], "msg-2", "2208", same_day)
     assert undone["setlinfo"]["setl_id"] != info["setl_id"]
     assert undone["setlinfo"]["fund_pay_sumamt"] == Decimal("-300.00")
     assert _acc(db, "P1") == ({}, {})  # accumulators restored exactly
@@ -106,7 +107,7 @@ def test_service_numbers_equal_the_cli_engine(world):
     from yibao.settling import settle_file
 
     db, h = world.db, world.hospital
-    claims = [outpatient("C1", "2023-03-01", "1500"), outpatient("C2", "2023-05-01", "2500", 2)]
+    claims = [outpatient("C1", "2023-03-01", "1500"), outpatient("C2", "2023-05-01", "2500")]
     served = [
         settlement.settle(db, h, "P2", c, "H001", f"m{i}", "2207")["setlinfo"]
         for i, c in enumerate(claims)
@@ -173,8 +174,12 @@ def test_categories_apply_only_inside_their_dates(db):
         "items": [{"code": "A", "category": "A", "price": "10000"}],
     }
     # Poor in June: deductible 600 × 50% = 300 (TL-12); in December, not poor: 600.
-    june = settlement.settle(db, h, "R1", {**stay, "date": "2017-06-01"}, "T1", "j", "2304")
-    dec = settlement.settle(db, h, "R1", {**stay, "date": "2017-12-01"}, "T1", "d", "2304")
+    june = settlement.settle(
+        db, h, "R1", {**stay, "id": "H6", "date": "2017-06-01"}, "T1", "j", "2304"
+    )
+    dec = settlement.settle(
+        db, h, "R1", {**stay, "id": "H12", "date": "2017-12-01"}, "T1", "d", "2304"
+    )
     assert june["setlinfo"]["act_pay_dedc"] == Decimal("300.00")
     assert dec["setlinfo"]["act_pay_dedc"] == Decimal("600.00")
 

@@ -84,6 +84,8 @@ class Reversal(Node):
 class StatementQuery(Node):
     stmt_begndate: NationalDate
     stmt_enddate: NationalDate
+    insutype: str | None = None
+    clr_type: str | None = None
     medfee_sumamt: Yuan | None = None
     fund_pay_sumamt: Yuan | None = None
     acct_pay: Yuan | None = None
@@ -114,23 +116,32 @@ def _pre_settle(m: Message) -> dict:
     if _by_claim(m):
         req = parse_input(ClaimSettlement, m.data)
         return settlement.pre_settle(
-            m.db, m.who, req.psn_no, req.claim, m.fixmedins_code, req.mdtrt_id
+            m.db, m.who, req.psn_no, req.claim, m.fixmedins_code, req.mdtrt_id, m.when
         )
-    return visits.pre_settle_visit(m.db, m.who, m.data, m.fixmedins_code, m.infno, m.day)
+    return visits.pre_settle_visit(m.db, m.who, m.data, m.fixmedins_code, m.infno, m.when)
 
 
 def _settle(m: Message) -> dict:
     if _by_claim(m):
         req = parse_input(ClaimSettlement, m.data)
         return settlement.settle(
-            m.db, m.who, req.psn_no, req.claim, m.fixmedins_code, m.msgid, m.infno, req.mdtrt_id
+            m.db,
+            m.who,
+            req.psn_no,
+            req.claim,
+            m.fixmedins_code,
+            m.msgid,
+            m.infno,
+            req.mdtrt_id,
+            when=m.when,
+            claim_once=True,  # a claim-file claim settles once, even with an mdtrt_id echoed
         )
-    return visits.settle_visit(m.db, m.who, m.data, m.fixmedins_code, m.msgid, m.infno, m.day)
+    return visits.settle_visit(m.db, m.who, m.data, m.fixmedins_code, m.msgid, m.infno, m.when)
 
 
 def _reverse(m: Message) -> dict:
     req = parse_input(Reversal, m.data)
-    return settlement.reverse(m.db, m.who, req.psn_no, req.setl_id, m.msgid, m.infno)
+    return settlement.reverse(m.db, m.who, req.psn_no, req.setl_id, m.msgid, m.infno, m.when)
 
 
 def _statement(m: Message) -> dict:
@@ -138,7 +149,13 @@ def _statement(m: Message) -> dict:
     claimed = req.model_dump(include={"medfee_sumamt", "fund_pay_sumamt", "acct_pay"})
     claimed["fixmedins_setl_cnt"] = req.fixmedins_setl_cnt
     return reconcile.statement(
-        m.db, m.who, req.stmt_begndate, req.stmt_enddate, m.fixmedins_code, claimed
+        m.db,
+        m.who,
+        req.stmt_begndate,
+        req.stmt_enddate,
+        m.fixmedins_code,
+        claimed,
+        reconcile.Selection(insutype=req.insutype, clr_type=req.clr_type),
     )
 
 
@@ -275,7 +292,8 @@ def _trade_table() -> str:
         "National-style transactions. `2206`/`2207`/`2303`/`2304` take either "
         "`{psn_no, claim}` (a claim-file claim) or `{psn_no, mdtrt_id, ...}` (the visit's "
         "uploaded fee lines). `2208`/`2305` take `{psn_no, setl_id}`; `3201` "
-        "`{stmt_begndate, stmt_enddate}`.\n\n| infno | trade |\n| --- | --- |\n" + rows
+        "`{stmt_begndate, stmt_enddate}`, optionally `insutype` and `clr_type`.\n\n"
+        "| infno | trade |\n| --- | --- |\n" + rows
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from decimal import Decimal
@@ -13,7 +14,19 @@ from yibao.render.settlement_json import fund_detail_dict, setlinfo_dict
 from yibao.service.identity import mask
 from yibao.store.models import Person
 
+# 清算类别 by the engine's med_type (nhsa.md §3 clr_type): 11 门诊, 21 住院, 41 药店购药,
+# 99 其他 for any other type
 CLR_TYPE = {"11": "11", "14": "11", "21": "21", "41": "41"}
+OTHER_CLR_TYPE = "99"
+
+
+def clr_type(med_type: str) -> str:
+    return CLR_TYPE.get(med_type, OTHER_CLR_TYPE)
+
+
+def national_time(day: dt.date | str, at: dt.time) -> str:
+    """A national 日期时间型 value, yyyy-MM-dd HH:mm:ss: `day` at the time of day `at`."""
+    return f"{day} {at:%H:%M:%S}"
 
 
 def psn_type(person: Person) -> str:
@@ -30,9 +43,11 @@ def settlement_output(
     mdtrt_id: str | None,
     msgid: str | None,
     categories: frozenset[str] = frozenset(),
+    at: dt.time = dt.time(),
 ) -> dict[str, Any]:
     """The national setlinfo + setldetail of a settlement; `categories`: the person's on the
-    settlement date (公务员 sets cvlserv_flag)."""
+    settlement date (公务员 sets cvlserv_flag); `setl_time` is the settlement date at the
+    time of day `at` (the request's)."""
     info: dict[str, Any] = {"mdtrt_id": mdtrt_id}
     if setl_id is not None:
         info["setl_id"] = setl_id
@@ -46,11 +61,11 @@ def settlement_output(
         "insutype": s.insutype,
         "psn_type": psn_type(person),
         "cvlserv_flag": "1" if "civil_servant" in categories else "0",
-        "setl_time": s.setl_date,
+        "setl_time": national_time(s.setl_date, at),
         "med_type": s.med_type,
         **setlinfo_dict(s.setlinfo),
         "medins_setl_id": msgid,
-        "clr_type": CLR_TYPE.get(s.med_type, "99"),
+        "clr_type": clr_type(s.med_type),
         "policy_version": s.policy_version,
     }
     return {"setlinfo": info, "setldetail": [fund_detail_dict(d) for d in s.setldetail]}

@@ -29,7 +29,7 @@ from yibao.money import fen_to_yuan
 from yibao.render.settlement_json import fund_detail_dict, line_dict
 from yibao.service import audit
 from yibao.service.errors import Conflict, Forbidden, NotFound, ServiceError
-from yibao.service.output import freeze, rendered, settlement_output, thaw
+from yibao.service.output import freeze, national_time, rendered, settlement_output, thaw
 from yibao.service.persons import engine_view
 from yibao.service.principal import Principal
 from yibao.service.warnings import may_warn, readmission_warnings
@@ -93,22 +93,63 @@ def _settling_context(
     conn: Connection,
     who: Principal,
     msgid: str | None,
-    infno: str | None,
     psn_no: str,
     fixmedins_code: str | None,
-    day: dt.date,
-) -> tuple[fastpath.Context, str]:
+    claim: Claim,
+    claim_key: str | None = None,
+) -> tuple[fastpath.Context, str, Claim]:
     """The context read in one statement, checked in the order the rules are given: a
-    stored answer first, then the caller's right to settle there, then the person."""
+    stored answer first, then the caller's right to settle there, the person, a claim
+    settled before, and the claim's level and type at this institution."""
     code = fixmedins_code or who.institution_code
-    ctx = fastpath.read_context(conn, msgid, code, psn_no, day)
+    ctx = fastpath.read_context(conn, msgid, code, psn_no, claim.settle_date, claim_key)
     if ctx.stored is not None:
-        return ctx, code
+        return ctx, code, claim
     code = settling_code(who, fixmedins_code)
     check_active(code, ctx.institution_status)
     if ctx.person is None:
         raise NotFound(f"person {psn_no} is not enrolled")
-    return ctx, code
+    if ctx.settled_as is not None:
+        raise _settled_before(claim.id, ctx.settled_as)
+    return ctx, code, at_institution(claim, code, ctx.institution_level, ctx.institution_kind)
+
+
+# 定点零售药店 settle pharmacy purchases (41) only. The seeds' 双通道 (EH-32: an external
+# prescription 外配处方 dispensed at a designated pharmacy) is such a purchase; no region's
+# policy settles 门诊慢特病 (14) or any other type at a pharmacy.
+PHARMACY_MED_TYPES = frozenset({"41"})
+# G-ALL-7: a pharmacy purchase counts as level 3 (its prescriber's level is not known here)
+PHARMACY_LEVEL = 3
+
+
+def at_institution(claim: Claim, code: str, level: int | None, kind: str | None) -> Claim:
+    """The claim as settled at the registered institution `code`: a hospital's level is
+    the registered one (omitted: filled in; another level: refused, since a lower level
+    pays more); a pharmacy settles only its purchase types, at the pharmacy level."""
+    if kind == "pharmacy":
+        if claim.med_type not in PHARMACY_MED_TYPES:
+            raise ServiceError(
+                f"claim.med_type: {claim.med_type} cannot be settled at pharmacy {code} "
+                f"(a pharmacy settles only {', '.join(sorted(PHARMACY_MED_TYPES))} 定点药店购药)"
+            )
+        if claim.hospital_level not in (None, PHARMACY_LEVEL):
+            raise ServiceError(
+                f"claim.hospital_level: {claim.hospital_level} is not level "
+                f"{PHARMACY_LEVEL}, at which a purchase at pharmacy {code} settles (G-ALL-7)"
+            )
+        return claim
+    if claim.hospital_level not in (None, level):
+        raise ServiceError(
+            f"claim.hospital_level: {claim.hospital_level} is not the registered "
+            f"level {level} of {code}"
+        )
+    return claim.model_copy(update={"hospital_level": level})
+
+
+def _settled_before(claim_id: str, setl_id: str) -> Conflict:
+    return Conflict(
+        f"claim {claim_id} already settled as {setl_id}: reverse it first to settle it again"
+    )
 
 
 def _run(
@@ -141,16 +182,20 @@ def pre_settle(
     raw_claim: Any,
     fixmedins_code: str | None,
     mdtrt_id: str | None = None,
+    when: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Pre-settlement (预结算): the same numbers as a settlement, and nothing is written."""
+    """Pre-settlement (预结算): the same numbers as a settlement, and nothing is written.
+    `when`: the request's time (inf_time); its time of day goes into `setl_time`."""
     claim = parse_claim(raw_claim)
     with db.sessions() as session:
         conn = session.connection()
-        ctx, _ = _settling_context(conn, who, None, None, psn_no, fixmedins_code, claim.settle_date)
+        ctx, _, claim = _settling_context(conn, who, None, psn_no, fixmedins_code, claim)
         acc = fastpath.read_accumulator(conn, psn_no, claim.settle_date.year)
         balances = fastpath.balances(conn, [psn_no, *ctx.holders], lock=False)
         settled, *_ = _run(ctx, claim, acc, balances)
-        answer = settlement_output(settled, ctx.person, None, mdtrt_id, None, ctx.categories)
+        answer = settlement_output(
+            settled, ctx.person, None, mdtrt_id, None, ctx.categories, _message_time(when).time()
+        )
         if found := readmission_warnings(session, ctx.person.region, psn_no, claim):
             answer["warnings"] = found
         session.rollback()
@@ -166,8 +211,16 @@ def settle(
     msgid: str,
     infno: str,
     mdtrt_id: str | None = None,
+    when: dt.datetime | None = None,
+    claim_once: bool | None = None,
 ) -> dict[str, Any]:
     """Settle one claim for real; a repeated msgid returns the first answer unchanged.
+
+    A claim settles once per institution and person while not reversed: another msgid
+    for it is refused (the database's `ux_settlements_claim_once` decides a race). That
+    holds for a claim-path claim (`claim_once`; by default when there is no `mdtrt_id`),
+    not for the national visit flow, whose claims are batches of a visit's lines named by
+    its mdtrt_id. `when`: the request's time (inf_time); its time of day is `setl_time`'s.
 
     Statements: the context (`fastpath.read_context`), the accumulator upsert that locks
     it, the accounts locked, then the writes (`fastpath.send`: one statement on
@@ -175,12 +228,14 @@ def settle(
     API sends (`output.Answer`)."""
     claim = parse_claim(raw_claim)
     year = claim.settle_date.year
+    once = mdtrt_id is None if claim_once is None else claim_once
+    claim_key = claim.id if once else None
     try:
         # A plain connection, not an ORM session: every statement here is Core. On SQLite
         # its BEGIN is the engine's BEGIN IMMEDIATE all the same (store/db.py).
         with db.engine.begin() as conn:
-            ctx, code = _settling_context(
-                conn, who, msgid, infno, psn_no, fixmedins_code, claim.settle_date
+            ctx, code, claim = _settling_context(
+                conn, who, msgid, psn_no, fixmedins_code, claim, claim_key
             )
             if ctx.stored is not None:
                 return _replayed(ctx.stored, msgid, who, infno)
@@ -190,7 +245,13 @@ def settle(
             setl_id = new_setl_id(claim.settle_date)
             delta = _delta(before, after, ctx.holders)
             answer = settlement_output(
-                settled, ctx.person, setl_id, mdtrt_id, msgid, ctx.categories
+                settled,
+                ctx.person,
+                setl_id,
+                mdtrt_id,
+                msgid,
+                ctx.categories,
+                _message_time(when).time(),
             )
             if found := _warnings(conn, ctx.person.region, psn_no, claim):
                 answer["warnings"] = found
@@ -216,18 +277,64 @@ def settle(
                 ),
             )
             _write_settlement(writes, settled, setl_id, code, msgid, mdtrt_id, delta)
+            writes.settlement["claim_key"] = claim_key
             _store_accumulators(writes, acc, after)
             _debit_accounts(writes, psn_no, delta["accounts"], setl_id)
             fastpath.send(conn, writes)
             return answer
     except IntegrityError:
-        return replay_after_race(db, msgid, who, infno)
+        return _after_race(db, msgid, who, infno, (fixmedins_code, psn_no, claim_key))
+
+
+def _after_race(
+    db: Database,
+    msgid: str,
+    who: Principal,
+    infno: str,
+    claim: tuple[str | None, str, str | None],
+) -> dict[str, Any]:
+    """A unique index refused the writes of a settlement that raced another one: a twin
+    with this msgid committed first (its answer is replayed), or another msgid settled the
+    claim (institution, person, claim key) first (refused, naming that settlement)."""
+    code, psn_no, claim_key = claim
+    with db.sessions() as session:
+        if (stored := replay(session, msgid, who, infno)) is not None:
+            return stored
+        settled_as = None
+        if claim_key is not None:
+            settled_as = session.scalars(
+                select(Settlement.setl_id).where(
+                    Settlement.institution_code == (code or who.institution_code),
+                    Settlement.person_id == psn_no,
+                    Settlement.claim_key == claim_key,
+                    Settlement.status == "settled",
+                )
+            ).first()
+    if settled_as is not None:
+        raise _settled_before(claim_key, settled_as)
+    raise Conflict(f"msgid {msgid}: concurrent request failed, retry")
+
+
+def _message_time(when: dt.datetime | None) -> dt.datetime:
+    """The request's time (inf_time), or the server's clock for a direct service call."""
+    return when or dt.datetime.now()
 
 
 def reverse(
-    db: Database, who: Principal, psn_no: str, setl_id: str, msgid: str, infno: str
+    db: Database,
+    who: Principal,
+    psn_no: str,
+    setl_id: str,
+    msgid: str,
+    infno: str,
+    when: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Reverse (撤销) a settlement: accumulators and accounts restored exactly, once."""
+    """Reverse (撤销) a settlement: accumulators and accounts restored exactly, once.
+
+    The reversal is dated when it happens (`when`: the request's inf_time; see
+    `_message_time`), so a period already reconciled stays as it was. The year-to-date it
+    gives back is the original's year."""
+    when = _message_time(when)
     try:
         with db.transaction() as session:
             if (stored := replay(session, msgid, who, infno)) is not None:
@@ -244,7 +351,7 @@ def reverse(
             if row.status != "settled":
                 raise Conflict(f"settlement {setl_id} is {row.status}: it cannot be reversed")
             _check_reversal_trade(row, infno)
-            answer = _write_reversal(session, row, acc, msgid)
+            answer = _write_reversal(session, row, acc, msgid, when)
             session.add(
                 Idempotency(msgid=msgid, caller=who.name, infno=infno, response=freeze(answer))
             )
@@ -457,17 +564,17 @@ def _write_settlement(
 
 
 def _write_reversal(
-    session: Session, row: Settlement, acc: Accumulator, msgid: str
+    session: Session, row: Settlement, acc: Accumulator, msgid: str, when: dt.datetime
 ) -> dict[str, Any]:
     """Reverse `row` (冲正): undo its year-to-date share, refund the accounts it debited and
-    write a reversal settlement with negated amounts and fund rows."""
+    write a reversal settlement dated `when` with negated amounts and fund rows."""
     delta = row.ytd_delta
     _undo_year_to_date(acc, delta)
-    reversal_id = new_setl_id(row.setl_date)
+    reversal_id = new_setl_id(when.date())
     _refund_accounts(session, row.person_id, delta["accounts"], reversal_id)
     row.status = "reversed"
     negated = {name: -getattr(row, name) for name in AMOUNT_COLUMNS}
-    reversal = _add_reversal_row(session, row, reversal_id, msgid, negated)
+    reversal = _add_reversal_row(session, row, reversal_id, msgid, negated, when.date())
     session.flush()
     funds = _add_negated_funds(session, row.setl_id, reversal_id)
     info: dict[str, Any] = {
@@ -475,7 +582,7 @@ def _write_reversal(
         "mdtrt_id": row.mdtrt_id,
         "psn_no": row.person_id,
         "reversed_setl_id": row.setl_id,
-        "setl_time": row.setl_date.isoformat(),
+        "setl_time": national_time(when.date(), when.time()),
     }
     info |= {name: fen_to_yuan(value) for name, value in negated.items()}
     # the rest of the national 2208 / 2305 setlinfo: the ratio applied, the account balance
@@ -520,10 +627,15 @@ def _refund_accounts(
 
 
 def _add_reversal_row(
-    session: Session, row: Settlement, reversal_id: str, msgid: str, negated: dict[str, int]
+    session: Session,
+    row: Settlement,
+    reversal_id: str,
+    msgid: str,
+    negated: dict[str, int],
+    day: dt.date,
 ) -> Settlement:
     """The reversal settlement: the original's keys with negated amounts; `balc` is the
-    person's balance after the refunds."""
+    person's balance after the refunds. It has no claim key: it settles no claim."""
     own = session.get(Account, row.person_id)
     reversal = Settlement(
         setl_id=reversal_id,
@@ -534,7 +646,7 @@ def _add_reversal_row(
         msgid=msgid,
         med_type=row.med_type,
         insutype=row.insutype,
-        setl_date=row.setl_date,
+        setl_date=day,
         policy_version=row.policy_version,
         status="reversal",
         reverses_setl_id=row.setl_id,

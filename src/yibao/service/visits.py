@@ -529,9 +529,10 @@ def pre_settle_visit(
     raw: Any,
     fixmedins_code: str | None,
     infno: str,
-    day: dt.date,
+    when: dt.datetime,
 ) -> dict[str, Any]:
-    """2206 / 2303 by mdtrt_id: pre-settle the visit's unsettled lines; nothing is written."""
+    """2206 / 2303 by mdtrt_id: pre-settle the visit's unsettled lines; nothing is written.
+    `when`: the message's time (inf_time)."""
     data = parse_input(VisitSettlement, raw)
     with db.sessions() as session:
         inst = settling_institution(session, who, fixmedins_code)
@@ -539,8 +540,8 @@ def pre_settle_visit(
         person = enrolled_person(session, visit.person_id)
         states = _states(session, visit)
         lines = _free_lines(visit, states, data.chrg_bchno)
-        claim = visit_claim(visit, inst, person, lines, data, day)
-    return settlement.pre_settle(db, who, person.id, claim, inst.code, visit.mdtrt_id)
+        claim = visit_claim(visit, inst, person, lines, data, when.date())
+    return settlement.pre_settle(db, who, person.id, claim, inst.code, visit.mdtrt_id, when)
 
 
 def settle_visit(
@@ -550,9 +551,10 @@ def settle_visit(
     fixmedins_code: str | None,
     msgid: str,
     infno: str,
-    day: dt.date,
+    when: dt.datetime,
 ) -> dict[str, Any]:
-    """2207 / 2304 by mdtrt_id: reserve the unsettled lines under msgid, then settle them."""
+    """2207 / 2304 by mdtrt_id: reserve the unsettled lines under msgid, then settle them.
+    `when`: the message's time (inf_time)."""
     data = parse_input(VisitSettlement, raw)
     with db.transaction() as session:
         if (stored := replay(session, msgid, who, infno)) is not None:
@@ -563,7 +565,7 @@ def settle_visit(
         states = _states(session, visit)
         lines = [line for line in visit.items if line.get("reserved_by") == msgid]
         lines = lines or _free_lines(visit, states, data.chrg_bchno)
-        claim = visit_claim(visit, inst, person, lines, data, day)
+        claim = visit_claim(visit, inst, person, lines, data, when.date())
         now = _now().isoformat()
         taken = {line["feedetl_sn"] for line in lines}
         visit.items = [
@@ -575,7 +577,7 @@ def settle_visit(
         audit.record(session, who, "visit.reserve", visit.mdtrt_id, lines=sorted(taken))
     try:
         answer = settlement.settle(
-            db, who, person.id, claim, inst.code, msgid, infno, visit.mdtrt_id
+            db, who, person.id, claim, inst.code, msgid, infno, visit.mdtrt_id, when
         )
     except ServiceError:
         _release(db, visit.mdtrt_id, msgid)

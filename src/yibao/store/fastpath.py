@@ -2,10 +2,10 @@
 
 A settlement reads everything it needs to start in one statement (`read_context`: the stored
 answer to its msgid, the institution, the person, their categories on the day and family
-bindings), locks and reads the person's accumulator row with one upsert, locks the accounts
-it may debit with one `SELECT … FOR UPDATE`, and then writes everything (`send`): in one
-statement on PostgreSQL, one per table on SQLite. The ORM models stay the schema's one
-description: every statement here runs on their tables.
+bindings, an earlier settlement of the same claim), locks and reads the person's accumulator
+row with one upsert, locks the accounts it may debit with one `SELECT … FOR UPDATE`, and
+then writes everything (`send`): in one statement on PostgreSQL, one per table on SQLite.
+The ORM models stay the schema's one description: every statement here runs on their tables.
 
 On PostgreSQL the statements go to psycopg directly (`_rows`): each is compiled once and
 prepared by the server, and rows come back as named tuples. SQLAlchemy's execution layer
@@ -120,7 +120,10 @@ class Context:
     stored: Stored | None
     institution_status: str | None
     institution_region: str | None
+    institution_level: int | None
+    institution_kind: str | None
     person: PersonRecord | None
+    settled_as: str | None  # setl_id of the claim's settlement not reversed, if any
     categories: frozenset[str]
     links: tuple[tuple[str, str], ...]  # (holder, relation), by holder
 
@@ -133,14 +136,16 @@ def _context_query():
     """One row per (category valid on the day, family binding) of the person, at least one.
 
     Every lookup hangs off a one-row derived table with LEFT JOINs, so a missing msgid,
-    institution or person is a NULL, not a missing row. A person has few categories and
-    fewer bindings, so the product of the two stays a handful of rows."""
+    institution, person or earlier settlement of the claim is a NULL, not a missing row. A
+    person has few categories and fewer bindings, so the product of the two stays a handful
+    of rows; the claim's settlement adds none (at most one row is `settled`)."""
     one = select(literal(1).label("one")).subquery("one")
     day = bindparam("day", type_=CATEGORIES.c.valid_from.type)
     psn = bindparam("psn_no", type_=PERSONS.c.id.type)
+    code = bindparam("code", type_=INSTITUTIONS.c.code.type)
     joined = (
         one.outerjoin(IDEMPOTENCY, IDEMPOTENCY.c.msgid == bindparam("msgid"))
-        .outerjoin(INSTITUTIONS, INSTITUTIONS.c.code == bindparam("code"))
+        .outerjoin(INSTITUTIONS, INSTITUTIONS.c.code == code)
         .outerjoin(PERSONS, PERSONS.c.id == psn)
         .outerjoin(
             CATEGORIES,
@@ -151,6 +156,18 @@ def _context_query():
             ),
         )
         .outerjoin(BINDINGS, BINDINGS.c.person_id == PERSONS.c.id)
+        .outerjoin(
+            SETTLEMENTS,
+            and_(
+                SETTLEMENTS.c.institution_code == code,
+                SETTLEMENTS.c.person_id == psn,
+                SETTLEMENTS.c.claim_key == bindparam("claim_key", type_=String),
+                # literal SQL, not a parameter: a prepared statement's generic plan can
+                # then use the partial unique index (ux_settlements_claim_once)
+                SETTLEMENTS.c.status == literal_column("'settled'"),
+                SETTLEMENTS.c.claim_key.is_not(None),
+            ),
+        )
     )
     return select(
         IDEMPOTENCY.c.caller.label("stored_caller"),
@@ -158,6 +175,9 @@ def _context_query():
         IDEMPOTENCY.c.response.label("stored_response"),
         INSTITUTIONS.c.status.label("institution_status"),
         INSTITUTIONS.c.region.label("institution_region"),
+        INSTITUTIONS.c.level.label("institution_level"),
+        INSTITUTIONS.c.kind.label("institution_kind"),
+        SETTLEMENTS.c.setl_id.label("settled_as"),
         *(PERSONS.c[name].label(f"person_{name}") for name in PERSON_FIELDS),
         CATEGORIES.c.category,
         BINDINGS.c.holder_id,
@@ -169,10 +189,17 @@ CONTEXT = _context_query()
 
 
 def read_context(
-    conn: Connection, msgid: str | None, code: str | None, psn_no: str, day: dt.date
+    conn: Connection,
+    msgid: str | None,
+    code: str | None,
+    psn_no: str,
+    day: dt.date,
+    claim_key: str | None = None,
 ) -> Context:
-    """The stored answer to `msgid`, the institution's status, the person on `day`."""
-    rows = _rows(conn, CONTEXT, {"msgid": msgid, "code": code, "psn_no": psn_no, "day": day})
+    """The stored answer to `msgid`, the institution (status, region, level, kind), the
+    person on `day`, and the settlement of `claim_key` there not reversed, if any."""
+    params = {"msgid": msgid, "code": code, "psn_no": psn_no, "day": day, "claim_key": claim_key}
+    rows = _rows(conn, CONTEXT, params)
     first = rows[0]
     stored = None
     if first.stored_caller is not None:
@@ -185,7 +212,10 @@ def read_context(
         stored=stored,
         institution_status=first.institution_status,
         institution_region=first.institution_region,
+        institution_level=first.institution_level,
+        institution_kind=first.institution_kind,
         person=person,
+        settled_as=first.settled_as,
         categories=frozenset(row.category for row in rows if row.category is not None),
         links=tuple(sorted(links.items())),
     )

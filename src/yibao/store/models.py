@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -171,16 +172,38 @@ AMOUNT_COLUMNS = [
 ]
 
 
+# the settlements ux_settlements_claim_once covers: a claim-path claim not reversed
+SETTLED_ONCE = "status = 'settled' AND claim_key IS NOT NULL"
+
+
 class Settlement(Base):
-    """A settlement (结算) or its reversal (status `reversal`, amounts negated)."""
+    """A settlement (结算) or its reversal (status `reversal`, amounts negated).
+
+    `status`: `settled`, then `reversed` once reversed; the reversal row is `reversal`.
+    `claim_key`: the claim id of a claim-path settlement, so one claim is `settled` at most
+    once per institution and person (`ux_settlements_claim_once`, migration 0009); NULL for
+    the national visit flow, whose batches share the visit's id and settle each fee line
+    once by reservation, and for reversal rows."""
 
     __tablename__ = "settlements"
-    __table_args__ = (Index("ix_settlements_inst_date", "institution_code", "setl_date"),)
+    __table_args__ = (
+        Index("ix_settlements_inst_date", "institution_code", "setl_date"),
+        Index(
+            "ux_settlements_claim_once",
+            "institution_code",
+            "person_id",
+            "claim_key",
+            unique=True,
+            postgresql_where=text(SETTLED_ONCE),
+            sqlite_where=text(SETTLED_ONCE),
+        ),
+    )
     setl_id: Mapped[str] = mapped_column(String(30), primary_key=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
     institution_code: Mapped[str] = mapped_column(ForeignKey("institutions.code"))
     mdtrt_id: Mapped[str | None] = mapped_column(String(30), index=True)
     claim_id: Mapped[str] = mapped_column(String(60))
+    claim_key: Mapped[str | None] = mapped_column(String(60))
     msgid: Mapped[str | None] = mapped_column(String(60), index=True)
     med_type: Mapped[str] = mapped_column(String(6))
     insutype: Mapped[str] = mapped_column(String(6))
