@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 from yibao.service import institutions, persons
@@ -42,7 +43,8 @@ def enroll(db: Database, psn_no: str, balance_fen: int = 0, **fields) -> None:
         "id": psn_no,
         "scheme": "employee",
         "employment": "in_service",
-        "certno": with_check_digit(f"15010219800101{abs(hash(psn_no)) % 1000:03d}"),
+        # a stable digest: two persons never share an ID number (enrollment refuses that)
+        "certno": with_check_digit(f"15010219800101{zlib.crc32(psn_no.encode()) % 1000:03d}"),
         "name": f"参保人{psn_no}",
         **fields,
     }

@@ -85,8 +85,15 @@ async def _http_error(request: Request, exc: Exception) -> MoneyJSONResponse:
         headers["Allow"] = ", ".join(sorted(_methods(request)))
     detail = str(exc.detail)
     if detail == UNREADABLE_BODY:  # FastAPI's words for a body it could not decode
-        detail = "body: cannot be read as JSON (not UTF-8, or a number too long to parse)"
+        detail = _unreadable(exc.__cause__)
     return error_response(exc.status_code, detail, headers or None)
+
+
+def _unreadable(cause: BaseException | None) -> str:
+    """Why the body could not be decoded, from the error FastAPI wrapped."""
+    if isinstance(cause, RecursionError):  # json's parser recurses once per nesting level
+        return "body: JSON nested too deeply to parse"
+    return "body: cannot be read as JSON (not UTF-8, or a number too long to parse)"
 
 
 def _methods(request: Request) -> set[str]:

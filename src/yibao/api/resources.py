@@ -29,6 +29,7 @@ from yibao.api.rendering import MoneyJSONResponse, respond
 from yibao.api.security import Bureau, Caller, Overseer
 from yibao.money import fen_to_yuan, yuan_to_fen
 from yibao.service import audit, institutions, persons, reconcile, settlement, visits
+from yibao.service.errors import ServiceError
 
 router = APIRouter(responses=ERROR_RESPONSES, default_response_class=MoneyJSONResponse)
 
@@ -58,7 +59,9 @@ def get_person(psn_no: PersonId, who: Caller, request: Request) -> MoneyJSONResp
 def credit_account(
     psn_no: PersonId, body: CreditRequest, who: Bureau, request: Request
 ) -> MoneyJSONResponse:
-    """Credit the personal account (个人账户划入, bureau); answers the new balance."""
+    """Credit the personal account (个人账户划入, bureau); answers the new balance. At most
+    1,000,000,000.00 yuan. Not idempotent: each request credits, so a client that timed
+    out reads the balance before it sends the credit again."""
     balance = persons.credit_account(
         db_of(request), who, psn_no, yuan_to_fen(body.amount), body.note
     )
@@ -104,6 +107,8 @@ def list_settlements(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> MoneyJSONResponse:
     """Settlements dated in [begin, end], oldest first; an institution sees only its own."""
+    if end < begin:  # refused as /reconciliations refuses it, not answered with []
+        raise ServiceError(f"end: {end} is before begin {begin}")
     rows = settlement.list_settlements(
         db_of(request), who, begin, end, fixmedins_code, psn_no, limit
     )

@@ -1,9 +1,16 @@
 """Who is calling: the `X-API-Key` header → a Principal; roles; the bad-key rate limit.
 
 Missing or unknown key → 401. A client (by address) that sent `limit` bad keys within
-`window` seconds gets 429 for every request until the oldest of them leaves the window,
-so keys cannot be guessed faster than that. Behind a proxy all clients share its address;
-put the limit in the proxy then.
+`window` seconds gets 429 for every further bad or missing key until the oldest of them
+leaves the window. A key that authenticates is still served from that address: dozens of
+workstations share one hospital's NAT address, and one of them retrying a stale key must
+not stop the others' settlements. Answering a right key at once does not help guessing:
+a key is 256 random bits (`new_api_key`), and wrong guesses stay limited.
+
+The address is the TCP peer's (`yibao serve` does not trust `X-Forwarded-For`); behind a
+proxy all clients share its address, so put the limit in the proxy then. The counts live
+in each worker process: with `--workers N` a client may send up to N × `limit` bad keys
+per window before every worker refuses it.
 """
 
 from __future__ import annotations
@@ -109,15 +116,15 @@ async def caller(
     dependency on one)."""
     guard: KeyGuard = request.app.state.key_guard
     client = request.client.host if request.client else "unknown"
+    who = await _authenticate(request, key) if key else None
+    if who is not None:  # a valid key is served even from an address over the limit
+        return who
     wait = guard.retry_after(client)
     if wait is not None:
         seconds = str(max(1, math.ceil(wait)))
         raise ApiError(429, "too many bad API keys: retry later", {"Retry-After": seconds})
-    who = await _authenticate(request, key) if key else None
-    if who is None:
-        guard.failed(client)
-        raise ApiError(401, "X-API-Key: missing" if not key else "X-API-Key: unknown key")
-    return who
+    guard.failed(client)
+    raise ApiError(401, "X-API-Key: missing" if not key else "X-API-Key: unknown key")
 
 
 def role(*allowed: Role) -> Callable[..., Principal]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -27,6 +28,11 @@ user_app = typer.Typer(
     help="Bureau and auditor API keys of the online service.", no_args_is_help=True
 )
 app.add_typer(user_app, name="user")
+key_app = typer.Typer(
+    help="Revoke or rotate an API key of the online service (an institution's or a user's).",
+    no_args_is_help=True,
+)
+app.add_typer(key_app, name="key")
 db_app = typer.Typer(help="The online service's database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -48,7 +54,12 @@ def settle(
         Format | None, typer.Option("--format", help="json (default) or text bills.")
     ] = None,
     explain: Annotated[
-        bool, typer.Option("--explain", help="Print each rule applied and its source.")
+        bool,
+        typer.Option(
+            "--explain",
+            help="Print each rule applied and its source in the text bill (implies --format "
+            "text unless --format json is given; the JSON always carries `trace`).",
+        ),
     ] = False,
     policy: Annotated[
         list[Path] | None,
@@ -96,6 +107,23 @@ def policy_diff(
     from yibao.cli.policy_cmd import run_diff
 
     run_diff(region, from_, to, tuple(policy or ()))
+
+
+@policy_app.command("validate")
+def policy_validate(
+    paths: Annotated[list[Path], typer.Argument(help="Region files or reform overlays.")],
+    region: Annotated[
+        str | None, typer.Option("--region", help="Region of an overlay without region:.")
+    ] = None,
+    seeds: Annotated[
+        Path | None, typer.Option("--seeds", help="Seed folder (default ../shared/seeds).")
+    ] = None,
+) -> None:
+    """Load each file and check its quotes, seed files, rule ids and gap ids; exit 2 on any
+    problem (one line each: FILE: path: reason), else print ok: FILE."""
+    from yibao.cli.policy_cmd import run_validate
+
+    run_validate(paths, region, seeds)
 
 
 @app.command(cls=OneLineErrors)
@@ -150,6 +178,47 @@ def user_add(
     from yibao.cli.service_cmd import run_user_add
 
     run_user_add(name, role.value, database_url)
+
+
+InstitutionCode = Annotated[str, typer.Argument(help="Institution code (fixmedins_code).")]
+KeyName = Annotated[
+    str, typer.Argument(help="The key's name: an institution code, or a bureau/auditor user.")
+]
+
+
+@institution_app.command("suspend", cls=OneLineErrors)
+def institution_suspend(code: InstitutionCode, database_url: DatabaseUrl = None) -> None:
+    """Suspend an institution (暂停定点): its settlements are refused at once, and its key
+    gets 401 within 10 seconds (the servers' key cache). Audited; undo with `resume`."""
+    from yibao.cli.service_cmd import run_institution_status
+
+    run_institution_status(code, "suspend", database_url)
+
+
+@institution_app.command("resume", cls=OneLineErrors)
+def institution_resume(code: InstitutionCode, database_url: DatabaseUrl = None) -> None:
+    """Make a suspended institution active again; its existing key works again. Audited."""
+    from yibao.cli.service_cmd import run_institution_status
+
+    run_institution_status(code, "resume", database_url)
+
+
+@key_app.command("revoke", cls=OneLineErrors)
+def key_revoke(name: KeyName, database_url: DatabaseUrl = None) -> None:
+    """Revoke a key (a leaked key, a departed clerk): it gets 401 within 10 seconds (the
+    servers' key cache). Audited; `yibao key rotate NAME` issues a new one."""
+    from yibao.cli.service_cmd import run_key_revoke
+
+    run_key_revoke(name, database_url)
+
+
+@key_app.command("rotate", cls=OneLineErrors)
+def key_rotate(name: KeyName, database_url: DatabaseUrl = None) -> None:
+    """Replace a key with a new one, printed alone on the last line (shown once). The old
+    key gets 401 within 10 seconds; a revoked name works again with the new key. Audited."""
+    from yibao.cli.service_cmd import run_key_rotate
+
+    run_key_rotate(name, database_url)
 
 
 @db_app.command("upgrade", cls=OneLineErrors)
@@ -220,7 +289,12 @@ def _register_module_commands() -> None:
 _register_module_commands()
 
 
+HELP_COLUMNS = "120"  # a pipe or file has no width; rich's 80 cut long option names
+
+
 def main() -> None:
+    if not sys.stdout.isatty():
+        os.environ.setdefault("COLUMNS", HELP_COLUMNS)
     try:
         app()
     except BrokenPipeError:

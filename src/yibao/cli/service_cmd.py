@@ -1,4 +1,5 @@
-"""Online-service commands: serve, institution add, user add, db upgrade, demo-load.
+"""Online-service commands: serve, institution add / suspend / resume, user add, key revoke
+/ rotate, db upgrade, demo-load.
 
 Each command brings the schema to the newest revision first (as `yibao serve` must), so a
 fresh database file or an empty PostgreSQL database works without a separate step.
@@ -17,11 +18,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from yibao.cli.common import fail
 from yibao.service.errors import ServiceError
-from yibao.store.db import Database, database_url
+from yibao.service.principal import Principal
+from yibao.store.db import BadDatabaseUrl, Database, create_private_sqlite, database_url
 from yibao.store.migrate import upgrade
 
 # A database that cannot be reached is not bad input: exit 1, still one line on stderr.
 DATABASE_UNAVAILABLE = 1
+# Who the audit log names for key and status changes made at the command line.
+CLI = Principal("cli", "bureau")
 
 
 def shown(url: str) -> str:
@@ -43,7 +47,11 @@ def reported_errors(url: str) -> Iterator[None]:
 
 def migrated(explicit_url: str | None) -> str:
     """The database URL to use, with its schema upgraded to head."""
-    url = database_url(explicit_url)
+    try:
+        url = database_url(explicit_url)
+    except BadDatabaseUrl as exc:
+        fail(str(exc))
+    create_private_sqlite(url)  # before Alembic, whose engine would create it world-readable
     with reported_errors(url):
         upgrade(url)
     return url
@@ -94,6 +102,32 @@ def run_user_add(name: str, role: str, explicit_url: str | None) -> None:
     typer.echo(key)
 
 
+def run_institution_status(code: str, change: str, explicit_url: str | None) -> None:
+    from yibao.service.institutions import INSTITUTION_STATUS, set_institution_status
+
+    with migrated_database(explicit_url) as db:
+        set_institution_status(db, code, change, CLI)
+    typer.echo(f"institution {code} is {INSTITUTION_STATUS[change]} in {shown(db.url)}")
+
+
+def run_key_revoke(name: str, explicit_url: str | None) -> None:
+    from yibao.service.institutions import revoke_key
+
+    with migrated_database(explicit_url) as db:
+        revoke_key(db, name, CLI)
+    typer.echo(f"revoked the key named {name} in {shown(db.url)}")
+
+
+def run_key_rotate(name: str, explicit_url: str | None) -> None:
+    from yibao.service.institutions import rotate_key
+
+    with migrated_database(explicit_url) as db:
+        key = rotate_key(db, name, CLI)
+    typer.echo(f"replaced the key named {name} in {shown(db.url)}; the old key is revoked")
+    typer.echo("the new API key (only its hash is stored; keep it now):")
+    typer.echo(key)
+
+
 def run_demo_load(explicit_url: str | None, persons: int, seed: int) -> None:
     from collections import Counter
 
@@ -135,11 +169,24 @@ def run_serve(
         f"{workers} worker{plural}"
     )
     sys.stdout.flush()
-    options = {"host": host, "port": port, "access_log": access_log, "log_level": "info"}
+    options = uvicorn_options(host, port, access_log)
     if workers == 1:
         uvicorn.Server(uvicorn.Config(create_app(url), **options)).run(sockets=sockets)
         return
     _serve_workers(url, workers, options, sockets)
+
+
+def uvicorn_options(host: str, port: int, access_log: bool) -> dict:
+    """uvicorn's settings for `yibao serve`. `X-Forwarded-For` is not trusted: uvicorn would
+    take the client address from it for any peer on 127.0.0.1, so a local client could pose
+    as many addresses and never reach the bad-key limit (security.py)."""
+    return {
+        "host": host,
+        "port": port,
+        "access_log": access_log,
+        "log_level": "info",
+        "proxy_headers": False,
+    }
 
 
 def _listening(host: str, port: int, workers: int, where: str) -> list:

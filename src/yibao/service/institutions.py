@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from yibao.policy.loader import packaged_regions
 from yibao.service import audit
-from yibao.service.errors import Conflict, ServiceError
+from yibao.service.errors import Conflict, NotFound, ServiceError
 from yibao.service.principal import SYSTEM, Principal, hash_key, new_api_key
 from yibao.store.db import Database
 from yibao.store.models import Credential, Institution
@@ -44,6 +45,7 @@ def add_institution(
     with db.transaction() as session:
         if session.get(Institution, code) is not None:
             raise Conflict(f"institution {code} already exists")
+        _name_free(session, code)
         session.add(Institution(code=code, name=name, level=level, kind=kind, region=region))
         session.flush()
         session.add(
@@ -61,13 +63,67 @@ def add_user(db: Database, name: str, role: str, who: Principal = SYSTEM) -> str
         raise ServiceError(f"name: {name!r} must be 1–60 characters without spaces")
     key = new_api_key()
     with db.transaction() as session:
-        # the audit log and msgid ownership know a caller by name: one name, one key
-        taken = session.scalars(select(Credential).where(Credential.name == name)).first()
-        if taken is not None:
-            raise Conflict(f"a key named {name} already exists (role {taken.role})")
+        _name_free(session, name)
         session.add(Credential(name=name, role=role, key_hash=hash_key(key)))
         audit.record(session, who, "user.add", name, role=role)
     return key
+
+
+def _name_free(session: Session, name: str) -> None:
+    """The audit log and msgid ownership know a caller by name: one name, one key, whichever
+    role (an institution's key is named by its code)."""
+    taken = session.scalars(select(Credential).where(Credential.name == name)).first()
+    if taken is not None:
+        raise Conflict(f"a key named {name} already exists (role {taken.role})")
+
+
+def revoke_key(db: Database, name: str, who: Principal = SYSTEM) -> None:
+    """Revoke the key named `name` (an institution's code, or a user). It stops working at
+    once for new lookups; a server that authenticated it a moment ago keeps it for at most
+    the key cache's 10 seconds. `rotate_key` issues a new one."""
+    with db.transaction() as session:
+        row = _credential(session, name)
+        if not row.active:
+            raise Conflict(f"the key named {name} is already revoked")
+        row.active = False
+        audit.record(session, who, "key.revoke", name, role=row.role)
+
+
+def rotate_key(db: Database, name: str, who: Principal = SYSTEM) -> str:
+    """Replace the key named `name` with a new one (returned, only its hash kept); the old
+    key stops working as with `revoke_key`. A revoked key's holder gets a working key again."""
+    key = new_api_key()
+    with db.transaction() as session:
+        row = _credential(session, name)
+        row.key_hash, row.active = hash_key(key), True
+        audit.record(session, who, "key.rotate", name, role=row.role)
+    return key
+
+
+def _credential(session: Session, name: str) -> Credential:
+    row = session.scalars(
+        select(Credential).where(Credential.name == name).with_for_update()
+    ).first()
+    if row is None:
+        raise NotFound(f"no key named {name} (an institution code or a user name)")
+    return row
+
+
+INSTITUTION_STATUS = {"suspend": "suspended", "resume": "active"}
+
+
+def set_institution_status(db: Database, code: str, change: str, who: Principal = SYSTEM) -> None:
+    """Suspend (暂停定点) or resume an institution. A suspended institution's key gets 401
+    once the key cache forgets it (10 s); until then its settlements are refused."""
+    status = INSTITUTION_STATUS[change]
+    with db.transaction() as session:
+        inst = session.get(Institution, code, with_for_update=True)
+        if inst is None:
+            raise NotFound(f"institution {code} is not registered")
+        if inst.status == status:
+            raise Conflict(f"institution {code} is already {status}")
+        inst.status = status
+        audit.record(session, who, f"institution.{change}", code, status=status)
 
 
 def authenticate(db: Database, key: str) -> Principal | None:

@@ -14,11 +14,11 @@ from yibao.engine.funds import INSUTYPE
 from yibao.engine.inputs import Fen
 from yibao.engine.inputs import Person as EnginePerson
 from yibao.errors import first_error
-from yibao.money import fen_to_yuan
+from yibao.money import ABOVE_MAX_CLAIM, MAX_CLAIM_FEN, fen_to_yuan
 from yibao.policy.loader import admdvs_of, packaged_regions
 from yibao.policy.schema import Category
 from yibao.service import audit
-from yibao.service.errors import NotFound, ServiceError
+from yibao.service.errors import Conflict, NotFound, ServiceError
 from yibao.service.identity import certno_problem, mask
 from yibao.service.output import psn_type
 from yibao.service.principal import Principal
@@ -76,6 +76,9 @@ class PersonIn(BaseModel):
     def _id(cls, value: str) -> str:
         if "/" in value or any(c.isspace() for c in value):
             raise ValueError("must not contain '/' or spaces (it is the path /persons/{id})")
+        # psn_no is shown to institutions and in the audit log, where ID numbers are masked
+        if certno_problem(value) is None:
+            raise ValueError("must not be an ID number; use certno")
         return value
 
     @field_validator("certno")
@@ -97,7 +100,9 @@ def enroll(db: Database, who: Principal, region: str, person: PersonIn) -> dict:
     """Create or update a person; categories given as a plain list hold from 1900 on."""
     if region not in packaged_regions():
         raise ServiceError(f"region: unknown region {region!r}")
+    person = _agreeing_with_certno(person)
     with db.transaction() as session:
+        _certno_free(session, person)
         row = session.get(Person, person.id)
         created = row is None
         if row is None:
@@ -124,7 +129,7 @@ def enroll(db: Database, who: Principal, region: str, person: PersonIn) -> dict:
             session,
             who,
             "person.enroll" if created else "person.update",
-            person.id,
+            audit_target(person.id),
             certno=mask(person.certno),
             region=region,
             **(
@@ -134,6 +139,46 @@ def enroll(db: Database, who: Principal, region: str, person: PersonIn) -> dict:
             ),
         )
     return {"id": person.id, "created": created}
+
+
+def certno_birth_and_sex(certno: str) -> tuple[dt.date, Literal["M", "F"]]:
+    """What an 18-digit 身份证号 says: digits 7–14 the birth date, digit 17 odd for a man."""
+    born = dt.date(int(certno[6:10]), int(certno[10:12]), int(certno[12:14]))
+    return born, "M" if int(certno[16]) % 2 else "F"
+
+
+def _agreeing_with_certno(person: PersonIn) -> PersonIn:
+    """The person with `birth_date` and `sex` taken from the certno when not given; given
+    ones that contradict it are refused (age rules would use the wrong age)."""
+    if not person.certno:
+        return person
+    born, sex = certno_birth_and_sex(person.certno)
+    if person.birth_date is not None and person.birth_date != born:
+        raise ServiceError(
+            f"person.birth_date: {person.birth_date} contradicts certno (born {born})"
+        )
+    if person.sex is not None and person.sex != sex:
+        raise ServiceError(f"person.sex: {person.sex} contradicts certno ({sex})")
+    return person.model_copy(update={"birth_date": born, "sex": sex})
+
+
+def _certno_free(session: Session, person: PersonIn) -> None:
+    """One ID number, one insured person: two would have two deductibles and caps, and 1101
+    by ID number could answer only one of them."""
+    if not person.certno:
+        return
+    variants = {person.certno, person.certno.upper(), person.certno.lower()}
+    other = session.scalars(
+        select(Person.id).where(Person.certno.in_(variants), Person.id != person.id)
+    ).first()
+    if other is not None:
+        raise Conflict(f"person.certno: already enrolled for person {other}")
+
+
+def audit_target(person_id: str) -> str:
+    """A person id for the audit log: masked like an ID number when it is one (persons
+    enrolled before such ids were refused)."""
+    return str(mask(person_id)) if certno_problem(person_id) is None else person_id
 
 
 def _open_account(session: Session, person: PersonIn) -> None:
@@ -167,13 +212,15 @@ def credit_account(db: Database, who: Principal, person_id: str, amount_fen: int
     """Credit a personal account (划入); returns the new balance in fen."""
     if amount_fen <= 0:
         raise ServiceError("amount: must be > 0")
+    if amount_fen > MAX_CLAIM_FEN:
+        raise ServiceError(f"amount: {ABOVE_MAX_CLAIM}")
     with db.transaction() as session:
         account = session.get(Account, person_id, with_for_update=True)
         if account is None:
             raise NotFound(f"person {person_id} is not enrolled")
         account.balance += amount_fen
         session.add(AccountEntry(person_id=person_id, amount=amount_fen, kind="credit", note=note))
-        audit.record(session, who, "account.credit", person_id, amount_fen=amount_fen)
+        audit.record(session, who, "account.credit", audit_target(person_id), amount_fen=amount_fen)
         return account.balance
 
 

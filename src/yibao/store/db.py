@@ -7,15 +7,21 @@ person's accumulator row with SELECT … FOR UPDATE instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///yibao.db"
+
+
+class BadDatabaseUrl(ValueError):
+    """A database URL that cannot be parsed; the message never repeats a password."""
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -23,11 +29,31 @@ def database_url(explicit: str | None = None) -> str:
     url = explicit or os.environ.get("YIBAO_DATABASE_URL") or DEFAULT_URL
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    _check_url(url)
     return url
+
+
+def _check_url(url: str) -> None:
+    """Refuse what SQLAlchemy would fail on later with a traceback: a plain file path, a
+    port that is not a number from 1 to 65535, anything else it cannot parse. The message
+    does not repeat a URL that may hold a password."""
+    where = "--database-url (or YIBAO_DATABASE_URL)"
+    if "://" not in url:
+        raise BadDatabaseUrl(f"{where}: {url!r} is not a URL; a SQLite file is sqlite:///{url}")
+    try:
+        port = make_url(url).port
+    except (ArgumentError, ValueError):
+        raise BadDatabaseUrl(
+            f"{where}: cannot be parsed as a URL like postgresql://user:password@host:5432/name"
+            " (is the port a number?)"
+        ) from None
+    if port is not None and not 1 <= port <= 65535:
+        raise BadDatabaseUrl(f"{where}: port {port} is not a TCP port (1–65535)")
 
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        create_private_sqlite(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
         _serialize_sqlite(engine)
         return engine
@@ -36,6 +62,20 @@ def make_engine(url: str) -> Engine:
     # then discards every pooled connection of that age, and the caller's retry (same msgid,
     # so nothing is settled twice) gets a fresh one.
     return create_engine(url, pool_size=20, max_overflow=20)
+
+
+def create_private_sqlite(url: str) -> None:
+    """Create a new SQLite file readable by its owner only: it holds names and ID numbers.
+    SQLite gives its -wal and -shm files the database file's permissions. Other URLs: no-op."""
+    if not url.startswith("sqlite"):
+        return
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    # an existing file keeps the permissions its owner gave it; a missing or denied folder
+    # is reported by SQLite itself, as one clean error
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def _serialize_sqlite(engine: Engine) -> None:
