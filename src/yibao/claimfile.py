@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -46,20 +47,33 @@ def parse_claim_files(path: str) -> list[ClaimFile]:
 
 
 def read_claim_files(file: str) -> tuple[list[ClaimFile], bool]:
-    """The claim files of `file` and whether it holds one per line (errors name the line).
-    Stdin (-) may be JSON Lines too, when a second document follows the first."""
+    """The claim files of `file` and whether it holds one per line (errors name the line)."""
+    found, by_line = claim_files_of(file)
+    return list(found), by_line
+
+
+def claim_files_of(file: str) -> tuple[Iterator[ClaimFile], bool]:
+    """`read_claim_files`, each claim file parsed only when it is reached (a large .jsonl
+    then needs no memory for the ones already used). Stdin (-) may be JSON Lines too, when
+    a second document follows the first."""
     text = read_text(file)
     lines = file.endswith(".jsonl") or (file == "-" and several_documents(text))
-    return parse_claim_text(text, lines), lines
+    return _claim_files_in(text, lines), lines
 
 
 def parse_claim_text(text: str, by_line: bool) -> list[ClaimFile]:
     """The claim files in text already read: one object, or one per line (`by_line`; errors
     then name the line)."""
-    if by_line:
-        rows = [(i, line) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
-        return [_parse(line, f"line {i}: ") for i, line in rows]
-    return [_parse(text, "")]
+    return list(_claim_files_in(text, by_line))
+
+
+def _claim_files_in(text: str, by_line: bool) -> Iterator[ClaimFile]:
+    if not by_line:
+        yield _parse(text, "")
+        return
+    for i, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            yield _parse(line, f"line {i}: ")
 
 
 def several_documents(text: str) -> bool:

@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from yibao.claimfile import read_claim_files
+from yibao.claimfile import claim_files_of
 from yibao.cli.common import fail
 from yibao.errors import InputError
 from yibao.policy.loader import PolicyError
@@ -37,12 +37,10 @@ def _settle_into(spool, file: str, fmt: str, explain: bool, overlays: tuple[Path
     from yibao.render.settlement_json import result_dict
     from yibao.settling import settle_file
 
-    claim_files, by_line = read_claim_files(file)
-    if not claim_files:
-        raise InputError(f"{file}: holds no claim file")
-    # persons of several regions each take their region's overlays, as in `yibao batch`
-    check_overlay_regions(overlays, (cf.region for cf in claim_files))
+    claim_files, by_line = claim_files_of(file)
+    regions: set[str] = set()
     for i, claim_file in enumerate(claim_files):
+        regions.add(claim_file.region)
         try:
             settlements, state = settle_file(claim_file, overlays_for(claim_file.region, overlays))
         except InputError as exc:
@@ -53,3 +51,8 @@ def _settle_into(spool, file: str, fmt: str, explain: bool, overlays: tuple[Path
             spool.write(dumps(result, None if by_line else 2) + "\n")
         else:
             spool.write(render_person(region, pid, settlements, state, explain) + "\n\n")
+    if not regions:
+        raise InputError(f"{file}: holds no claim file")
+    # persons of several regions each take their region's overlays, as in `yibao batch`;
+    # one written for a region no person is in would have changed nothing
+    check_overlay_regions(overlays, regions)
