@@ -102,6 +102,8 @@ def test_a_claim_settles_once_until_it_is_reversed(world):
     setl_id = first["setlinfo"]["setl_id"]
     with pytest.raises(Conflict, match=f"^claim C1 already settled as {setl_id}"):
         settlement.settle(db, h, "P2", claim, "H001", "retry-with-a-new-msgid", "2207")
+    with pytest.raises(Conflict, match=f"^claim C1 already settled as {setl_id}"):
+        settlement.pre_settle(db, h, "P2", claim, "H001")  # told before it is sent again
     assert settlement.settle(db, h, "P2", claim, "H001", "first", "2207") == first  # replay
     # another person's C1, or this person's C1 at another institution, is another claim
     settlement.settle(db, h, "P1", claim, "H001", "p1", "2207")

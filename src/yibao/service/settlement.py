@@ -185,11 +185,13 @@ def pre_settle(
     when: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Pre-settlement (预结算): the same numbers as a settlement, and nothing is written.
+    A claim-path claim already settled is refused as its settlement would be.
     `when`: the request's time (inf_time); its time of day goes into `setl_time`."""
     claim = parse_claim(raw_claim)
+    claim_key = claim.id if mdtrt_id is None else None
     with db.sessions() as session:
         conn = session.connection()
-        ctx, _, claim = _settling_context(conn, who, None, psn_no, fixmedins_code, claim)
+        ctx, _, claim = _settling_context(conn, who, None, psn_no, fixmedins_code, claim, claim_key)
         acc = fastpath.read_accumulator(conn, psn_no, claim.settle_date.year)
         balances = fastpath.balances(conn, [psn_no, *ctx.holders], lock=False)
         settled, *_ = _run(ctx, claim, acc, balances)
