@@ -8,24 +8,12 @@ import stat
 
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from yibao.cli.main import app
+from tests.cli.conftest import run
 from yibao.cli.service_cmd import uvicorn_options
 from yibao.service.institutions import authenticate
 from yibao.store.db import Database
 from yibao.store.models import AuditEntry, Institution
-
-runner = CliRunner()
-
-
-def run(*args: str, env: dict[str, str] | None = None):
-    return runner.invoke(app, list(args), env={"YIBAO_DATABASE_URL": "", **(env or {})})
-
-
-@pytest.fixture
-def url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'service.db'}"
 
 
 def _add(url: str, code: str = "H001") -> str:

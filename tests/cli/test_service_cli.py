@@ -6,24 +6,12 @@ import dataclasses
 
 import pytest
 from sqlalchemy import inspect, select
-from typer.testing import CliRunner
 
-from yibao.cli.main import app
+from tests.cli.conftest import run
 from yibao.service.demo import demo_persons
 from yibao.service.institutions import authenticate
 from yibao.store.db import Database
 from yibao.store.models import Account, Person, PersonCategory
-
-runner = CliRunner()
-
-
-def run(*args: str, env: dict[str, str] | None = None):
-    return runner.invoke(app, list(args), env={"YIBAO_DATABASE_URL": "", **(env or {})})
-
-
-@pytest.fixture
-def url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'service.db'}"
 
 
 def key_works(url: str, key: str):
