@@ -252,3 +252,35 @@ def test_3201_totals_only_the_insutype_and_clr_type_asked_for(qingdao):
 def test_3201_refuses_unknown_codes(world, selection, message):
     with pytest.raises(ServiceError, match=message):
         _statement(world.db, world.hospital, **selection)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            {"code": "C002", "name": "保健按摩", "category": "A", "price": "200"},
+            "claim.items[0].category: A, but the catalogue lists C002 as C",
+        ),
+        (
+            {
+                "code": "S002",
+                "name": "床位",
+                "category": "A",
+                "price": "100",
+                "price_limit": "1000",
+            },
+            "claim.items[0].price_limit: 1000.00 is above the catalogue's 60.00 for S002",
+        ),
+    ],
+)
+def test_a_listed_item_keeps_the_catalogues_class_and_limit(world, line, message):
+    # a 丙类 massage sent as 甲类, or a bed above its 限价, would be paid by the fund
+    claim = {**outpatient("C1", "2023-03-01", "1"), "items": [line]}
+    for run in (settlement.pre_settle, settlement.settle):
+        args = ("msg-cat", "2207") if run is settlement.settle else ()
+        with pytest.raises(ServiceError) as refused:
+            run(world.db, world.hospital, "P2", claim, "H001", *args)
+        assert refused.value.message == message
+    lower = {**line, "category": None, "price_limit": "50"}  # stricter than the catalogue: fine
+    ok = {**outpatient("C2", "2023-03-01", "1"), "items": [lower]}
+    assert settlement.pre_settle(world.db, world.hospital, "P2", ok, "H001")["setlinfo"]

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from yibao.catalog.model import Catalog
 from yibao.crossregion.rules import load_rules
 from yibao.crossregion.settle import cross_claim, pieces
 from yibao.engine.inputs import Claim
@@ -172,7 +173,30 @@ def _run(
         settled, after = settle_claim(policy, catalogs, person, claim, before)
     except SettlementError as exc:
         raise ServiceError(f"claim: {exc}") from None
+    if (catalog := catalogs.get(settled.policy_version)) is not None:
+        _check_catalogue(claim, catalog)
     return settled, before, after
+
+
+def _check_catalogue(claim: Claim, catalog: Catalog) -> None:
+    """Online, a listed item's class and price limit are the catalogue's: a hospital's claim
+    may not re-class a 丙类 item as 甲类 nor lift its 限价 (`yibao settle` trusts its file)."""
+    for k, item in enumerate(claim.items):
+        entry = catalog.get(item.code)
+        if entry is None:
+            continue
+        where = f"claim.items[{k}]"
+        if item.category is not None and item.category != entry.category:
+            raise ServiceError(
+                f"{where}.category: {item.category}, but the catalogue lists {item.code} as "
+                f"{entry.category}"
+            )
+        limit = entry.price_limit_fen
+        if item.price_limit is not None and limit is not None and item.price_limit > limit:
+            raise ServiceError(
+                f"{where}.price_limit: {fen_to_yuan(item.price_limit)} is above the catalogue's "
+                f"{fen_to_yuan(limit)} for {item.code}"
+            )
 
 
 def pre_settle(
