@@ -284,3 +284,22 @@ def test_a_listed_item_keeps_the_catalogues_class_and_limit(world, line, message
     lower = {**line, "category": None, "price_limit": "50"}  # stricter than the catalogue: fine
     ok = {**outpatient("C2", "2023-03-01", "1"), "items": [lower]}
     assert settlement.pre_settle(world.db, world.hospital, "P2", ok, "H001")["setlinfo"]
+
+
+def test_enrollment_follows_the_claim_files_employment_rule():
+    # refused when enrolled, not at the first settlement
+    with pytest.raises(ValueError, match="a resident has none"):
+        persons.PersonIn(id="R1", scheme="resident", employment="retired")
+    with pytest.raises(ValueError, match="required for an employee"):
+        persons.PersonIn(id="E1", scheme="employee")
+
+
+def test_a_stored_person_the_engine_refuses_is_a_clear_error_not_a_500():
+    from types import SimpleNamespace
+
+    legacy = SimpleNamespace(
+        id="R1", scheme="resident", employment="retired", birth_date=None, sex=None,
+        flags=[], products=[],
+    )  # fmt: skip
+    with pytest.raises(ServiceError, match=r"^person R1: the stored enrollment is refused"):
+        persons.engine_view(legacy, [], [], {})

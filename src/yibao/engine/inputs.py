@@ -92,6 +92,15 @@ class YearToDateIn(Input):
     family_balances: dict[str, Fen] = Field(default_factory=dict)
 
 
+def employment_problem(scheme: str | None, employment: str | None) -> str | None:
+    """contract.md: employees say in_service / retired / flexible, residents omit it."""
+    if scheme == "employee" and employment is None:
+        return "required for an employee (in_service, retired or flexible)"
+    if scheme == "resident" and employment is not None:
+        return "a resident has none (omit it)"
+    return None
+
+
 class Person(Input):
     id: str = Field(min_length=1)
     scheme: Literal["employee", "resident"]
@@ -126,12 +135,8 @@ class Person(Input):
     @field_validator("employment")
     @classmethod
     def _employment_by_scheme(cls, value: str | None, info: ValidationInfo) -> str | None:
-        # contract.md: employees say in_service / retired / flexible, residents omit it
-        scheme = info.data.get("scheme")
-        if scheme == "employee" and value is None:
-            raise ValueError("required for an employee (in_service, retired or flexible)")
-        if scheme == "resident" and value is not None:
-            raise ValueError("a resident has none (omit it)")
+        if (problem := employment_problem(info.data.get("scheme"), value)) is not None:
+            raise ValueError(problem)
         return value
 
     @property
