@@ -19,10 +19,10 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def read_text(path: str) -> str:
+    # a BOM is how Windows editors start UTF-8 text; it is not part of the JSON
     if path == "-":
-        return sys.stdin.read()
+        return sys.stdin.read().removeprefix("\ufeff")
     try:
-        # a BOM is how Windows editors start UTF-8 text; it is not part of the JSON
         return Path(path).read_text("utf-8").removeprefix("\ufeff")
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
@@ -68,6 +68,8 @@ def parse_claim_text(text: str, by_line: bool) -> list[ClaimFile]:
 
 
 def _claim_files_in(text: str, by_line: bool) -> Iterator[ClaimFile]:
+    if not text.strip():
+        return  # the caller says the input holds no claim file
     if not by_line:
         yield _parse(text, "")
         return

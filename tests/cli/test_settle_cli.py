@@ -205,3 +205,14 @@ def test_a_region_overlay_applies_to_its_region_in_a_mixed_jsonl(tmp_path):
     refused = run("settle", str(only_fuxin), "--policy", str(overlay))
     assert (refused.returncode, refused.stdout) == (2, "")
     assert "the overlay is for 'tongliao', which no person in the data is in" in refused.stderr
+
+
+def test_a_byte_order_mark_on_stdin_and_empty_stdin():
+    done = run("settle", "-", stdin="\ufeff" + json.dumps(CONTRACT_EXAMPLE))
+    assert done.returncode == 0 and json.loads(done.stdout)["person_id"] == "P001"
+    empty = run("settle", "-", stdin="")
+    assert (empty.returncode, empty.stdout, empty.stderr) == (
+        2,
+        "",
+        "error: -: holds no claim file\n",
+    )

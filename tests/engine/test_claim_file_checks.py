@@ -115,3 +115,14 @@ def test_the_trace_says_why_a_benefit_for_the_med_type_did_not_match():
         "no pooling benefit for med_type 11 matches this claim: "
         "门诊统筹 (general_outpatient): level 2 is not among its levels [1]"
     ]
+
+
+def test_an_admission_before_birth_and_a_residents_family_accounts_are_refused():
+    stay = claim("C1", "2023-03-01", admit_date="1979-12-30", items=[item("10")])
+    assert _error(EMPLOYEE, [stay]).startswith("claims[0].admit_date: 1979-12-30 is before")
+    accounts = [{"holder": "F1", "relation": "spouse", "balance": "10"}]
+    resident = person(birth_date="1980-01-01", family_accounts=accounts)
+    message = _error(resident, [claim("C1", "2023-03-01", items=[item("10")])])
+    assert message == (
+        "person.family_accounts: a resident has no personal account to draw them through"
+    )

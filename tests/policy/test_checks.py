@@ -147,6 +147,7 @@ def test_an_overlay_naming_an_unknown_benefit_id_says_so(tmp_path):
             b"region: tongliao\nfrom: 2017-13-01\nchanges: {}\n",
             "line 2: '2017-13-01' is not a date (month must be in 1..12)",
         ),
+        (b"region: tongliao\nchanges: [1, 2]\n", "changes: must be a mapping"),
     ],
 )
 def test_an_unreadable_overlay_is_one_policy_error(tmp_path, content, reason):

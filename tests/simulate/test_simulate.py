@@ -343,3 +343,9 @@ def test_an_unknown_region_or_unwritable_report_fails_before_the_run(data, overl
     result = _cli(REGION, *args)
     assert result.exit_code == 2 and "no such directory" in result.stderr
     assert result.stdout == ""  # nothing settled, nothing printed
+    table = data / "persons.parquet"
+    before = table.read_bytes()
+    args = ("--reform", str(overlays["nothing"]), "--data", str(data), "--report", str(table))
+    result = _cli(REGION, *args)  # the report would have replaced the population
+    assert result.exit_code == 2 and "is the input table" in result.stderr
+    assert table.read_bytes() == before

@@ -383,7 +383,9 @@ def _bad_claim() -> pl.Expr:
         | pl.col("dx_missing")
         | pl.col("dx").list.eval(pl.element().is_null()).list.any()
         | (pl.col("discharge_date") < pl.col("admit_date")).fill_null(False)
-        | (_age(pl.col("date")) < 0).fill_null(False)  # a claim before the person's birth
+        # a visit or admission before the person's birth
+        | (_age(pl.col("date")) < 0).fill_null(False)
+        | (_age(pl.col("admit_date")) < 0).fill_null(False)
     )
 
 

@@ -365,19 +365,25 @@ def run_batch(
     return summary
 
 
-def check_out(directory: Path, out: Path) -> None:
-    """Refuse an `out` that is one of the input tables (the run reads them while it writes,
-    and the result would replace them) or a directory."""
+def check_out(directory: Path, out: Path, option: str = "--out", kind: str = ".parquet") -> None:
+    """Refuse an output path (`option`) that is one of the input tables (the run reads them,
+    and the result would replace them), a directory, or in a folder it cannot write in —
+    before the run, not after it."""
     if out.is_dir():
-        raise InputError(f"--out {out}: is a directory; name a .parquet file")
-    if not out.parent.is_dir():
-        raise InputError(f"--out {out}: no such directory {out.parent}")
+        raise InputError(f"{option} {out}: is a directory; name a {kind} file")
+    folder = out.parent
+    if not folder.is_dir():
+        raise InputError(f"{option} {out}: no such directory {folder}")
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"{option} {out}: cannot write in {folder}")
     for name in (PERSONS_FILE, LINES_FILE, JSONL_FILE):
         table = directory / name
         if not table.exists():
             continue
         if out.resolve() == table.resolve() or (out.exists() and os.path.samefile(out, table)):
-            raise InputError(f"--out {out}: is the input table {table}; write the result elsewhere")
+            raise InputError(
+                f"{option} {out}: is the input table {table}; write the result elsewhere"
+            )
 
 
 def partition_count(tables: Tables, requested: int | None) -> int:

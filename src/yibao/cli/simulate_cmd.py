@@ -8,7 +8,6 @@ at start-up. How to read the output: docs/simulate.md.
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
@@ -45,18 +44,6 @@ def _yuan(text: str | None, option: str, minimum: Decimal = Decimal(0)) -> Decim
     if value is not None and value != value.quantize(Decimal("0.01")):
         fail(f"{option}: {text!r} has more than two decimals (yuan, to the fen)")
     return value
-
-
-def _unwritable(path: Path) -> str | None:
-    """Why the report cannot be written at `path`, or None."""
-    if path.is_dir():
-        return "is a directory"
-    folder = path.parent
-    if not folder.is_dir():
-        return f"no such directory {folder}"
-    if not os.access(folder, os.W_OK):
-        return f"cannot write in {folder}"
-    return None
 
 
 def simulate_command(
@@ -130,6 +117,7 @@ def simulate_command(
     """Baseline vs reform on the same population: fund outlay, burden, winners and losers."""
     import polars as pl
 
+    from yibao.batch.run import check_out
     from yibao.cli.common import fail
     from yibao.errors import InputError
     from yibao.policy.loader import PolicyError, packaged_regions
@@ -141,8 +129,11 @@ def simulate_command(
 
     if region not in (known := packaged_regions()):
         fail(f"region: unknown region {region!r} (known: {', '.join(known)})")
-    if report is not None and (problem := _unwritable(report)) is not None:
-        fail(f"--report {report}: {problem}")  # before the run, not after it
+    if report is not None:
+        try:
+            check_out(data, report, "--report", ".html")
+        except InputError as exc:
+            fail(str(exc))
     assumptions = assumptions_for(
         region,
         capacity_to_pay=_yuan(capacity_to_pay, "--capacity-to-pay", Decimal("0.01")),

@@ -76,7 +76,7 @@ class Input(BaseModel):
 class FamilyAccount(Input):
     """A relative's personal account that may pay through family mutual aid (家庭共济)."""
 
-    holder: str
+    holder: str = Field(min_length=1)
     relation: Literal["spouse", "parent", "child"]
     balance: Fen
 
@@ -123,6 +123,9 @@ class Person(Input):
     def _relatives(
         cls, accounts: tuple[FamilyAccount, ...], info: ValidationInfo
     ) -> tuple[FamilyAccount, ...]:
+        if accounts and info.data.get("scheme") == "resident":
+            # 共济 draws on employees' personal accounts; a resident's would never pay
+            raise ValueError("a resident has no personal account to draw them through")
         seen: set[str] = set()
         for k, account in enumerate(accounts):
             if account.holder == info.data.get("id"):
@@ -225,8 +228,13 @@ class ClaimFile(Input):
                 raise ValueError(
                     f"claims[{k}].id: duplicate claim id {claim.id!r} (also claims[{earlier}])"
                 )
-            if born is not None and claim.date < born:
-                raise ValueError(
-                    f"claims[{k}].date: {claim.date} is before person.birth_date {born}"
-                )
+            if born is not None and (early := _before(claim, born)) is not None:
+                raise ValueError(f"claims[{k}].{early} is before person.birth_date {born}")
         return self
+
+
+def _before(claim: Claim, born: dt.date) -> str | None:
+    """The claim's visit or admission date when it is before `born` (`yibao batch` checks the
+    same two per claim)."""
+    dated = [("date", claim.date), ("admit_date", claim.admit_date)]
+    return next((f"{name}: {day}" for name, day in dated if day is not None and day < born), None)

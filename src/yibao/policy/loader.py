@@ -287,6 +287,8 @@ def _apply_overlay(
         raise PolicyError(name, "region", f"is for {raw['region']!r}, not {region!r}")
     start = _overlay_start(raw.get("from"), name)
     changes = raw["changes"]
+    if not isinstance(changes, dict):
+        raise PolicyError(name, "changes", "must be a mapping (the parts of a version to change)")
     fill_seed(changes, seed)
     out = []
     _check_schemes(changes, versions, name, region)
