@@ -95,7 +95,19 @@ def test_birth_date_and_sex_come_from_the_id_number_and_may_not_contradict_it(ap
 
 def test_a_person_id_may_not_be_an_id_number(api: Api):
     status, message = _enroll(api, id=CERTNO, certno=CERTNO)
-    assert (status, message) == (422, "person.id: must not be an ID number; use certno")
+    assert (status, message) == (400, "person.id: must not be an ID number; use certno")
+
+
+def test_persons_enrolled_before_the_rules_can_still_be_updated(api: Api):
+    # as an older yibao stored them: an ID number as id, and a twin with the same certno
+    from yibao.store.models import Person
+
+    with api.world.db.transaction() as session:
+        for pid in (CERTNO, "TWIN"):
+            session.add(Person(id=pid, region="erenhot", scheme="resident", certno=CERTNO))
+    assert _enroll(api, id=CERTNO, certno=CERTNO, name="改名")[0] == 200
+    assert _enroll(api, id="TWIN", certno=CERTNO, name="改名")[0] == 200
+    assert _enroll(api, id="NEW", certno=CERTNO)[0] == 409  # a new twin is still refused
 
 
 def test_an_account_credit_is_bounded_and_says_so(api: Api):

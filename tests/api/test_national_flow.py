@@ -282,7 +282,11 @@ def test_inpatient_stay_settles_from_admission_to_discharge(api):
     )
     assert {k: info[k] for k in expected} == expected
     assert {k: pre["setlinfo"][k] for k in expected} == expected
-    reversal = api.ok("2305", {"data": {"psn_no": "P2", "setl_id": info["setl_id"]}})
+    reversal = api.ok(
+        "2305",
+        {"data": {"psn_no": "P2", "setl_id": info["setl_id"]}},
+        inf_time="2023-04-06 16:00:00",
+    )
     assert reversal["setlinfo"]["hifp_pay"] == -info["hifp_pay"]
 
 

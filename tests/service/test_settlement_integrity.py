@@ -303,3 +303,54 @@ def test_a_stored_person_the_engine_refuses_is_a_clear_error_not_a_500():
     )  # fmt: skip
     with pytest.raises(ServiceError, match=r"^person R1: the stored enrollment is refused"):
         persons.engine_view(legacy, [], [], {})
+
+
+def test_enrollments_of_one_id_number_at_once_enroll_one_person(db):
+    # the check-then-insert raced on PostgreSQL (QA: 4 of 8 enrolled) before the lock
+    from concurrent.futures import ThreadPoolExecutor
+
+    from yibao.service.identity import with_check_digit
+
+    certno = with_check_digit("15250119800101123")
+
+    def enroll(k: int) -> str:
+        person = persons.PersonIn(id=f"T{k}", scheme="resident", certno=certno)
+        try:
+            persons.enroll(db, SYSTEM, "erenhot", person)
+            return "enrolled"
+        except (Conflict, ServiceError):
+            return "refused"
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(enroll, range(8)))
+    assert sorted(outcomes) == ["enrolled"] + ["refused"] * 7
+
+
+@pytest.mark.parametrize(
+    ("when", "message"),
+    [
+        (dt.datetime(2023, 2, 28, 9), "inf_time: 2023-02-28 is before the date 2023-03-01"),
+        (dt.datetime(2099, 3, 1, 9), "inf_time: 2099-03-01 is in the future"),
+    ],
+)
+def test_a_reversal_is_not_dated_before_its_settlement_nor_in_the_future(world, when, message):
+    db, h = world.db, world.hospital
+    done = settlement.settle(
+        db, h, "P2", outpatient("C1", "2023-03-01", "600"), "H001", "s", "2207"
+    )
+    setl_id = done["setlinfo"]["setl_id"]
+    with pytest.raises(ServiceError, match=f"^{message}"):
+        settlement.reverse(db, h, "P2", setl_id, "r", "2208", when)
+    settlement.reverse(db, h, "P2", setl_id, "r2", "2208", dt.datetime(2023, 3, 1, 17))
+
+
+def test_a_listed_items_ratio_and_an_overlong_claim_id_are_refused(world):
+    # a listed 乙类 item's 先行自付 ratio is the catalogue's or region's (QA: 0 zeroed it)
+    line = {"code": "XC08CAA001", "name": "x", "price": "100", "selfpay_ratio": "0"}
+    claim = {**outpatient("C1", "2023-03-01", "1"), "items": [line]}
+    with pytest.raises(ServiceError, match=r"^claim\.items\[0\]\.selfpay_ratio: XC08CAA001"):
+        settlement.pre_settle(world.db, world.hospital, "P2", claim, "H001")
+    # the settlements.claim_id column holds 60: longer was a 500 on PostgreSQL
+    long = outpatient("C" * 61, "2023-03-01", "1")
+    with pytest.raises(ServiceError, match=r"^claim\.id: at most 60 characters, got 61"):
+        settlement.settle(world.db, world.hospital, "P2", long, "H001", "m", "2207")

@@ -40,7 +40,7 @@ def _positive_yuan(value: Any) -> Decimal:
     except MoneyError as exc:
         raise ValueError(str(exc)) from None
     if not amount.is_finite() or not 0 < amount <= MAX_CREDIT:
-        raise ValueError(f"must be a number > 0 and <= {MAX_CREDIT}")
+        raise ValueError(f"must be a number > 0 and <= {MAX_CREDIT:,}")
     if amount != amount.quantize(Decimal("0.01")):
         raise ValueError("has more than two decimals")
     return amount

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from yibao.engine.funds import INSUTYPE
@@ -86,9 +86,6 @@ class PersonIn(BaseModel):
     def _id(cls, value: str) -> str:
         if "/" in value or any(c.isspace() for c in value):
             raise ValueError("must not contain '/' or spaces (it is the path /persons/{id})")
-        # psn_no is shown to institutions and in the audit log, where ID numbers are masked
-        if certno_problem(value) is None:
-            raise ValueError("must not be an ID number; use certno")
         return value
 
     @field_validator("certno")
@@ -112,9 +109,15 @@ def enroll(db: Database, who: Principal, region: str, person: PersonIn) -> dict:
         raise ServiceError(f"region: unknown region {region!r}")
     person = _agreeing_with_certno(person)
     with db.transaction() as session:
-        _certno_free(session, person)
+        _lock_certno(session, person.certno)
         row = session.get(Person, person.id)
         created = row is None
+        if created and certno_problem(person.id) is None:
+            # psn_no is shown to institutions and in the audit log, where ID numbers are
+            # masked (persons enrolled so before this rule can still be updated)
+            raise ServiceError("person.id: must not be an ID number; use certno")
+        if created or row.certno != person.certno:  # twins enrolled before stay updatable
+            _certno_free(session, person)
         if row is None:
             row = Person(id=person.id)
             session.add(row)
@@ -170,6 +173,14 @@ def _agreeing_with_certno(person: PersonIn) -> PersonIn:
     if person.sex is not None and person.sex != sex:
         raise ServiceError(f"person.sex: {person.sex} contradicts certno ({sex})")
     return person.model_copy(update={"birth_date": born, "sex": sex})
+
+
+def _lock_certno(session: Session, certno: str | None) -> None:
+    """On PostgreSQL, enrollments of one ID number wait for each other (a transaction-scoped
+    advisory lock), so two at once cannot both find it free; SQLite writes one at a time."""
+    if certno and session.get_bind().dialect.name == "postgresql":
+        key = certno.upper()
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
 
 def _certno_free(session: Session, person: PersonIn) -> None:

@@ -49,12 +49,17 @@ from yibao.store.models import (
     SettlementLine,
 )
 
+CLAIM_ID_LENGTH = 60  # the settlements.claim_id column's; PostgreSQL refuses longer
+
 
 def parse_claim(raw: Any) -> Claim:
     try:
-        return Claim.model_validate(raw)
+        claim = Claim.model_validate(raw)
     except ValidationError as exc:
         raise ServiceError(first_error(exc, "claim")) from None
+    if len(claim.id) > CLAIM_ID_LENGTH:
+        raise ServiceError(f"claim.id: at most {CLAIM_ID_LENGTH} characters, got {len(claim.id)}")
+    return claim
 
 
 def settling_code(who: Principal, code: str | None) -> str | None:
@@ -190,6 +195,11 @@ def _check_catalogue(claim: Claim, catalog: Catalog) -> None:
             raise ServiceError(
                 f"{where}.category: {item.category}, but the catalogue lists {item.code} as "
                 f"{entry.category}"
+            )
+        if item.selfpay_ratio is not None:
+            raise ServiceError(
+                f"{where}.selfpay_ratio: {item.code} is listed: its 先行自付 ratio is the "
+                "catalogue's or the region's, not the claim's"
             )
         limit = entry.price_limit_fen
         if item.price_limit is not None and limit is not None and item.price_limit > limit:
@@ -377,6 +387,7 @@ def reverse(
             if row.status != "settled":
                 raise Conflict(f"settlement {setl_id} is {row.status}: it cannot be reversed")
             _check_reversal_trade(row, infno)
+            _check_reversal_day(row, when.date())
             answer = _write_reversal(session, row, acc, msgid, when)
             session.add(
                 Idempotency(msgid=msgid, caller=who.name, infno=infno, response=freeze(answer))
@@ -405,6 +416,21 @@ def _check_reversal_trade(row: Settlement, infno: str | None) -> None:
     if infno in REVERSAL_TRADES and REVERSAL_TRADES[infno] != inpatient:
         kind, use = ("an inpatient", "2305") if inpatient else ("an outpatient", "2208")
         raise Conflict(f"settlement {row.setl_id} is {kind} settlement: reverse it with {use}")
+
+
+# a sender's clock may run ahead of ours a little; a reversal dated later is a typo
+REVERSAL_CLOCK_SLACK = dt.timedelta(days=1)
+
+
+def _check_reversal_day(row: Settlement, day: dt.date) -> None:
+    """A reversal is dated by its inf_time: not before the settlement it reverses, nor in the
+    future (it would land in a period of the sender's choosing)."""
+    if day < row.setl_date:
+        raise ServiceError(
+            f"inf_time: {day} is before the date {row.setl_date} of settlement {row.setl_id}"
+        )
+    if day > dt.date.today() + REVERSAL_CLOCK_SLACK:
+        raise ServiceError(f"inf_time: {day} is in the future (today is {dt.date.today()})")
 
 
 def new_setl_id(day: dt.date) -> str:
