@@ -126,3 +126,26 @@ def test_an_admission_before_birth_and_a_residents_family_accounts_are_refused()
     assert message == (
         "person.family_accounts: a resident has no personal account to draw them through"
     )
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        # Qingdao's chronic-disease cap is kept per disease: a misspelt code was ignored (QA)
+        (
+            "cap:chronic_per_disease:coronary_heart_diseas",
+            "cap 'chronic_per_disease' is kept per disease: one of ",
+        ),
+        ("deductible:inpatient:anything", "deductible 'inpatient' is not per disease"),
+    ],
+)
+def test_the_disease_part_of_a_year_to_date_key_is_checked(key, reason):
+    from yibao.engine.inputs import YearToDateIn
+    from yibao.engine.ytd_keys import unknown_ytd_key
+    from yibao.settling import policy_and_catalogs
+
+    policy, _ = policy_and_catalogs("qingdao")
+    ytd = YearToDateIn.model_validate({"year": 2023, "amounts": {key: "1"}})
+    assert unknown_ytd_key(ytd, policy).startswith(f"amounts.{key}: {reason}")
+    good = "cap:chronic_per_disease:coronary_heart_disease"
+    assert unknown_ytd_key(YearToDateIn(year=2023, amounts={good: 1}), policy) is None

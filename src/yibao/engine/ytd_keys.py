@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pydantic import BaseModel
 
 from yibao.engine.inputs import YearToDateIn
-from yibao.policy.schema import AssistanceProgram, Cap, PoolBenefit, RegionPolicy
+from yibao.policy.schema import AssistanceProgram, PoolBenefit, RegionPolicy
 
 # written by the layers under fixed names (pooling.POOL_KEY, large_expense.KEY, ...)
 FIXED_AMOUNTS = frozenset(
@@ -43,12 +43,25 @@ def unknown_ytd_key(ytd: YearToDateIn, policy: RegionPolicy) -> str | None:
         known = by_kind.get(kind)
         if known is None:
             return f"amounts.{key}: not an accumulator the engine keeps ({DOC})"
-        if own_id not in known or (kind == "assistance" and disease):
-            listed = ", ".join(sorted(known))
+        if own_id not in known:
+            listed = ", ".join(sorted(known)) or "none in this region"
             return f"amounts.{key}: no {kind} {own_id!r} in the region's policy (known: {listed})"
+        if (problem := _disease_part(kind, own_id, disease, known[own_id])) is not None:
+            return f"amounts.{key}: {problem}"
     for key in ytd.counts:
         if not _known_count(key):
             return f"counts.{key}: not a count the engine keeps ({DOC})"
+    return None
+
+
+def _disease_part(kind: str, own_id: str, disease: str, codes: frozenset[str] | None) -> str | None:
+    """Why the `:DISEASE` part is wrong: a per-disease deductible or cap (`codes`: its
+    benefit's diseases) is kept per disease code, any other without one."""
+    if codes is None:
+        return f"{kind} {own_id!r} is not per disease: no ':{disease}'" if disease else None
+    if disease not in codes:
+        listed = ", ".join(sorted(codes))
+        return f"{kind} {own_id!r} is kept per disease: one of {listed} after ':'"
     return None
 
 
@@ -62,16 +75,23 @@ def _known_count(key: str) -> bool:
     )
 
 
-def _ids(policy: RegionPolicy) -> tuple[set[str], set[str], set[str]]:
-    """Benefit, cap and assistance limit-group ids in any version of the region."""
-    benefits, caps, groups = set(), set(), set()
+def _ids(policy: RegionPolicy) -> tuple[dict, dict, dict]:
+    """Benefit (its deductible), cap and assistance limit-group ids in any version of the
+    region, each with the disease codes it is kept per (None: not per disease)."""
+    benefits: dict[str, frozenset[str] | None] = {}
+    caps: dict[str, frozenset[str] | None] = {}
+    groups: dict[str, frozenset[str] | None] = {}
     for node in _models(policy):
         if isinstance(node, PoolBenefit):
-            benefits.add(node.id)
-        elif isinstance(node, Cap):
-            caps.add(node.id)
+            match = node.match
+            diseases = match.diseases.items if match and match.diseases else []
+            codes = frozenset(d.code for d in diseases)
+            per_disease = node.deductible is not None and node.deductible.per_disease
+            benefits[node.id] = codes if per_disease else None
+            for cap in node.caps:
+                caps[cap.id] = codes if cap.per_disease else None
         elif isinstance(node, AssistanceProgram):
-            groups.add(node.limit_group or node.id)
+            groups[node.limit_group or node.id] = None
     return benefits, caps, groups
 
 
