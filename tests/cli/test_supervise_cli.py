@@ -39,3 +39,18 @@ def test_a_folder_without_tables_is_a_one_line_error(tmp_path):
     done = run("supervise", str(tmp_path))
     assert (done.returncode, done.stdout) == (2, "")
     assert "missing persons.parquet, claim_lines.parquet" in done.stderr
+
+
+def test_a_person_listed_twice_in_the_tables_is_noted(tmp_path):
+    # which row's facts the rules saw depends on the order: the user is told
+    files = [cf for path in EXAMPLES for cf in parse_claim_files(path)]
+    persons, lines = claim_files_to_frames(files)
+    pl.concat([persons, persons.head(1)]).write_parquet(tmp_path / "persons.parquet")
+    lines.write_parquet(tmp_path / "claim_lines.parquet")
+    done = run("supervise", str(tmp_path))
+    assert done.returncode == 0
+    first = persons.get_column("person_id")[0]
+    assert done.stderr == (
+        f"note: 1 person_id(s) listed more than once in persons.parquet; the first row of "
+        f"each is used, e.g. {first}\n"
+    )

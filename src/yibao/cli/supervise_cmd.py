@@ -59,6 +59,13 @@ def run_supervise(files: list[str], fmt: str = "json", out: str | None = None) -
             persons, lines = _table_paths(Path(folders[0]))
             found = supervise_parquet_files(str(persons), str(lines))
             flags, by_institution = found.flags, found.institution_flags
+            if twice := found.listed_twice:
+                # which row's facts (death date, enrollment) the rules saw depends on the order
+                typer.echo(
+                    f"note: {len(twice):,} person_id(s) listed more than once in {persons.name}; "
+                    f"the first row of each is used, e.g. {', '.join(twice[:5])}",
+                    err=True,
+                )
         else:
             flags, by_institution = supervise_all(*claim_files_frames(_claim_files(files)))
         if targets is not None:

@@ -92,6 +92,7 @@ class Supervised:
     def __init__(self, flags: pl.DataFrame, indicators: dict[str, pl.DataFrame]) -> None:
         self.flags = flags
         self.indicators = indicators
+        self.listed_twice: list[str] = []  # person ids of two persons rows (the first is used)
 
     @property
     def institution_flags(self) -> pl.DataFrame:
@@ -985,7 +986,10 @@ def supervise_parquet_files(
     def load(chosen: pl.Expr | None) -> pl.DataFrame:
         return read(scan if chosen is None else scan.filter(chosen))
 
-    return _supervise(persons, load, total, partition_lines)
+    found = _supervise(persons, load, total, partition_lines)
+    twice = persons.filter(pl.col("person_id").is_duplicated()).get_column("person_id")
+    found.listed_twice = twice.unique().drop_nulls().sort().to_list()
+    return found
 
 
 def supervise_parquet(
