@@ -343,3 +343,4 @@ def test_verify_samples_only_persons_that_exist_when_some_lines_have_none(tables
     summary = run_batch(folder, tmp_path / "o.parquet", verify=10_000, progress=None)
     assert summary.verified == nulled.get_column("person_id").drop_nulls().n_unique()
     assert None in summary.unknown_persons  # the lines without a person are reported
+    assert any("lines without a person_id are left out" in line for line in summary.report())

@@ -177,6 +177,11 @@ class RunSummary(Counts):
                 f"  {pid if pid is not None else '(null person_id)'}: {n:,} claims"
                 for pid, n in self.unknown_persons.most_common(5)
             ]
+            if None in self.unknown_persons:
+                lines.append(
+                    "  lines without a person_id are left out: a claim settled from its other "
+                    "lines (same claim_id) is settled without them"
+                )
         if self.persons_without_id:
             lines.append(
                 f"not settled: {self.persons_without_id:,} persons row(s) with a null person_id"
