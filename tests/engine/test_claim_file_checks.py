@@ -117,14 +117,16 @@ def test_the_trace_says_why_a_benefit_for_the_med_type_did_not_match():
     ]
 
 
-def test_an_admission_before_birth_and_a_residents_family_accounts_are_refused():
+def test_an_admission_before_birth_is_refused_and_a_resident_may_name_relatives():
     stay = claim("C1", "2023-03-01", admit_date="1979-12-30", items=[item("10")])
     assert _error(EMPLOYEE, [stay]).startswith("claims[0].admit_date: 1979-12-30 is before")
+    # EH-06: an employee's account pays for a spouse, parents and children, who may be
+    # residents (the demo data binds such families)
     accounts = [{"holder": "F1", "relation": "spouse", "balance": "10"}]
     resident = person(birth_date="1980-01-01", family_accounts=accounts)
-    message = _error(resident, [claim("C1", "2023-03-01", items=[item("10")])])
-    assert message == (
-        "person.family_accounts: a resident has no personal account to draw them through"
+    visit = claim("C1", "2023-03-01", items=[item("10")])
+    settle_file(
+        ClaimFile.model_validate({"region": "tongliao", "person": resident, "claims": [visit]})
     )
 
 

@@ -123,9 +123,6 @@ class Person(Input):
     def _relatives(
         cls, accounts: tuple[FamilyAccount, ...], info: ValidationInfo
     ) -> tuple[FamilyAccount, ...]:
-        if accounts and info.data.get("scheme") == "resident":
-            # 共济 draws on employees' personal accounts; a resident's would never pay
-            raise ValueError("a resident has no personal account to draw them through")
         seen: set[str] = set()
         for k, account in enumerate(accounts):
             if account.holder == info.data.get("id"):
