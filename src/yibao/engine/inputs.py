@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -92,21 +93,29 @@ class YearToDateIn(Input):
     family_balances: dict[str, Fen] = Field(default_factory=dict)
 
 
-def employment_problem(scheme: str | None, employment: str | None) -> str | None:
-    """contract.md: employees say in_service / retired / flexible, residents omit it."""
+def _employment_by_scheme(employment: str | None, info: ValidationInfo) -> str | None:
+    """contract.md: employees say in_service / retired / flexible, residents omit it (the
+    field follows `scheme`, whose value is then in `info.data`)."""
+    scheme = info.data.get("scheme")
     if scheme == "employee" and employment is None:
-        return "required for an employee (in_service, retired or flexible)"
+        raise ValueError("required for an employee (in_service, retired or flexible)")
     if scheme == "resident" and employment is not None:
-        return "a resident has none (omit it)"
-    return None
+        raise ValueError("a resident has none (omit it)")
+    return employment
+
+
+# checked even when omitted (validate_default), so an employee without one is refused
+Employment = Annotated[
+    Literal["in_service", "retired", "flexible"] | None,
+    AfterValidator(_employment_by_scheme),
+    Field(default=None, validate_default=True),
+]
 
 
 class Person(Input):
     id: str = Field(min_length=1)
     scheme: Literal["employee", "resident"]
-    employment: Literal["in_service", "retired", "flexible"] | None = Field(
-        default=None, validate_default=True
-    )
+    employment: Employment
     categories: frozenset[Category] = frozenset()
     birth_date: dt.date | None = None
     sex: Literal["M", "F"] | None = None
@@ -131,13 +140,6 @@ class Person(Input):
                 raise ValueError(f"[{k}].holder: {account.holder!r} is listed twice")
             seen.add(account.holder)
         return accounts
-
-    @field_validator("employment")
-    @classmethod
-    def _employment_by_scheme(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if (problem := employment_problem(info.data.get("scheme"), value)) is not None:
-            raise ValueError(problem)
-        return value
 
     @property
     def retired(self) -> bool:

@@ -6,12 +6,12 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from yibao.engine.funds import INSUTYPE
-from yibao.engine.inputs import Fen, employment_problem
+from yibao.engine.inputs import Employment, Fen  # refused here as at the first settlement
 from yibao.engine.inputs import Person as EnginePerson
 from yibao.errors import first_error
 from yibao.money import ABOVE_MAX_CLAIM, MAX_CLAIM_FEN, fen_to_yuan
@@ -47,9 +47,7 @@ class PersonIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(min_length=1, max_length=30)
     scheme: Literal["employee", "resident"]
-    employment: Literal["in_service", "retired", "flexible"] | None = Field(
-        default=None, validate_default=True
-    )
+    employment: Employment
     categories: list[Category] = Field(default_factory=list)
     category_periods: list[CategoryPeriod] = Field(default_factory=list)
     birth_date: dt.date | None = None
@@ -62,14 +60,6 @@ class PersonIn(BaseModel):
     # the claim file's opening balance: credited once, when the person is first enrolled
     account_balance: Fen | None = None
     ytd: Any = None  # refused below with the reason (the claim file's carried-in totals)
-
-    @field_validator("employment")
-    @classmethod
-    def _employment_by_scheme(cls, value: str | None, info: ValidationInfo) -> str | None:
-        # refused here, not at the first settlement (the engine refuses the same)
-        if (problem := employment_problem(info.data.get("scheme"), value)) is not None:
-            raise ValueError(problem)
-        return value
 
     @field_validator("ytd")
     @classmethod
