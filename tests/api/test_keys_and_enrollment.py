@@ -43,13 +43,21 @@ def test_a_rotated_key_replaces_the_old_one(api: Api):
 
 def test_a_suspended_institution_settles_nothing_and_its_key_then_gets_401(api: Api):
     now = _frozen_cache(api)
-    api.ok("2207", {"psn_no": "P1", "claim": outpatient("C1", "2023-03-01", "100")})
+    done = api.ok("2207", {"psn_no": "P1", "claim": outpatient("C1", "2023-03-01", "100")})
     institutions.set_institution_status(api.world.db, "H001", "suspend")
     refused = api.call("2207", {"psn_no": "P1", "claim": outpatient("C2", "2023-03-01", "100")})
     assert refused.status_code == 403  # the key is still cached; the settlement reads status
     assert refused.json()["err_msg"] == "institution H001 is suspended"
+    undo = {"psn_no": "P1", "setl_id": done["setlinfo"]["setl_id"]}
+    refused = api.call("2208", undo, inf_time="2023-03-02 09:00:00")  # nor a reversal (QA)
+    assert (refused.status_code, refused.json()["err_msg"]) == (
+        403,
+        "institution H001 is suspended",
+    )
     now[0] += TTL + 0.5
-    assert api.call("1101", {"psn_no": "P1"}).status_code == 401
+    gone = api.call("1101", {"psn_no": "P1"})
+    assert gone.status_code == 401
+    assert gone.json()["err_msg"] == "X-API-Key: unknown, revoked or suspended"
     institutions.set_institution_status(api.world.db, "H001", "resume")
     api.ok("2207", {"psn_no": "P1", "claim": outpatient("C3", "2023-03-01", "100")})
 

@@ -124,7 +124,10 @@ async def caller(
         seconds = str(max(1, math.ceil(wait)))
         raise ApiError(429, "too many bad API keys: retry later", {"Retry-After": seconds})
     guard.failed(client)
-    raise ApiError(401, "X-API-Key: missing" if not key else "X-API-Key: unknown key")
+    # a revoked key, or one of a suspended institution, is not known to be valid either
+    raise ApiError(
+        401, "X-API-Key: missing" if not key else "X-API-Key: unknown, revoked or suspended"
+    )
 
 
 def role(*allowed: Role) -> Callable[..., Principal]:

@@ -380,6 +380,9 @@ def reverse(
                 raise NotFound(f"settlement {setl_id} not found for person {psn_no}")
             if who.role == "auditor":
                 raise Forbidden("auditors cannot reverse settlements")
+            if who.role == "institution":  # a suspended one, while its key is still cached
+                inst = session.get(Institution, who.institution_code)
+                check_active(who.institution_code, inst.status if inst else None)
             acc = _lock_accumulator(db, session, psn_no, row.setl_date.year)
             session.refresh(row)
             if (stored := replay(session, msgid, who, infno)) is not None:
