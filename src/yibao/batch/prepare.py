@@ -54,7 +54,7 @@ def prepare(
     twice = people.filter(pl.col("pid").is_duplicated()).get_column("pid").unique()
     if twice.len():
         people = people.unique("pid", keep="first", maintain_order=True)
-    lines, unknown = _of_persons(lines, people.get_column("pid"))
+    lines, unknown = of_persons(lines, people.get_column("pid"))
     runs = _runs(lines)
     if runs is None:  # any order: the string keys
         claim_key, order, extra, numbered = ["person_id", "claim_id"], ORDER, [], []
@@ -118,7 +118,7 @@ def prepare(
     return Prepared(claims, line_rows, suspects, unknown, without_id)
 
 
-def _of_persons(lines: pl.DataFrame, pids: pl.Series) -> tuple[pl.DataFrame, dict[str | None, int]]:
+def of_persons(lines: pl.DataFrame, pids: pl.Series) -> tuple[pl.DataFrame, dict[str | None, int]]:
     """The lines of the persons `pids` (a person missing from the persons table has no claim
     file), and the claims left out, by person_id. Usually every line's person is there:
     checking the persons where the id changes from the line before (each person once when

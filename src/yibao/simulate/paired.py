@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 import yaml
 
+from yibao.batch.prepare import of_persons
 from yibao.batch.run import LINES_PER_PARTITION, WORKERS, Tables, in_order
 from yibao.batch.settle import Settler
 from yibao.errors import InputError
@@ -95,7 +96,10 @@ def settle_pair(directory: Path, region: str, overlay: Path) -> Paired:
     def pair(k: int) -> tuple[Sums, dict[str, str], int, int]:
         """Partition k (as `yibao batch` cuts them) settled both ways, the claims paired, summed."""
         p_frame, l_frame = tables.partition(k, parts)
-        orphans = _claims_without_person(l_frame, p_frame)
+        # lines whose person is in no persons row: no region is known for them (`yibao batch`
+        # reports the same claims and exits 1)
+        l_frame, lost = of_persons(l_frame, p_frame.get_column("person_id"))
+        orphans = sum(lost.values())
         p_frame = p_frame.filter(pl.col("region") == region)
         ids = p_frame.get_column("person_id").implode()
         l_frame = l_frame.filter(pl.col("person_id").is_in(ids))
@@ -125,14 +129,6 @@ def settle_pair(directory: Path, region: str, overlay: Path) -> Paired:
         claims_without_person=orphans,
         from_claim_files=tables.from_claim_files,
     )
-
-
-def _claims_without_person(lines: pl.DataFrame, persons: pl.DataFrame) -> int:
-    """Claims whose person is in no persons row: no region is known for them, so no run
-    can count them (`yibao batch` reports the same and exits 1)."""
-    known = pl.col("person_id").is_in(persons.get_column("person_id").implode())
-    lost = lines.filter(~known.fill_null(False))
-    return lost.select(pl.struct("person_id", "claim_id").n_unique()).item() if lost.height else 0
 
 
 PERSON_SUMS = ("medfee_sumamt", "fund_pay_sumamt", "psn_part_amt")
