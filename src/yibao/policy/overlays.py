@@ -9,6 +9,7 @@ change nothing, silently.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -21,9 +22,11 @@ def overlays_for(region: str, overlays: tuple[Path, ...]) -> tuple[Path, ...]:
     return tuple(path for path in overlays if overlay_region(path) in (None, region))
 
 
+@lru_cache(maxsize=64)
 def overlay_region(path: Path) -> object:
     """The `region:` an overlay names, or None (an unreadable file too: the policy loader
-    reports it with its own message)."""
+    reports it with its own message). Read once per process, as the merged policy is
+    (`settling.policy_and_catalogs`): `overlays_for` runs for every person of a file."""
     try:
         raw = yaml.safe_load(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
