@@ -76,6 +76,12 @@ def _clr_type_where(code: str) -> ColumnElement[bool]:
     return Settlement.med_type.in_(sorted(m for m, c in CLR_TYPE.items() if c == code))
 
 
+def check_period(begin: dt.date, end: dt.date) -> None:
+    """A range of settlement dates runs forward (refused, not answered with nothing)."""
+    if end < begin:
+        raise ServiceError(f"end: {end} is before begin {begin}")
+
+
 def reconcile(
     db: Database,
     who: Principal,
@@ -87,8 +93,7 @@ def reconcile(
 ) -> dict[str, Any]:
     """Totals for one institution (an institution caller: always itself) or all of them,
     of the settlements `selection` selects (all by default)."""
-    if end < begin:
-        raise ServiceError(f"end: {end} is before begin {begin}")
+    check_period(begin, end)
     if who.role == "institution":
         if institution not in (None, who.institution_code):
             raise Forbidden("an institution reconciles only its own settlements")

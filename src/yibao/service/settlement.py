@@ -33,6 +33,7 @@ from yibao.service.errors import Conflict, Forbidden, NotFound, ServiceError
 from yibao.service.output import freeze, national_time, rendered, settlement_output, thaw
 from yibao.service.persons import engine_view
 from yibao.service.principal import Principal
+from yibao.service.reconcile import check_period
 from yibao.service.warnings import may_warn, readmission_warnings
 from yibao.store import fastpath
 from yibao.store.db import Database
@@ -786,6 +787,7 @@ def list_settlements(
     limit: int = 1000,
 ) -> list[dict[str, Any]]:
     """Settlements dated in [begin, end]; an institution sees only its own."""
+    check_period(begin, end)
     if who.role == "institution":
         if institution not in (None, who.institution_code):
             raise NotFound(f"no settlements of institution {institution} for this caller")
