@@ -8,7 +8,7 @@ are decimal strings so nothing passes through a float. `docs/tables.md` document
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import polars as pl
 
@@ -76,29 +76,26 @@ def unbatchable(files: Iterable[ClaimFile]) -> str | None:
     what they have no column for), or None. Dropping it would settle other numbers than
     `yibao settle` does, and `--verify` would not see it."""
     for i, cf in enumerate(files, 1):
-        person = cf.person
-        held = [
-            name
-            for name, present in (
-                ("person.ytd", person.ytd is not None),
-                ("person.family_accounts", bool(person.family_accounts)),
-            )
-            if present
-        ]
-        held += [f"claims[{k}].acct_used" for k, c in enumerate(cf.claims) if not c.acct_used]
-        held += [
-            f"claims[{k}].items[{n}].quantity"
-            for k, c in enumerate(cf.claims)
-            for n, item in enumerate(c.items)
-            if item.quantity != int(item.quantity)
-        ]
-        if held:
+        if (field := next(_without_column(cf), None)) is not None:
             return (
-                f"line {i}: {held[0]}: the batch tables have no column for it (a fractional "
+                f"line {i}: {field}: the batch tables have no column for it (a fractional "
                 "quantity, a carried-in year-to-date, family accounts, acct_used false); "
                 "settle such persons with `yibao settle`"
             )
     return None
+
+
+def _without_column(cf: ClaimFile) -> Iterator[str]:
+    """The paths of what `cf` holds that the tables cannot."""
+    if cf.person.ytd is not None:
+        yield "person.ytd"
+    if cf.person.family_accounts:
+        yield "person.family_accounts"
+    yield from (f"claims[{k}].acct_used" for k, c in enumerate(cf.claims) if not c.acct_used)
+    for k, claim in enumerate(cf.claims):
+        for n, item in enumerate(claim.items):
+            if item.quantity != int(item.quantity):
+                yield f"claims[{k}].items[{n}].quantity"
 
 
 def claim_files_to_frames(files: Iterable[ClaimFile]) -> tuple[pl.DataFrame, pl.DataFrame]:
