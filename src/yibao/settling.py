@@ -12,7 +12,7 @@ from yibao.engine.settle import SettlementError, settle_history
 from yibao.engine.state import YearToDate
 from yibao.engine.ytd_keys import unknown_ytd_key
 from yibao.errors import InputError
-from yibao.policy.loader import PolicyError, load_with_overlays
+from yibao.policy.loader import UnknownRegion, load_with_overlays
 
 
 def settle_file(
@@ -20,10 +20,8 @@ def settle_file(
 ) -> tuple[list[Settlement], YearToDate]:
     try:
         policy, catalogs = policy_and_catalogs(claim_file.region, overlays)
-    except PolicyError as exc:
-        if exc.reason.startswith("unknown region"):
-            raise InputError(f"region: {exc.reason}") from None
-        raise
+    except UnknownRegion as exc:
+        raise InputError(f"region: {exc.reason}") from None
     carried = claim_file.person.ytd
     if carried is not None and (problem := unknown_ytd_key(carried, policy)):
         raise InputError(f"person.ytd.{problem}")

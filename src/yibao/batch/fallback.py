@@ -20,6 +20,7 @@ from yibao.catalog.model import Catalog
 from yibao.engine.inputs import ClaimFile
 from yibao.engine.settle import SettlementError, settle_history
 from yibao.errors import first_error
+from yibao.policy.loader import unknown_region
 from yibao.policy.schema import RegionPolicy
 
 LISTED_TWICE = "person_id: listed more than once in persons"
@@ -48,7 +49,7 @@ def settle_through_engine(
             continue
         region = claim_file.region
         if region not in policies:
-            reason = (unknown_regions or {}).get(region, f"unknown region {region!r}")
+            reason = (unknown_regions or {}).get(region, unknown_region(region))
             errors.append((person_id, f"region: {reason}"))
             continue
         try:

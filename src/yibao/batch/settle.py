@@ -36,7 +36,7 @@ from yibao.batch.prepare import REFUSED, prepare
 from yibao.catalog.load import catalogs_for
 from yibao.engine.funds import INSUTYPE
 from yibao.money import MAX_CLAIM_FEN
-from yibao.policy.loader import PolicyError, load_with_overlays
+from yibao.policy.loader import UnknownRegion, load_with_overlays
 from yibao.policy.overlays import overlays_for
 
 
@@ -61,9 +61,7 @@ class Settler:
         for region in sorted(set(regions)):
             try:
                 policy = load_with_overlays(region, overlays_for(region, overlays))
-            except PolicyError as exc:
-                if not exc.reason.startswith("unknown region"):
-                    raise
+            except UnknownRegion as exc:
                 self.unknown[region] = exc.reason
                 continue
             self.policies[region] = policy

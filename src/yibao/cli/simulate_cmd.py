@@ -120,7 +120,7 @@ def simulate_command(
     from yibao.batch.run import check_out
     from yibao.cli.common import fail
     from yibao.errors import InputError
-    from yibao.policy.loader import PolicyError, packaged_regions
+    from yibao.policy.loader import PolicyError, packaged_regions, unknown_region
     from yibao.render.jsontext import dumps
     from yibao.simulate.assumptions import assumptions_for
     from yibao.simulate.html import render_html
@@ -128,7 +128,7 @@ def simulate_command(
     from yibao.simulate.text import render_text
 
     if region not in (known := packaged_regions()):
-        fail(f"region: unknown region {region!r} (known: {', '.join(known)})")
+        fail(f"region: {unknown_region(region, known)}")
     if report is not None:
         try:
             check_out(data, report, "--report", ".html")

@@ -121,7 +121,7 @@ def _write_both(tables: list[tuple[pl.DataFrame, Path]]) -> None:
 
 
 def _claim_files(files: list[str]) -> list:
-    from yibao.policy.loader import packaged_regions
+    from yibao.policy.loader import packaged_regions, unknown_region
 
     known = packaged_regions()
     claim_files = []
@@ -137,9 +137,7 @@ def _claim_files(files: list[str]) -> list:
         for i, cf in enumerate(parsed):
             if cf.region not in known:
                 line = f"line {i + 1}: " if by_line else ""
-                raise InputError(
-                    f"{where}{line}region: unknown region {cf.region!r} (known: {', '.join(known)})"
-                )
+                raise InputError(f"{where}{line}region: {unknown_region(cf.region, known)}")
         claim_files += parsed
     return claim_files
 

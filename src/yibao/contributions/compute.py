@@ -22,6 +22,7 @@ from yibao.contributions.load import contribution_regions, load_rates
 from yibao.contributions.resident import resident_bill
 from yibao.contributions.schema import ContributionRates, RateError
 from yibao.errors import InputError
+from yibao.policy.loader import unknown_region
 
 
 def parse_period(text: str) -> Period:
@@ -33,8 +34,7 @@ def parse_period(text: str) -> Period:
 
 def _rates(region: str) -> ContributionRates:
     if region not in contribution_regions():
-        known = ", ".join(contribution_regions())
-        raise InputError(f"region: unknown region {region!r} (known: {known})")
+        raise InputError(f"region: {unknown_region(region, contribution_regions())}")
     return load_rates(region)
 
 

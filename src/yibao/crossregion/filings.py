@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from yibao.crossregion.rules import FilingKind, load_rules
 from yibao.errors import first_error
-from yibao.policy.loader import packaged_regions
+from yibao.policy.loader import packaged_regions, unknown_region
 from yibao.service import audit
 from yibao.service.errors import Conflict, Forbidden, NotFound, ServiceError
 from yibao.service.principal import Principal
@@ -58,7 +58,7 @@ def create_filing(db: Database, who: Principal, filing: FilingIn) -> dict[str, A
     """Store a filing for an enrolled person treated outside the insured region."""
     _bureau_only(who)
     if filing.treating_region not in packaged_regions():
-        raise ServiceError(f"treating_region: unknown region {filing.treating_region!r}")
+        raise ServiceError(f"treating_region: {unknown_region(filing.treating_region)}")
     with db.transaction() as session:
         person = session.get(Person, filing.psn_no)
         if person is None:

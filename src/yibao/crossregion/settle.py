@@ -22,7 +22,7 @@ from yibao.engine.result import Settlement
 from yibao.engine.settle import SettlementError, settle_claim
 from yibao.engine.state import YearToDate
 from yibao.errors import InputError
-from yibao.policy.loader import PolicyError
+from yibao.policy.loader import UnknownRegion
 from yibao.policy.schema import RegionPolicy
 
 
@@ -165,7 +165,5 @@ def _loaded(region: str, path: str):
 
     try:
         return policy_and_catalogs(region)
-    except PolicyError as exc:
-        if exc.reason.startswith("unknown region"):
-            raise InputError(f"{path}: {exc.reason}") from None
-        raise
+    except UnknownRegion as exc:
+        raise InputError(f"{path}: {exc.reason}") from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -42,7 +43,18 @@ class PolicyError(ValueError):
         self.file, self.path, self.reason = file, path, reason
 
 
+class UnknownRegion(PolicyError):
+    """A region no packaged file is for; `reason` names the known ones."""
+
+
 REGIONS = resources.files("yibao.policy") / "regions"
+
+
+def unknown_region(region: str, known: Iterable[str] | None = None) -> str:
+    """The one message for a region yibao has no policy for, naming those it has
+    (`known`: the packaged region policies unless given)."""
+    names = packaged_regions() if known is None else known
+    return f"unknown region {region!r} (known: {', '.join(names)})"
 
 
 def yaml_names(folder: Traversable) -> list[str]:
@@ -57,8 +69,7 @@ def packaged_text(folder: Traversable, region: str) -> str:
     naming the known ones."""
     known = yaml_names(folder)
     if region not in known:
-        reason = f"unknown region {region!r} (known: {', '.join(known)})"
-        raise PolicyError(f"{region}.yaml", "", reason)
+        raise UnknownRegion(f"{region}.yaml", "", unknown_region(region, known))
     return (folder / f"{region}.yaml").read_text("utf-8")
 
 

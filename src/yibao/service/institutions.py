@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yibao.policy.loader import packaged_regions
+from yibao.policy.loader import packaged_regions, unknown_region
 from yibao.service import audit
 from yibao.service.errors import Conflict, NotFound, ServiceError
 from yibao.service.principal import SYSTEM, Principal, hash_key, new_api_key
@@ -40,7 +40,7 @@ def add_institution(
     if kind not in ("hospital", "pharmacy"):
         raise ServiceError("kind: must be hospital or pharmacy")
     if region not in packaged_regions():
-        raise ServiceError(f"region: unknown region {region!r}")
+        raise ServiceError(f"region: {unknown_region(region)}")
     key = new_api_key()
     with db.transaction() as session:
         if session.get(Institution, code) is not None:

@@ -15,7 +15,7 @@ from yibao.engine.inputs import Employment, Fen  # refused here as at the first 
 from yibao.engine.inputs import Person as EnginePerson
 from yibao.errors import first_error
 from yibao.money import ABOVE_MAX_CLAIM, MAX_CLAIM_FEN, fen_to_yuan
-from yibao.policy.loader import admdvs_of, packaged_regions
+from yibao.policy.loader import admdvs_of, packaged_regions, unknown_region
 from yibao.policy.schema import Category
 from yibao.service import audit
 from yibao.service.errors import Conflict, NotFound, ServiceError
@@ -96,7 +96,7 @@ def parse_person(raw: Any) -> PersonIn:
 def enroll(db: Database, who: Principal, region: str, person: PersonIn) -> dict:
     """Create or update a person; categories given as a plain list hold from 1900 on."""
     if region not in packaged_regions():
-        raise ServiceError(f"region: unknown region {region!r}")
+        raise ServiceError(f"region: {unknown_region(region)}")
     person = _agreeing_with_certno(person)
     with db.transaction() as session:
         _lock_certno(session, person.certno)

@@ -21,6 +21,7 @@ from yibao.contributions.crediting import Credit, account_rates, monthly_credit
 from yibao.contributions.load import contribution_regions, load_rates
 from yibao.contributions.schema import AccountRates, RateError
 from yibao.money import yuan_str
+from yibao.policy.loader import unknown_region
 from yibao.service import audit
 from yibao.service.errors import Forbidden, ServiceError
 from yibao.service.principal import Principal
@@ -47,7 +48,7 @@ def parse_month(text: str) -> dt.date:
 def _rates_for(region: str, month: dt.date) -> AccountRates:
     """The region's account rules, checked to cover `month` before anything is written."""
     if region not in contribution_regions():
-        raise ServiceError(f"region: unknown region {region!r}")
+        raise ServiceError(f"region: {unknown_region(region, contribution_regions())}")
     try:
         accounts = account_rates(load_rates(region))
         monthly_credit(accounts, "retiree", month)
