@@ -15,7 +15,7 @@ import polars as pl
 from pydantic import ValidationError
 
 from yibao.batch.output import RESULT_SCHEMA, settlement_row
-from yibao.batch.tables import frames_to_claim_files
+from yibao.batch.tables import frames_to_claim_files, listed_twice
 from yibao.catalog.model import Catalog
 from yibao.engine.inputs import ClaimFile
 from yibao.engine.settle import SettlementError, settle_history
@@ -28,8 +28,8 @@ LISTED_TWICE = "person_id: listed more than once in persons"
 
 def without_twice_listed(persons: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[str, str]]]:
     """The persons listed once, and an error for each id listed more than once."""
-    twice = persons.filter(pl.col("person_id").is_duplicated()).get_column("person_id").unique()
-    errors = [(pid, LISTED_TWICE) for pid in twice.sort()]
+    twice = listed_twice(persons)
+    errors = [(pid, LISTED_TWICE) for pid in twice]
     return persons.filter(~pl.col("person_id").is_in(twice.implode())), errors
 
 

@@ -17,7 +17,7 @@ import polars as pl
 
 from yibao.batch.exact import NotScalable, scaled
 from yibao.batch.matching import CATEGORY_PREFIX, MED_CODE, MED_TYPE_CODES, SEP, med_code
-from yibao.batch.tables import CLAIM_FIELDS
+from yibao.batch.tables import CLAIM_FIELDS, listed_twice
 from yibao.money import MAX_CLAIM_FEN
 from yibao.policy.schema import Category, RegionPolicy
 
@@ -51,7 +51,7 @@ def prepare(
     without_id = people.get_column("pid").null_count()
     # a person listed twice is refused; one row of theirs is kept so that the claim rows
     # (one per claim, joined or gathered from `people`) still line up with everyone's lines
-    twice = people.filter(pl.col("pid").is_duplicated()).get_column("pid").unique()
+    twice = listed_twice(people, "pid")
     if twice.len():
         people = people.unique("pid", keep="first", maintain_order=True)
     lines, unknown = of_persons(lines, people.get_column("pid"))

@@ -71,6 +71,13 @@ CLAIM_FIELDS = (
 )
 
 
+def listed_twice(persons: pl.DataFrame, column: str = "person_id") -> pl.Series:
+    """The person ids (`column`) of more than one persons row, each once, sorted; a null id
+    is no person's."""
+    ids = persons.get_column(column)
+    return ids.filter(ids.is_duplicated()).drop_nulls().unique().sort()
+
+
 def unbatchable(files: Iterable[ClaimFile]) -> str | None:
     """Why a `.jsonl` of claim files cannot go through the tables (the first line that holds
     what they have no column for), or None. Dropping it would settle other numbers than

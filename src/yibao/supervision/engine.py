@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
 
+from yibao.batch.tables import listed_twice
 from yibao.catalog.load import load_packaged
 from yibao.engine.inputs import Claim, ClaimFile
 from yibao.errors import InputError
@@ -987,8 +988,7 @@ def supervise_parquet_files(
         return read(scan if chosen is None else scan.filter(chosen))
 
     found = _supervise(persons, load, total, partition_lines)
-    twice = persons.filter(pl.col("person_id").is_duplicated()).get_column("person_id")
-    found.listed_twice = twice.unique().drop_nulls().sort().to_list()
+    found.listed_twice = listed_twice(persons).to_list()
     return found
 
 
