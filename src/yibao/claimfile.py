@@ -42,8 +42,8 @@ def read_json_object(path: str, refusal: str = "must be a JSON object") -> dict[
 
 
 def parse_claim_files(path: str) -> list[ClaimFile]:
-    """All claim files in `path`: one object for .json (and stdin), one per line for .jsonl."""
-    return parse_claim_text(read_text(path), path.endswith(".jsonl"))
+    """All claim files in `path`: one object for .json, one per line for .jsonl (stdin: either)."""
+    return read_claim_files(path)[0]
 
 
 def read_claim_files(file: str) -> tuple[list[ClaimFile], bool]:
@@ -59,12 +59,6 @@ def claim_files_of(file: str) -> tuple[Iterator[ClaimFile], bool]:
     text = read_text(file)
     lines = file.endswith(".jsonl") or (file == "-" and several_documents(text))
     return _claim_files_in(text, lines), lines
-
-
-def parse_claim_text(text: str, by_line: bool) -> list[ClaimFile]:
-    """The claim files in text already read: one object, or one per line (`by_line`; errors
-    then name the line)."""
-    return list(_claim_files_in(text, by_line))
 
 
 def _claim_files_in(text: str, by_line: bool) -> Iterator[ClaimFile]:
