@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.crossregion.world import build, inpatient, settle_at
+from tests.crossregion.world import build, file_referral, inpatient, settle_at
 from yibao.api.app import create_app
 
 
@@ -93,6 +93,7 @@ def test_preview_answers_exact_yuan(api):
 
 def test_clearing_and_statistics(api):
     client, world = api
+    file_referral(world, "TL1", "qingdao", 2023)
     settle_at(world, "TL1", "Q3", inpatient("A", "2023-03-01", "2023-03-05", "10000.00"))
     month = {"month": "2023-03"}
     assert (

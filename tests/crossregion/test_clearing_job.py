@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.crossregion.world import build, inpatient, settle_at
+from tests.crossregion.world import build, file_referral, inpatient, settle_at
 from yibao.crossregion import jobs
 from yibao.service import settlement
 from yibao.service.errors import Forbidden, NotFound, ServiceError
@@ -22,6 +22,9 @@ def _fund(answer: dict) -> int:
 def march(db):
     """Five March stays and one April stay; returns the world and each stay's fund part."""
     world = build(db)
+    for psn, region in [("TL1", "qingdao"), ("QD1", "tongliao"), ("EH1", "qingdao"),
+                        ("QD1", "erenhot"), ("EH1", "tongliao")]:  # fmt: skip
+        file_referral(world, psn, region, 2023)
     paid = {}
     for psn, code in [("TL1", "Q3"), ("QD1", "T3"), ("EH1", "Q3"), ("QD1", "E3"), ("TL1", "T3")]:
         answer = settle_at(

@@ -108,12 +108,14 @@ def test_file_clear_and_stats_on_a_database(tmp_path):
     upgrade(url)
     db = Database(url)
     world = build(db)
-    settle_at(world, "TL1", "Q3", inpatient("A", "2023-03-01", "2023-03-05", "10000.00"))
     db.dispose()
     filed = run("file", "TL1", "--kind", "residence", "--treating-region", "qingdao",
                 "--from", "2023-01-01", "--database-url", url)  # fmt: skip
     assert filed.exit_code == 0, filed.output
     assert json.loads(filed.stdout)["kind_name"] == "异地安置"
+    # 异地安置 counts as referred (TL-31): the stay after it is settled at the referred ratio
+    settle_at(world, "TL1", "Q3", inpatient("A", "2023-03-01", "2023-03-05", "10000.00"))
+    db.dispose()
     cleared = run("clear", "--month", "2023-03", "--database-url", url)
     assert cleared.exit_code == 0, cleared.output
     # (10000 − 1000) × 60% = 5400 owed by tongliao to qingdao

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.crossregion.world import build, inpatient, settle_at
+import pytest
+
+from tests.crossregion.world import build, file_referral, inpatient, settle_at
 
 
 def test_an_out_of_region_stay_is_settled_with_the_insured_regions_transfer_rules(db):
     world = build(db)
+    file_referral(world, "TL1", "qingdao", 2021)
     claim = inpatient("S1", "2021-06-01", "2021-06-05", "5000.00")
     claim["out_of_region"] = False  # the caller forgot: the institution's region decides
     answer = settle_at(world, "TL1", "Q3", claim)
@@ -28,3 +31,23 @@ def test_an_in_region_stay_is_unchanged(db):
     # at home, level 3 (G-TL-1/2): deductible 600, ratio 70% → (5000 − 600) × 70% = 3080.00
     assert Decimal(str(info["act_pay_dedc"])) == Decimal("600.00")
     assert Decimal(str(info["hifp_pay"])) == Decimal("3080.00")
+
+
+@pytest.mark.parametrize(
+    ("filed", "sent", "paid"),
+    [
+        # unfiled, though the hospital says referred: the 转外 deductible 1000 (TL-05) and the
+        # unreferred 40% (G-TL-2): (5000 − 1000) × 40% = 1600.00
+        (False, True, "1600.00"),
+        # a referral filing, though the hospital says not referred: 60% → 2400.00
+        (True, False, "2400.00"),
+    ],
+)
+def test_referral_comes_from_the_filing_not_from_the_hospital(db, filed, sent, paid):
+    world = build(db)
+    if filed:
+        file_referral(world, "TL1", "qingdao", 2021)
+    claim = inpatient("S3", "2021-06-01", "2021-06-05", "5000.00")
+    claim["referral"] = sent
+    info = settle_at(world, "TL1", "Q3", claim)["setlinfo"]
+    assert Decimal(str(info["hifp_pay"])) == Decimal(paid)

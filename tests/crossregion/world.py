@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from yibao.crossregion import filings
 from yibao.service import institutions, persons, settlement
 from yibao.service.identity import with_check_digit
 from yibao.service.principal import SYSTEM, Principal
@@ -50,6 +51,14 @@ def build(db: Database) -> CrossWorld:
         persons.enroll(db, SYSTEM, region, persons.parse_person(raw))
     hospitals = {code: who[code] for code in HOSPITALS}
     return CrossWorld(db, who["bureau"], who["auditor"], hospitals, keys)
+
+
+def file_referral(world: CrossWorld, psn: str, treating: str, year: int) -> None:
+    """A referral filing (转外就医备案) of `psn` for `treating` over the whole `year`: the
+    online service takes a visit's referral from it, not from the hospital."""
+    raw = {"psn_no": psn, "kind": "referral", "treating_region": treating,
+           "valid_from": f"{year}-01-01", "valid_to": f"{year}-12-31"}  # fmt: skip
+    filings.create_filing(world.db, world.bureau, filings.parse_filing(raw))
 
 
 def outpatient(claim_id: str, day: str, price: str) -> dict:

@@ -10,10 +10,11 @@ import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from sqlalchemy import or_, select
+from sqlalchemy import Connection, or_, select
 from sqlalchemy.orm import Session
 
 from yibao.crossregion.rules import FilingKind, load_rules
+from yibao.crossregion.settle import Filing
 from yibao.errors import first_error
 from yibao.policy.loader import packaged_regions, unknown_region
 from yibao.service import audit
@@ -187,19 +188,24 @@ def is_valid(row: CrossRegionFiling, day: dt.date) -> bool:
     )
 
 
-def valid_filing(
-    session: Session, psn_no: str, treating_region: str, day: dt.date
-) -> CrossRegionFiling | None:
-    """The person's filing in force on `day` for treatment in `treating_region`, if any."""
-    rows = session.scalars(
-        select(CrossRegionFiling).where(
-            CrossRegionFiling.person_id == psn_no,
-            CrossRegionFiling.treating_region == treating_region,
-            CrossRegionFiling.status == "active",
+def filing_in_force(
+    db: Session | Connection, psn_no: str, treating_region: str, day: dt.date
+) -> Filing | None:
+    """The person's filing in force on `day` for treatment in `treating_region`, if any, as
+    the settlement rule takes it. Core columns, so that a settlement's plain connection can
+    ask as well as a session."""
+    table = CrossRegionFiling.__table__
+    rows = db.execute(
+        select(table.c.id, table.c.kind, table.c.status, table.c.valid_from, table.c.valid_to)
+        .where(
+            table.c.person_id == psn_no,
+            table.c.treating_region == treating_region,
+            table.c.status == "active",
         )
+        .order_by(table.c.id)
     ).all()
     found = [row for row in rows if is_valid(row, day)]
-    return found[0] if found else None
+    return Filing(found[0].id, found[0].kind) if found else None
 
 
 def filing_dict(row: CrossRegionFiling) -> dict[str, Any]:

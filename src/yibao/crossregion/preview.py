@@ -12,7 +12,7 @@ from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from yibao.crossregion.filings import valid_filing
+from yibao.crossregion.filings import filing_in_force
 from yibao.crossregion.rules import FilingKind
 from yibao.crossregion.settle import CrossSettlement, Filing, settle_file_cross_region
 from yibao.engine.inputs import ClaimFile
@@ -66,8 +66,7 @@ def preview(db: Database, who: Principal, raw: Any) -> dict[str, Any]:
 
 def _stored(session, claim_file: ClaimFile, treating: str) -> Callable[[dt.date], Filing | None]:
     def filing_on(day: dt.date) -> Filing | None:
-        row = valid_filing(session, claim_file.person.id, treating, day)
-        return Filing(row.id, row.kind) if row is not None else None  # type: ignore[arg-type]
+        return filing_in_force(session, claim_file.person.id, treating, day)
 
     return filing_on
 

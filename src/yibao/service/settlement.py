@@ -19,8 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yibao.catalog.model import Catalog
+from yibao.crossregion.filings import filing_in_force
 from yibao.crossregion.rules import load_rules
-from yibao.crossregion.settle import cross_claim, pieces
+from yibao.crossregion.settle import cross_claim, pieces, referral_of
 from yibao.engine.inputs import Claim
 from yibao.engine.result import Settlement as EngineSettlement
 from yibao.engine.settle import SettlementError, settle_claim
@@ -118,7 +119,20 @@ def _settling_context(
         raise NotFound(f"person {psn_no} is not enrolled")
     if ctx.settled_as is not None:
         raise _settled_before(claim.id, ctx.settled_as)
-    return ctx, code, at_institution(claim, code, ctx.institution_level, ctx.institution_kind)
+    claim = at_institution(claim, code, ctx.institution_level, ctx.institution_kind)
+    return ctx, code, _referred_as_filed(conn, ctx, psn_no, claim)
+
+
+def _referred_as_filed(conn: Connection, ctx: fastpath.Context, psn_no: str, claim: Claim) -> Claim:
+    """Treatment outside the insured region counts as referred by the person's filing in
+    force on the day (备案, docs/cross-region.md), never by the hospital's `referral`: a
+    referral pays more, and an unfiled visit pays what the rules give it."""
+    treating = ctx.institution_region
+    if treating is None or ctx.person is None or treating == ctx.person.region:
+        return claim
+    filing = filing_in_force(conn, psn_no, treating, claim.settle_date)
+    referral, _ = referral_of(filing, load_rules())
+    return claim.model_copy(update={"referral": referral})
 
 
 # 定点零售药店 settle pharmacy purchases (41) only. The seeds' 双通道 (EH-32: an external
