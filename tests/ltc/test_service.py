@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from tests.ltc.world import build
 from yibao.ltc import service
+from yibao.service import institutions
 from yibao.service.errors import Conflict, Forbidden, NotFound, ServiceError
 from yibao.store.models import AuditEntry
 
@@ -126,3 +127,20 @@ def test_bad_claims(world):
         claim(world, world.home, care_type="home")
     with pytest.raises(ServiceError, match=r"claim\.care_type"):
         claim(world, world.home, care_type="spa")
+
+
+def test_care_away_from_home_needs_a_care_giving_institution_of_qingdao(world):
+    assess(world)
+    for code, region, kind in (("TL01", "tongliao", "hospital"), ("QP01", "qingdao", "pharmacy")):
+        institutions.add_institution(world.db, code, "某机构", 2, kind, region)
+    with pytest.raises(ServiceError, match="institution_code: 机构护理 is given at an institution"):
+        claim(world, world.bureau)  # no institution named
+    with pytest.raises(ServiceError, match="TL01 is in tongliao; long-term care terms exist"):
+        claim(world, world.bureau, institution_code="TL01")
+    with pytest.raises(ServiceError, match="QP01 is a pharmacy; it gives no care"):
+        claim(world, world.bureau, institution_code="QP01", care_type="hospital")
+    with world.db.sessions() as session:
+        assert not session.scalars(select(AuditEntry).where(AuditEntry.action == "ltc.claim")).all()
+    # home care may leave its provider out
+    home = claim(world, world.bureau, care_type="home", units=20, end="2023-03-10")
+    assert home["institution_code"] is None

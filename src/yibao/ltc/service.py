@@ -101,8 +101,10 @@ def submit_claim(db: Database, who: Principal, body: ClaimIn) -> dict[str, Any]:
     code = _claiming_institution(who, body.institution_code)
     try:
         with db.transaction() as session:
-            if code is not None and session.get(Institution, code) is None:
+            institution = session.get(Institution, code) if code is not None else None
+            if code is not None and institution is None:
                 raise NotFound(f"institution {code} is not registered")
+            _check_provider(body.care_type, institution)
             person = _ltc_person(session, body.psn_no)
             if db.is_postgres:  # one person's claims are checked for overlap one at a time
                 session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
@@ -120,6 +122,24 @@ def submit_claim(db: Database, who: Principal, body: ClaimIn) -> dict[str, Any]:
             return claim_dict(row)
     except IntegrityError:
         raise Conflict(f"claim {body.claim_id} already exists") from None
+
+
+def _check_provider(care_type: str, institution: Institution | None) -> None:
+    """Care away from home is given by an institution of the terms' region: it must be
+    named, and no pharmacy gives care. Home care may name its provider or not."""
+    terms = load_terms()
+    if institution is None:
+        if care_type != "home":
+            name = terms.care_types[care_type].name
+            raise ServiceError(f"institution_code: {name} is given at an institution; name it")
+        return
+    if institution.region != terms.region:
+        raise ServiceError(
+            f"institution_code: {institution.code} is in {institution.region}; long-term care "
+            f"terms exist only for {terms.region}"
+        )
+    if institution.kind == "pharmacy":
+        raise ServiceError(f"institution_code: {institution.code} is a pharmacy; it gives no care")
 
 
 def _claiming_institution(who: Principal, code: str | None) -> str | None:
