@@ -69,7 +69,7 @@ def test_verify_finds_a_single_fen(tables, tmp_path):
     )
     tampered.write_parquet(out)
     persons = pl.read_parquet(tables / "persons.parquet").height
-    verified, differences = verify_sample(Tables(tables), out, persons, 0, ())
+    verified, differences, _ = verify_sample(Tables(tables), out, persons, 0, ())
     assert verified == persons
     assert [(d.person_id, d.claim_id, d.field) for d in differences] == [
         (first["person_id"], first["claim_id"], "hifp_pay_fen")
@@ -259,9 +259,12 @@ def test_the_command_exits_1_when_a_person_is_refused(tables, tmp_path, capsys):
         folder / "persons.parquet"
     )
     (folder / "claim_lines.parquet").write_bytes((tables / "claim_lines.parquet").read_bytes())
-    code, err = _exit_of(capsys, str(folder), str(tmp_path / "out.parquet"))
+    persons_total = persons.height
+    code, err = _exit_of(capsys, str(folder), str(tmp_path / "out.parquet"), verify=persons_total)
     assert code == 1
     assert "not settled: 1 persons (input refused)" in err and f"  {refused}: " in err
+    # every person sampled: the refused one is equal in both engines, but nothing was checked
+    assert "equal to the fen; 1 of them settled by neither (named above)" in err
 
 
 def test_the_command_exits_0_when_every_claim_is_settled(tables, tmp_path, capsys):

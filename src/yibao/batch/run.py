@@ -144,6 +144,7 @@ class RunSummary(Counts):
     notes: list[str] = field(default_factory=list)
     remarks: list[str] = field(default_factory=list)  # about the run itself, in the report
     verified: int = 0
+    verified_unsettled: int = 0  # of `verified`, persons neither engine settled
     differences: list[Difference] = field(default_factory=list)
 
     @property
@@ -366,7 +367,8 @@ def run_batch(
     summary.seconds = time.perf_counter() - started
     summary.notes = settler.notes()
     if verify:
-        summary.verified, summary.differences = verify_sample(tables, out, verify, seed, overlays)
+        found = verify_sample(tables, out, verify, seed, overlays)
+        summary.verified, summary.differences, summary.verified_unsettled = found
     return summary
 
 
@@ -498,15 +500,19 @@ class ResultWriter:
 
 def verify_sample(
     tables: Tables, out: Path, count: int, seed: int, overlays: tuple[Path, ...]
-) -> tuple[int, list[Difference]]:
-    """Settle `count` random persons (seeded) through the per-claim engine and compare."""
+) -> tuple[int, list[Difference], int]:
+    """Settle `count` random persons (seeded) through the per-claim engine and compare:
+    (persons sampled, differences, persons of them neither engine settled — equal, but
+    not a check of any amount)."""
     ids = tables.lines.select(pl.col("person_id").unique()).collect().to_series()
     known = sorted(ids.drop_nulls().to_list())  # a line without a person_id has no person
     chosen = random.Random(seed).sample(known, min(count, len(known)))
     persons, lines = tables.of_persons(chosen)
     batch = pl.scan_parquet(out).filter(pl.col("person_id").is_in(chosen)).collect()
     engine, refused = engine_rows(persons, lines, overlays)
-    return len(chosen), compare(batch, engine, refused)
+    settled = set(batch.get_column("person_id").to_list())
+    neither = sum(1 for pid in refused if pid not in settled)
+    return len(chosen), compare(batch, engine, refused), neither
 
 
 def engine_rows(

@@ -360,9 +360,8 @@ def run_spark_batch(
     settler.plans.update(counts.plans)  # the plans the tasks built, for `--explain-plan`
     summary.notes = settler.notes()
     if verify and tables.local is not None:
-        summary.verified, summary.differences = verify_sample(
-            tables.local, Path(out), verify, seed, overlays
-        )
+        found = verify_sample(tables.local, Path(out), verify, seed, overlays)
+        summary.verified, summary.differences, summary.verified_unsettled = found
     return summary
 
 

@@ -154,9 +154,11 @@ def run_batch_cmd(
             for diff in summary.differences[:SHOWN_DIFFERENCES]:
                 typer.echo(f"  {diff}", err=True)
         else:
+            unsettled = summary.verified_unsettled
             typer.echo(
                 f"verify: {summary.verified} persons settled again by the per-claim engine — "
-                "equal to the fen",
+                "equal to the fen"
+                + (f"; {unsettled} of them settled by neither (named above)" if unsettled else ""),
                 err=True,
             )
     if summary.differences or not summary.all_settled:
