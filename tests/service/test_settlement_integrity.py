@@ -344,6 +344,17 @@ def test_a_reversal_is_not_dated_before_its_settlement_nor_in_the_future(world, 
     settlement.reverse(db, h, "P2", setl_id, "r2", "2208", dt.datetime(2023, 3, 1, 17))
 
 
+def test_a_claim_still_to_come_is_not_settled(world):
+    db, h = world.db, world.hospital
+    ahead = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    with pytest.raises(ServiceError, match=f"^claim.date: {ahead} is in the future"):
+        settlement.settle(db, h, "P2", outpatient("C1", ahead, "600"), "H001", "s", "2207")
+    with db.sessions() as session:
+        assert session.query(Settlement).count() == 0
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()  # the sender's clock ahead
+    settlement.settle(db, h, "P2", outpatient("C2", tomorrow, "600"), "H001", "t", "2207")
+
+
 def test_a_listed_items_ratio_and_an_overlong_claim_id_are_refused(world):
     # a listed 乙类 item's 先行自付 ratio is the catalogue's or region's (QA: 0 zeroed it)
     line = {"code": "XC08CAA001", "name": "x", "price": "100", "selfpay_ratio": "0"}

@@ -278,6 +278,7 @@ def settle(
     PostgreSQL). The answer is rendered once: the stored replay text is also the text the
     API sends (`output.Answer`)."""
     claim = parse_claim(raw_claim)
+    _check_not_ahead(claim)
     year = claim.settle_date.year
     once = mdtrt_id is None if claim_once is None else claim_once
     claim_key = claim.id if once else None
@@ -436,8 +437,8 @@ def _check_reversal_trade(row: Settlement, infno: str | None) -> None:
         raise Conflict(f"settlement {row.setl_id} is {kind} settlement: reverse it with {use}")
 
 
-# a sender's clock may run ahead of ours a little; a reversal dated later is a typo
-REVERSAL_CLOCK_SLACK = dt.timedelta(days=1)
+# a sender's clock may run ahead of ours a little; a message dated later is a typo
+CLOCK_SLACK = dt.timedelta(days=1)
 
 
 def _check_reversal_day(row: Settlement, day: dt.date) -> None:
@@ -447,8 +448,17 @@ def _check_reversal_day(row: Settlement, day: dt.date) -> None:
         raise ServiceError(
             f"inf_time: {day} is before the date {row.setl_date} of settlement {row.setl_id}"
         )
-    if day > dt.date.today() + REVERSAL_CLOCK_SLACK:
+    if day > dt.date.today() + CLOCK_SLACK:
         raise ServiceError(f"inf_time: {day} is in the future (today is {dt.date.today()})")
+
+
+def _check_not_ahead(claim: Claim) -> None:
+    """A claim settles on its discharge or visit day: one still to come cannot be settled
+    (its money would be paid before the care, and land in a period of the sender's choosing)."""
+    day = claim.settle_date
+    if day > dt.date.today() + CLOCK_SLACK:
+        field = "discharge_date" if claim.discharge_date is not None else "date"
+        raise ServiceError(f"claim.{field}: {day} is in the future (today is {dt.date.today()})")
 
 
 def new_setl_id(day: dt.date) -> str:
