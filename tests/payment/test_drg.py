@@ -82,6 +82,14 @@ def test_ungroupable_stay_is_fee_for_service_and_flagged():
     assert (paid.method, paid.fund_fen, paid.flag) == ("ffs", 4_000 * YUAN, "drg_ungroupable")
 
 
+def test_a_stay_without_diagnoses_is_flagged_as_such_not_as_ungroupable():
+    # a stay settled through 2207 without a 2401/2402 visit has no diagnosis to group by:
+    # fee for service (5,000 − 1,000 = 4,000), and the flag says what is known.
+    paid = price_stay(stay([], ["36.06"], total=5_000, patient=1_000), TERMS)
+    assert (paid.method, paid.fund_fen, paid.flag) == ("ffs", 4_000 * YUAN, "drg_no_diagnoses")
+    assert "2401/2402" in paid.lines[0].rule
+
+
 def test_the_fund_never_pays_below_zero():
     # price 7,200 (level 2 FR29) but the patient already paid 8,000 of a 9,000 stay.
     paid = price_stay(stay(["I25"], total=9_000, patient=8_000, level=2), TERMS)

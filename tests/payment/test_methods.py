@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
 from yibao.payment.drg import Stay
-from yibao.payment.methods import capitation_fen, price_single_disease, single_disease_for_stay
+from yibao.payment.methods import (
+    capitation_fen,
+    months_covered,
+    price_single_disease,
+    single_disease_for_stay,
+)
 from yibao.payment.terms import region_terms
 from yibao.payment.vbp import settle_vbp
 from yibao.policy.provenance import CitedMoney
@@ -59,16 +66,53 @@ def test_a_configured_price_is_paid_less_the_patient_part():
         (1_000, 7, "70000.00"),  # 120.00 × 1,000 × 7/12
         (1, 1, "10.00"),  # 120.00 / 12
         (0, 12, "0.00"),
+        # part months: 12,000 fen × 1,000 × 17/31 / 12 = 17,000,000/31 = 548,387.0967… fen
+        (1_000, Fraction(17, 31), "5483.87"),
+        # 12,000 fen × 1 × 1/24 / 12 = 41.666… fen → 42 (half-up once)
+        (1, Fraction(1, 24), "0.42"),
+        # 12,000 fen × 1 × 1/32 / 12 = 31.25 → 31; × 3/32 = 93.75 → 94
+        (1, Fraction(1, 32), "0.31"),
+        (1, Fraction(3, 32), "0.94"),
     ],
 )
 def test_capitation_is_rate_times_persons_times_months_over_12(persons, months, yuan):
-    assert capitation_fen(persons, months, LY.capitation) == int(Decimal(yuan) * YUAN)
+    assert capitation_fen(persons * Fraction(months), LY.capitation) == int(Decimal(yuan) * YUAN)
 
 
-@pytest.mark.parametrize(("persons", "months"), [(-1, 12), (10, 13), (10, -1)])
-def test_capitation_refuses_bad_counts(persons, months):
+def test_capitation_refuses_negative_person_months():
     with pytest.raises(ValueError):
-        capitation_fen(persons, months, LY.capitation)
+        capitation_fen(Fraction(-1), LY.capitation)
+
+
+@pytest.mark.parametrize(
+    ("valid_from", "valid_to", "year", "months"),
+    [
+        ("2023-01-01", "2023-12-31", 2023, 12),
+        ("2023-07-01", "2024-06-30", 2023, 6),  # whole months: unchanged
+        # 07-15..07-31 is 17 of July's 31 days, then August..December
+        ("2023-07-15", "2024-07-14", 2023, 5 + Fraction(17, 31)),
+        # January..June, then 07-01..07-14: 14 of 31 days; with 2023: 11 + 31/31 = 12
+        ("2023-07-15", "2024-07-14", 2024, 6 + Fraction(14, 31)),
+        ("2023-12-31", "2024-12-30", 2023, Fraction(1, 31)),  # one day earns 1/31 month
+        ("2024-02-10", "2024-02-29", 2024, Fraction(20, 29)),  # leap February
+        ("2022-01-01", "2022-12-31", 2023, 0),  # not in force in the year
+    ],
+)
+def test_months_covered_counts_a_part_month_by_its_days(valid_from, valid_to, year, months):
+    covered = months_covered(
+        dt.date.fromisoformat(valid_from), dt.date.fromisoformat(valid_to), year
+    )
+    assert covered == months
+
+
+def test_a_term_of_twelve_whole_months_covers_twelve_months_over_its_two_years():
+    start, end = dt.date(2023, 7, 15), dt.date(2024, 7, 14)
+    assert months_covered(start, end, 2023) + months_covered(start, end, 2024) == 12
+
+
+def test_the_part_month_rule_is_declared_as_an_assumption():
+    rule = LY.capitation.part_month
+    assert rule.value == "days_covered_over_days_in_month" and rule.assumed
 
 
 def test_vbp_direct_payment_and_retention_for_a_public_institution():

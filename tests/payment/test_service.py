@@ -260,3 +260,77 @@ def test_two_concurrent_runs_write_each_statement_once(db, world):
     statements, _, _ = counts(db)
     assert statements == 2
     assert len(service.deposit_ledger(db, world.bureau, CENTRAL, 2023)) == 5
+
+
+def test_each_claim_is_paid_under_the_agreement_in_force_on_its_date(db, world):
+    service.add_agreement(
+        db, world.bureau, DISTRICT, "hospital", "public", dt.date(2023, 1, 1),
+        dt.date(2023, 6, 30), [],
+    )  # fmt: skip
+    service.add_agreement(
+        db, world.bureau, DISTRICT, "hospital", "public", dt.date(2023, 7, 1),
+        dt.date(2023, 12, 31), [service.MethodSpec("capitation", 100)],
+    )  # fmt: skip
+    settle(db, "F1", DISTRICT, "2023-02-15", 3_000, 1_500)  # fee for service: kept
+    settle(db, "C1", DISTRICT, "2023-08-15", 2_000, 1_000)  # under capitation: replaced
+    service.run_year_end(db, world.bureau, "liaoyang", 2023)
+    view = service.statement_view(db, world.bureau, DISTRICT, 2023)
+    lines = {line["key"]: line["fen"] for line in view["lines"]}
+    assert lines["ffs"] == 1_500 * YUAN
+    assert lines["capitated_ffs_replaced"] == 1_000 * YUAN
+    assert lines["capitation"] == 6_000 * YUAN  # 120.00 × 100 persons × 6/12 (Jul–Dec)
+    assert view["totals"]["actual_fen"] == 7_500 * YUAN  # 1,500 + 6,000
+
+
+def test_a_term_of_twelve_whole_months_pays_twelve_months_across_two_years(db, world):
+    service.add_agreement(
+        db, world.bureau, DISTRICT, "hospital", "public", dt.date(2023, 7, 15),
+        dt.date(2024, 7, 14), [service.MethodSpec("capitation", 1_000)],
+    )  # fmt: skip
+    service.run_year_end(db, world.bureau, "liaoyang", 2023)
+    service.run_year_end(db, world.bureau, "liaoyang", 2024)
+    paid = [
+        service.statement_view(db, world.bureau, DISTRICT, year)["totals"]["actual_fen"]
+        for year in (2023, 2024)
+    ]
+    # 120.00 × 1,000 = 120,000.00 a year = 10,000.00 a month.
+    # 2023: July 15–31 is 17/31 of July, then Aug–Dec: 10,000 × (5 + 17/31) = 1,720,000/31
+    #       = 55,483.870… → 55,483.87.
+    # 2024: Jan–Jun, then July 1–14 is 14/31: 10,000 × (6 + 14/31) = 2,000,000/31
+    #       = 64,516.129… → 64,516.13.  Together 120,000.00 = 12 months, not 13.
+    assert paid == [5_548_387, 6_451_613]
+    assert sum(paid) == 120_000 * YUAN
+
+
+def test_a_sanction_beyond_the_deposit_comes_off_the_balance(db, world):
+    sign(db, world.bureau, CENTRAL, methods=[("drg", 0)])
+    settle(db, "O1", CENTRAL, "2023-01-15", 100_000, 80_000)
+    service.set_budget(db, world.bureau, CENTRAL, 2023, 500_000 * YUAN)
+    service.record_assessment(
+        db, world.bureau, CENTRAL, 2023, Decimal(90), sanctions=["deposit_deduction"],
+        deposit_deduction_fen=50_000 * YUAN,
+    )  # fmt: skip
+    service.run_year_end(db, world.bureau, "liaoyang", 2023)
+    t = service.statement_view(db, world.bureau, CENTRAL, 2023)["totals"]
+    # actual 80,000 (fee for service); budget 500,000: savings counted up to 50,000, half kept
+    # → reward 25,000; payable 105,000. Deposit 10% of 80,000 = 8,000 withheld, all of it
+    # deducted; the other 42,000 of the 50,000 sanction comes off the balance.
+    # Paid monthly 80,000 − 8,000 = 72,000. Balance 105,000 − 8,000 − 42,000 − 72,000 = −17,000.
+    assert t["deposit_deducted_fen"] == 8_000 * YUAN
+    assert t["deduction_beyond_deposit_fen"] == 42_000 * YUAN
+    assert t["balance_fen"] == -17_000 * YUAN
+    ledger = service.deposit_ledger(db, world.bureau, CENTRAL, 2023)
+    assert [(e["kind"], e["fen"]) for e in ledger] == [
+        ("withheld", 8_000 * YUAN),
+        ("deducted", -8_000 * YUAN),
+    ]
+
+
+def test_a_stay_settled_without_a_visit_is_flagged_without_diagnoses(db, world):
+    sign(db, world.bureau, CENTRAL, methods=[("drg", 0)])
+    settle(db, "I1", CENTRAL, "2023-03-01", 10_000, 8_000, "21")  # 2207 only: no visit
+    settle(db, "I2", CENTRAL, "2023-03-05", 10_000, 8_000, "21", ("I50.9",))  # no group
+    service.run_year_end(db, world.bureau, "liaoyang", 2023)
+    view = service.statement_view(db, world.bureau, CENTRAL, 2023)
+    assert view["flags"] == {"drg_no_diagnoses": 1, "drg_ungroupable": 1}
+    assert view["totals"]["actual_fen"] == 16_000 * YUAN  # both fee for service

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
@@ -76,8 +78,7 @@ def test_without_methods_everything_is_fee_for_service_and_without_budget_nothin
 def test_capitation_replaces_outpatient_fee_for_service():
     inp = golden_input(
         methods=frozenset({"capitation"}),
-        capitation_persons=2_000,
-        capitation_months=12,
+        capitation_person_months=Fraction(2_000 * 12),
         budget_fen=None,
     )
     statement = year_end_statement(inp, LY)
@@ -93,6 +94,35 @@ def test_single_disease_takes_precedence_over_drg_and_is_flagged_without_a_price
     # both inpatient stays have I-codes: 心血管病 at 市中心医院, no price → FFS (G-LY-9).
     assert statement.flags == {"single_disease_unpriced": 2}
     assert statement.totals["actual_fen"] == 533_600 * YUAN
+
+
+def test_each_claim_is_paid_under_its_own_agreements_methods():
+    # January outpatient under a fee-for-service agreement (no methods), the two stays under a
+    # capitation-only one: the outpatient 500,000 is kept, nothing is replaced, the stays are
+    # fee for service (capitation pays no stay): 500,000 + 25,600 + 8,000 + capitation
+    # 120.00 × 100 persons × 6/12 = 6,000 → 539,600.
+    ffs, cap = frozenset(), frozenset({"capitation"})
+    claims = golden_input().claims
+    claims = (replace(claims[0], methods=ffs),) + tuple(replace(c, methods=cap) for c in claims[1:])
+    inp = golden_input(
+        claims=claims, methods=cap, capitation_person_months=Fraction(600), budget_fen=None
+    )
+    statement = year_end_statement(inp, LY)
+    by_key = {line.key: line.fen for line in statement.lines}
+    assert by_key["ffs"] == 533_600 * YUAN and by_key["capitated_ffs_replaced"] == 0
+    assert by_key["capitation"] == 6_000 * YUAN
+    assert statement.totals["actual_fen"] == 539_600 * YUAN
+
+
+def test_a_sanction_beyond_the_deposit_comes_off_the_balance():
+    # golden year with a 100,000 deduction: the deposit withheld is 53,360, so 53,360 is
+    # deducted and 46,640 is taken off the balance; nothing is left to return or forfeit.
+    # balance: payable 494,800 − 53,360 deducted − 46,640 beyond − 480,240 paid = −85,440.
+    t = year_end_statement(golden_input(deducted_fen=100_000 * YUAN), LY).totals
+    assert t["deposit_deducted_fen"] == 53_360 * YUAN
+    assert t["deduction_beyond_deposit_fen"] == 46_640 * YUAN
+    assert t["deposit_returned_fen"] == t["deposit_forfeited_fen"] == 0
+    assert t["balance_fen"] == -85_440 * YUAN
 
 
 def test_an_unknown_method_is_refused():
@@ -128,7 +158,7 @@ def test_the_statement_reconciles(claims, methods, budget, vbp, score, deducted)
     inp = golden_input(
         claims=tuple(claims), methods=methods, budget_fen=budget, vbp_paid_fen=vbp[0],
         vbp_budget_fen=vbp[1], score=score, deducted_fen=deducted,
-        capitation_persons=100, capitation_months=12,
+        capitation_person_months=Fraction(100 * 12),
     )  # fmt: skip
     t = year_end_statement(inp, LY).totals
     assert t["fund_pays_claims_fen"] + t["institution_bears_fen"] == t["actual_fen"]
@@ -141,6 +171,12 @@ def test_the_statement_reconciles(claims, methods, budget, vbp, score, deducted)
     )  # fmt: skip
     settled = sum(c.fund_fen for c in claims)
     assert t["interim_paid_fen"] == settled - t["deposit_withheld_fen"]
-    # what the institution receives in all = payable less the deposit not returned
+    # what the institution receives in all = payable less the deposit not returned, less
+    # the part of the sanction the deposit could not cover
+    assert t["deposit_deducted_fen"] + t["deduction_beyond_deposit_fen"] == deducted
     received = t["interim_paid_fen"] + t["balance_fen"]
-    assert received == t["payable_fen"] - (t["deposit_withheld_fen"] - t["deposit_returned_fen"])
+    assert received == (
+        t["payable_fen"]
+        - (t["deposit_withheld_fen"] - t["deposit_returned_fen"])
+        - t["deduction_beyond_deposit_fen"]
+    )

@@ -5,6 +5,9 @@ listing procedures) are tried first and also need one of their procedures. The g
 base rate (by hospital level) × weight; a stay costing above `high_outlier` × price or below
 `low_outlier` × price is an outlier and is paid fee for service, its own itemized cost.
 What the fund pays is the payment less what the patient paid, never below zero.
+A stay with no diagnosis recorded (settled through 2207 without a 2401/2402 visit) cannot be
+tried against any group: it is paid fee for service and flagged `drg_no_diagnoses`, not
+`drg_ungroupable`, which is kept for stays whose diagnoses match no group.
 """
 
 from __future__ import annotations
@@ -71,8 +74,10 @@ def group_price_fen(group: DrgGroup, level: int, terms: DrgTerms) -> int:
 def price_stay(stay: Stay, terms: DrgTerms) -> StayPayment:
     """Group and price one stay; ungroupable stays are paid fee for service and flagged."""
     _check(stay)
-    group = group_stay(stay.diagnoses, stay.procedures, terms)
     fund_ffs = stay.total_fen - stay.patient_fen
+    if not stay.diagnoses:
+        return _without_diagnoses(stay, fund_ffs)
+    group = group_stay(stay.diagnoses, stay.procedures, terms)
     if group is None:
         line = Line(
             "ffs", "按项目 ungroupable stay", fund_ffs, "no DRG group matches: fee for service"
@@ -102,6 +107,14 @@ def price_stay(stay: Stay, terms: DrgTerms) -> StayPayment:
     fund = max(0, price - stay.patient_fen)
     line = Line("drg_fund", "DRG fund payment", fund, "max(0, price − patient paid)")
     return StayPayment("drg", group.code, price, fund, (price_line, line))
+
+
+def _without_diagnoses(stay: Stay, fund_ffs: int) -> StayPayment:
+    """No diagnosis recorded: the grouper has nothing to try, which says nothing of whether
+    the stay would group."""
+    why = "no diagnoses recorded for the stay (settled without a 2401/2402 visit): fee for service"
+    line = Line("ffs", "按项目 stay without diagnoses", fund_ffs, why)
+    return StayPayment("ffs", None, stay.total_fen, fund_ffs, (line,), "drg_no_diagnoses")
 
 
 def _check(stay: Stay) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+import calendar
+import datetime as dt
+from fractions import Fraction
 
-from yibao.money import round_half_up
 from yibao.payment.drg import Stay, StayPayment, matches_prefix
 from yibao.payment.lines import Line
 from yibao.payment.terms import CapitationTerms, SingleDisease
@@ -44,8 +45,24 @@ def price_single_disease(stay: Stay, entry: SingleDisease) -> StayPayment:
     return StayPayment("single_disease", entry.disease, price, fund, (line,))
 
 
-def capitation_fen(persons: int, months: int, terms: CapitationTerms) -> int:
-    """Rate per head per year × contracted persons × months / 12, rounded half-up once."""
-    if persons < 0 or not 0 <= months <= 12:
-        raise ValueError("need persons >= 0 and 0 <= months <= 12")
-    return round_half_up(Decimal(terms.rate_per_head_year.fen * persons * months) / 12)
+def months_covered(valid_from: dt.date, valid_to: dt.date, year: int) -> Fraction:
+    """Months of `year` an agreement term covers: a whole calendar month counts 1, a part
+    month its days covered / days in that month (`part_month` of the terms). A Fraction, as
+    17/31 has no exact Decimal; the payment built from it is rounded once."""
+    months = Fraction(0)
+    for month in range(1, 13):
+        first = dt.date(year, month, 1)
+        days = calendar.monthrange(year, month)[1]
+        last = first + dt.timedelta(days=days - 1)
+        covered = (min(valid_to, last) - max(valid_from, first)).days + 1
+        months += Fraction(max(0, covered), days)
+    return months
+
+
+def capitation_fen(person_months: Fraction, terms: CapitationTerms) -> int:
+    """Rate per head per year × contracted person-months / 12 (Σ persons × months covered of
+    each agreement of the year), rounded half-up once."""
+    if person_months < 0:
+        raise ValueError("need person-months >= 0")
+    amount = terms.rate_per_head_year.fen * Fraction(person_months) / 12
+    return (2 * amount.numerator + amount.denominator) // (2 * amount.denominator)

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yibao.payment.assessment import assess
+from yibao.payment.methods import months_covered
 from yibao.payment.statement import METHODS, StatementInput, withheld_by_month, year_end_statement
 from yibao.payment.terms import RegionTerms, region_terms
 from yibao.payment.yearinputs import claims_of_year
@@ -196,6 +198,69 @@ def _agreement_in(session: Session, code: str, year: int) -> Agreement | None:
         )
         .order_by(Agreement.valid_from.desc())
     ).first()
+
+
+def _agreements_in(session: Session, code: str, year: int) -> list[Agreement]:
+    """Every agreement in force during some part of `year`, oldest first."""
+    return list(
+        session.scalars(
+            select(Agreement)
+            .where(
+                Agreement.institution_code == code,
+                Agreement.valid_from <= dt.date(year, 12, 31),
+                Agreement.valid_to >= dt.date(year, 1, 1),
+            )
+            .order_by(Agreement.valid_from)
+        ).all()
+    )
+
+
+@dataclass(frozen=True)
+class _Term:
+    """One agreement of the year as the statement needs it: its dates, methods and persons."""
+
+    valid_from: dt.date
+    valid_to: dt.date
+    methods: frozenset[str]
+    persons: int
+
+
+def _terms_of_year(session: Session, code: str, year: int) -> list[_Term]:
+    terms = []
+    for agreement in _agreements_in(session, code, year):
+        methods = session.scalars(
+            select(PaymentMethod).where(PaymentMethod.agreement_id == agreement.id)
+        ).all()
+        terms.append(
+            _Term(
+                agreement.valid_from,
+                agreement.valid_to,
+                frozenset(m.method for m in methods),
+                sum(m.persons for m in methods if m.method == "capitation"),
+            )
+        )
+    return terms
+
+
+def _methods_on(terms: list[_Term]) -> Callable[[dt.date], frozenset[str]]:
+    """A claim is paid under the agreement in force on its date (none: fee for service);
+    agreements of an institution never overlap, so at most one matches."""
+
+    def methods(day: dt.date) -> frozenset[str]:
+        for term in terms:
+            if term.valid_from <= day <= term.valid_to:
+                return term.methods
+        return frozenset()
+
+    return methods
+
+
+def _capitation_person_months(terms: list[_Term], year: int) -> Fraction:
+    """Σ contracted persons × months of `year` each capitation agreement covers."""
+    return sum(
+        (t.persons * months_covered(t.valid_from, t.valid_to, year) for t in terms if t.persons),
+        Fraction(0),
+    )
 
 
 def record_assessment(
@@ -400,11 +465,8 @@ def _settle_institution(
 
 def _statement_input(session: Session, code: str, year: int) -> StatementInput:
     inst = session.get(Institution, code)
-    agreement = _agreement_in(session, code, year)
-    methods = session.scalars(
-        select(PaymentMethod).where(PaymentMethod.agreement_id == agreement.id)
-    ).all()
-    persons = sum(m.persons for m in methods if m.method == "capitation")
+    agreement = _agreement_in(session, code, year)  # the newest: its ownership for VBP
+    terms = _terms_of_year(session, code, year)
     budget = session.get(Budget, (code, year))
     assessed = session.scalars(
         select(Assessment).where(Assessment.institution_code == code, Assessment.year == year)
@@ -416,10 +478,9 @@ def _statement_input(session: Session, code: str, year: int) -> StatementInput:
         level=inst.level,
         public=agreement.ownership == "public",
         year=year,
-        claims=claims_of_year(session, code, year, tuple(drg_med_types)),
-        methods=frozenset(m.method for m in methods),
-        capitation_persons=persons,
-        capitation_months=_months_covered(agreement, year),
+        claims=claims_of_year(session, code, year, tuple(drg_med_types), _methods_on(terms)),
+        methods=frozenset().union(*(t.methods for t in terms)),
+        capitation_person_months=_capitation_person_months(terms, year),
         budget_fen=budget.budget if budget else None,
         vbp_budget_fen=budget.vbp_budget if budget else 0,
         vbp_paid_fen=budget.vbp_paid if budget else 0,
@@ -427,13 +488,6 @@ def _statement_input(session: Session, code: str, year: int) -> StatementInput:
         veto=assessed.veto if assessed else False,
         deducted_fen=assessed.deposit_deduction if assessed else 0,
     )
-
-
-def _months_covered(agreement: Agreement, year: int) -> int:
-    """Calendar months of `year` that the agreement touches."""
-    first = max(agreement.valid_from, dt.date(year, 1, 1))
-    last = min(agreement.valid_to, dt.date(year, 12, 31))
-    return max(0, last.month - first.month + 1) if first <= last else 0
 
 
 def _write_deposit_ledger(

@@ -1,14 +1,15 @@
 """The year-end statement of one institution (pure): payment methods, global budget, VBP and
 the deposit, as itemized lines whose totals reconcile to the fen.
 
-1. Each of the year's claims is paid by the institution's methods: single disease (LY-36)
-   or DRG (EH-34) for inpatient stays, capitation (EH-34) replacing outpatient fee for service,
-   else fee for service as settled. Their sum plus the capitation is the *actual* amount.
+1. Each of the year's claims is paid by the methods of the agreement in force on its date:
+   single disease (LY-36) or DRG (EH-34) for inpatient stays, capitation (EH-34) replacing
+   outpatient fee for service, else fee for service as settled. Their sum plus the capitation
+   (for the months each capitation agreement covers) is the *actual* amount.
 2. The actual amount is settled against the budget (G-LY-7) when one is set.
 3. VBP items paid directly to manufacturers come off; the retained VBP surplus is added (QD-24).
 4. During the year the settlements' fund amounts were paid monthly less the deposit (G-LY-8);
-   the deposit is returned by the assessment score. The year-end balance is what remains due
-   (negative: the institution pays back).
+   the deposit is returned by the assessment score. A sanction beyond the deposit comes off
+   the balance. The year-end balance is what remains due (negative: the institution pays back).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 
 from yibao.payment.budget import settle_budget
 from yibao.payment.deposit import withhold, year_end_return
@@ -38,6 +40,9 @@ class Claim:
     fund_fen: int
     diagnoses: tuple[str, ...] = ()
     procedures: tuple[str, ...] = ()
+    # the methods of the agreement in force on the claim's date (an empty set: none in force,
+    # fee for service); None: the statement's `methods`
+    methods: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -48,9 +53,8 @@ class StatementInput:
     public: bool
     year: int
     claims: tuple[Claim, ...]
-    methods: frozenset[str] = frozenset()
-    capitation_persons: int = 0
-    capitation_months: int = 0
+    methods: frozenset[str] = frozenset()  # every method of the year's agreements
+    capitation_person_months: Fraction = Fraction(0)  # Σ persons × months covered
     budget_fen: int | None = None
     vbp_budget_fen: int = 0
     vbp_paid_fen: int = 0
@@ -66,18 +70,25 @@ class Statement:
     flags: dict[str, int] = field(default_factory=dict)
 
 
-def _pay_claim(claim: Claim, inp: StatementInput, terms: RegionTerms) -> StayPayment | None:
+def _methods_of(claim: Claim, inp: StatementInput) -> frozenset[str]:
+    """The methods a claim is paid under: its own agreement's, else the statement's."""
+    return inp.methods if claim.methods is None else claim.methods
+
+
+def _pay_claim(
+    claim: Claim, methods: frozenset[str], inp: StatementInput, terms: RegionTerms
+) -> StayPayment | None:
     """The claim paid by a method other than fee for service, or None (fee for service)."""
     patient = claim.total_fen - claim.fund_fen
     groupable = claim.total_fen >= 0 and 0 <= patient <= claim.total_fen
     if not groupable or claim.med_type not in terms.drg.med_types.value:
         return None
     stay = Stay(claim.diagnoses, claim.procedures, claim.total_fen, patient, inp.level)
-    if "single_disease" in inp.methods:
+    if "single_disease" in methods:
         entry = single_disease_for_stay(stay, terms.single_disease_for(inp.institution))
         if entry is not None:
             return price_single_disease(stay, entry)
-    if "drg" in inp.methods:
+    if "drg" in methods:
         return price_stay(stay, terms.drg)
     return None
 
@@ -86,12 +97,12 @@ def _method_sums(inp: StatementInput, terms: RegionTerms) -> tuple[Counter, Coun
     sums: Counter = Counter({"ffs": 0, "drg": 0, "drg_outlier": 0, "single_disease": 0})
     sums["capitated_ffs"] = 0
     flags: Counter = Counter()
-    capitated = "capitation" in inp.methods
     for claim in inp.claims:
-        if capitated and claim.med_type in terms.capitation.med_types.value:
+        methods = _methods_of(claim, inp)
+        if "capitation" in methods and claim.med_type in terms.capitation.med_types.value:
             sums["capitated_ffs"] += claim.fund_fen
             continue
-        paid = _pay_claim(claim, inp, terms)
+        paid = _pay_claim(claim, methods, inp, terms)
         if paid is None:
             sums["ffs"] += claim.fund_fen
             continue
@@ -132,7 +143,8 @@ def _method_lines(sums: Counter, capitation: int, terms: RegionTerms) -> list[Li
             "capitation",
             "按人头 capitation",
             capitation,
-            f"rate × persons × months / 12 [{cap.rate_per_head_year.cite()}]",
+            f"rate × persons × months covered / 12 [{cap.rate_per_head_year.cite()}]; "
+            f"part month: days covered / days in the month [{cap.part_month.cite()}]",
         ),
         Line(
             "capitated_ffs_replaced",
@@ -163,7 +175,7 @@ def _actual(
     sums, flags = _method_sums(inp, terms)
     capitation = 0
     if "capitation" in inp.methods:
-        capitation = capitation_fen(inp.capitation_persons, inp.capitation_months, terms.capitation)
+        capitation = capitation_fen(inp.capitation_person_months, terms.capitation)
     actual = sums["ffs"] + sums["drg"] + sums["drg_outlier"] + sums["single_disease"] + capitation
     lines.extend(_method_lines(sums, capitation, terms))
     lines.append(Line("actual", "实际发生 actual fund claims", actual, "sum of the methods"))
@@ -210,9 +222,11 @@ def _deposit_and_balance(
     interim = sum(monthly.values()) - withheld
     why = "the settlements' fund amounts less the deposit withheld"
     lines.append(Line("interim_paid", "月度已付 paid monthly (less deposit)", interim, why))
+    beyond = deposit.uncovered_deduction_fen
+    lines.append(_beyond_deposit_line(beyond))
     kept = deposit.deducted_fen + deposit.forfeited_fen + deposit.held_fen
-    balance = totals["payable_fen"] - kept - interim
-    why = "payable − deducted − forfeited − held − paid monthly"
+    balance = totals["payable_fen"] - kept - beyond - interim
+    why = "payable − deducted − forfeited − held − beyond the deposit − paid monthly"
     lines.append(Line("year_end_balance", "年终结算 year-end balance due", balance, why))
     totals.update(
         deposit_withheld_fen=withheld,
@@ -220,8 +234,20 @@ def _deposit_and_balance(
         deposit_returned_fen=deposit.returned_fen,
         deposit_forfeited_fen=deposit.forfeited_fen,
         deposit_held_fen=deposit.held_fen,
+        deduction_beyond_deposit_fen=beyond,
         interim_paid_fen=interim,
         balance_fen=balance,
+    )
+
+
+def _beyond_deposit_line(beyond_fen: int) -> Line:
+    """A sanction larger than the deposit withheld: the rest is recovered from what the fund
+    still owes (LY-32 sets the deduction, QD-28 recovers funds), not forgotten."""
+    return Line(
+        "deduction_beyond_deposit",
+        "扣除 sanction beyond the deposit (recovered)",
+        -beyond_fen,
+        "LY-32 deduction − deposit withheld: taken off the balance (QD-28 追回医保基金)",
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -22,6 +23,7 @@ from yibao.policy.provenance import (
     CitedMoney,
     CitedRatio,
     Cites,
+    Provenance,
     Source,
     Strict,
     nodes_of,
@@ -106,11 +108,19 @@ class SingleDisease(Cites):
     price: CitedMoney | None = None
 
 
+class CitedPartMonth(Provenance):
+    """How a calendar month the agreement covers only in part is paid: the one rule named
+    here is days covered / days in that month (so a term of N whole months pays N months)."""
+
+    value: Literal["days_covered_over_days_in_month"]
+
+
 class CapitationTerms(Strict):
-    """EH-34: 按人头 for primary care; the rate and the visits it replaces."""
+    """EH-34: 按人头 for primary care; the rate, the visits it replaces, part months."""
 
     rate_per_head_year: CitedMoney
     med_types: CitedChoice
+    part_month: CitedPartMonth
 
 
 class VbpTerms(Strict):

@@ -3,13 +3,15 @@
 Only settlements still `settled` count: a reversal carries its original's date, so a reversed
 claim and its reversal both fall in the same year and cancel; neither is read. Inpatient claims
 also bring their visit's diagnoses and their procedure codes (the visit's `procedures`, else
-the fee-line codes) for DRG and single-disease grouping.
+the fee-line codes) for DRG and single-disease grouping. Each claim carries the methods of the
+agreement in force on its own date, so a year with two agreements pays each claim under its own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,9 +21,14 @@ from yibao.store.models import Settlement, SettlementLine, Visit
 
 
 def claims_of_year(
-    session: Session, code: str, year: int, grouped_med_types: tuple[str, ...]
+    session: Session,
+    code: str,
+    year: int,
+    grouped_med_types: tuple[str, ...],
+    methods_on: Callable[[dt.date], frozenset[str]],
 ) -> tuple[Claim, ...]:
-    """The institution's settled claims dated in `year`, in date order."""
+    """The institution's settled claims dated in `year`, in date order, each with the payment
+    methods of the agreement in force on its date (`methods_on`)."""
     rows = session.execute(
         select(
             Settlement.setl_id,
@@ -54,6 +61,7 @@ def claims_of_year(
                 fund_fen=r.fund_pay_sumamt,
                 diagnoses=tuple(info.get("diagnoses") or ()),
                 procedures=tuple(procedures),
+                methods=methods_on(r.setl_date),
             )
         )
     return tuple(claims)
