@@ -50,6 +50,15 @@ def test_bureau_computes_a_bill_with_sources(api):
     assert any("QD-08" in s for s in bill["lines"][0]["sources"])
 
 
+def test_the_levy_line_carries_its_heads_and_months(api):
+    body = {"kind": "unit", "period": "2023-01", "description": example("liaoyang_unit.json")}
+    status, bill = api.post("/contributions/bills", body)
+    assert status == 200, bill
+    levy = [line for line in bill["lines"] if line.get("heads")]
+    # 12,000.00 × 6% × 3 persons × 1/12 = 180.00, as the text line gives it
+    assert [(x["heads"], x["months"], x["amount"]) for x in levy] == [(3, 1, Decimal("180.00"))]
+
+
 def test_a_bad_description_names_the_field(api):
     raw = example("qingdao_unit.json")
     raw["members"][0]["base"] = "12.345"

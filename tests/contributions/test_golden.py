@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -12,10 +14,13 @@ from yibao.contributions.compute import compute_person_bill, compute_unit_bill
 from yibao.contributions.crediting import monthly_credit
 from yibao.contributions.flexible import enrollment, retirement_years
 from yibao.contributions.load import load_rates
+from yibao.contributions.render import render_bill
 from yibao.contributions.resident import critical_illness_financing
 from yibao.contributions.schema import RateError
 from yibao.contributions.uses import account_use_allowed
 from yibao.errors import InputError
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "contributions"
 
 
 def unit(region: str, members: list[dict], wage: str | None = None, **unit_fields) -> dict:
@@ -93,6 +98,19 @@ def test_liaoyang_difficult_enterprise_with_risk_levy():
     assert amounts(bill, "personal_contribution") == [1_800]
     assert amounts(bill, "risk_adjustment_levy") == [18_000]
     assert bill.totals_by_payer()["employer"] == 3_600 + 18_000
+
+
+def test_the_levy_line_shows_the_base_rate_heads_and_months_its_amount_comes_from():
+    # examples/contributions/liaoyang_unit.json: 8 retirees − 50% × 10 in service = 3 above;
+    # base 12,000.00 (last year's average wage, a year) × 6% × 3 persons × 1/12 = 180.00.
+    raw = json.loads((EXAMPLES / "liaoyang_unit.json").read_text(encoding="utf-8"))
+    bill = compute_unit_bill(raw, "2023-01")
+    (levy,) = [line for line in bill.as_dict()["lines"] if line["item"] == "risk_adjustment_levy"]
+    shown = (levy["base"], levy["rate"], levy["heads"], levy["months"], levy["amount"])
+    assert shown == (Decimal("12000.00"), Decimal("0.06"), 3, 1, Decimal("180.00"))
+    assert "base 12,000.00 × 6.00% × 3 persons × 1/12 year: 180.00" in render_bill(bill)
+    member_line = bill.as_dict()["lines"][0]
+    assert "heads" not in member_line and "months" not in member_line  # base × rate alone
 
 
 def test_liaoyang_normal_unit_rate_and_levy_rounds_up_to_whole_retirees():
@@ -294,6 +312,26 @@ def test_account_use_allowed(purpose, relation, allowed):
     assert decision.allowed is allowed, decision.reason
     if purpose in ("fitness", "public_health", "wellness"):
         assert decision.source.startswith("EH-08") and "forbidden" in decision.reason
+
+
+@pytest.mark.parametrize(
+    ("purpose", "scheme", "allowed"),
+    [
+        ("resident_contribution", "resident", True),  # EH-07: 参加居民医保
+        ("resident_contribution", "employee", False),  # an employee owes no resident premium
+        ("large_expense_contribution", "employee", True),  # EH-07: 职工大额医疗费用补助
+        ("large_expense_contribution", "resident", False),
+        ("ltc_contribution", "employee", True),  # long-term care: either scheme
+        ("ltc_contribution", "resident", True),
+    ],
+)
+def test_a_schemes_contribution_is_only_for_its_members(purpose, scheme, allowed):
+    uses = load_rates("erenhot").accounts.uses
+    decision = account_use_allowed(uses, purpose, "HOLDER", "OTHER", "spouse", scheme)
+    assert decision.allowed is allowed, decision.reason
+    if not allowed:
+        assert decision.reason.endswith(f"OTHER is enrolled in the {scheme} scheme")
+        assert decision.source.startswith("EH-07") and not decision.unbound
 
 
 def test_own_costs_are_allowed_but_not_own_resident_contribution():

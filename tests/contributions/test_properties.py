@@ -7,7 +7,9 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from yibao.contributions.bill import BillLine
 from yibao.contributions.compute import compute_person_bill, compute_unit_bill
+from yibao.money import round_half_up
 
 EMPLOYEE_MONTHS = {
     "qingdao": [f"{y}-{m:02d}" for y in (2020, 2021, 2022, 2023) for m in range(1, 13)],
@@ -49,6 +51,16 @@ def units(draw):
     return raw, draw(st.sampled_from(EMPLOYEE_MONTHS[region]))
 
 
+def shown_product(line: BillLine) -> Decimal:
+    """base × rate, times the head count and the months of a year where the line has them."""
+    product = line.base_fen * line.rate
+    if line.heads is not None:
+        product *= line.heads
+    if line.months is not None:
+        product = product * line.months / 12
+    return product
+
+
 @settings(max_examples=150, deadline=None)
 @given(units())
 def test_unit_bill_parts_sum_to_the_total_and_every_line_is_cited(case):
@@ -59,9 +71,9 @@ def test_unit_bill_parts_sum_to_the_total_and_every_line_is_cited(case):
     for line in bill.lines + bill.memos:
         assert line.sources, line
         assert line.amount_fen >= 0
-        if line.base_fen is not None and line.rate is not None and line.member:
-            # one half-up rounding of base × rate: never more than half a fen away
-            assert abs(Decimal(line.amount_fen) - line.base_fen * line.rate) <= Decimal("0.5")
+        if line.base_fen is not None and line.rate is not None:
+            # the amount is what the line shows it is made of, rounded half-up once
+            assert round_half_up(shown_product(line)) == line.amount_fen, line
     memos = {m.item: m.amount_fen for m in bill.memos}
     if memos:  # what the centre keeps and returns is exactly the employer part
         employer = sum(x.amount_fen for x in bill.lines if x.item == "employer_contribution")

@@ -10,8 +10,16 @@ from tests.service.world import build_world, enroll
 from yibao.contributions.service.bills import issue_unit_bill
 from yibao.contributions.service.crediting import run_crediting
 from yibao.contributions.service.payments import pay_contribution
+from yibao.service import persons
 from yibao.service.errors import Conflict, Forbidden, ServiceError
-from yibao.store.contributions import AccountCredit, CreditingRun
+from yibao.service.identity import with_check_digit
+from yibao.service.principal import SYSTEM
+from yibao.store.contributions import (
+    AccountCredit,
+    ContributionBase,
+    ContributionBill,
+    CreditingRun,
+)
 from yibao.store.models import Account, AccountEntry, AuditEntry
 
 
@@ -115,8 +123,20 @@ def test_crediting_refuses_institutions_and_months_without_rates(db, world):
         run_crediting(db, world.bureau, "erenhot", "2022-09")
     with pytest.raises(ServiceError, match=r"^month: '2023-1' is not a month"):
         run_crediting(db, world.bureau, "erenhot", "2023-1")
-    with pytest.raises(ServiceError, match=r"^month: .*no personal-account crediting"):
+    with pytest.raises(ServiceError, match=r"^region: qingdao has no personal-account crediting"):
         run_crediting(db, world.bureau, "qingdao", "2023-01")
+    assert count(db, CreditingRun) == 0
+
+
+def test_liaoyang_crediting_is_refused_as_gap_g_ly_2_not_implemented(db, world):
+    # policy-facts.md G-LY-2 gives Liaoyang crediting as an assumption; yibao does not apply
+    # it (no retiree's own pension is recorded), and says so rather than "no rules".
+    with pytest.raises(ServiceError) as refused:
+        run_crediting(db, world.bureau, "liaoyang", "2023-01")
+    assert str(refused.value).startswith(
+        "region: liaoyang personal-account crediting is gap G-LY-2 (in service 2% of the own "
+        "base plus 30% of the employer share, retirees 4% of the pension), not implemented: "
+    )
     assert count(db, CreditingRun) == 0
 
 
@@ -133,12 +153,57 @@ def test_issuing_the_same_bill_again_answers_the_stored_one(db, world):
         issue_unit_bill(db, world.hospital, unit_file(("P1", "5000.00")), "2023-03")
 
 
+def enroll_resident(db, psn_no: str, region: str = "tongliao") -> None:
+    """A resident of another region than the unit's (Tongliao, as in the demo data)."""
+    raw = {"id": psn_no, "scheme": "resident", "certno": with_check_digit("15050219900101123")}
+    persons.enroll(db, SYSTEM, region, persons.parse_person(raw))
+
+
+@pytest.mark.parametrize(
+    ("members", "expected"),
+    [
+        # P2 is enrolled as retired: declared in service it would be credited 2% of its base
+        # instead of the retirees' fixed amount.
+        (
+            [("P1", "9000.00"), ("P2", "9000.00")],
+            "members[1].status: person P2 is enrolled as retired, not in_service",
+        ),
+        ([("P3", None)], "members[0].status: person P3 is enrolled as in_service, not retired"),
+        (
+            [("P4", "9000.00")],
+            "members[0].status: person P4 is enrolled as flexible, not in_service",
+        ),
+        (
+            [("T1", "9000.00")],
+            "members[0].psn_no: person T1 is enrolled in tongliao, "
+            "not in the unit's region erenhot",
+        ),
+        (
+            [("R1", "9000.00")],
+            "members[0].psn_no: person R1 is enrolled in the resident scheme, not as an employee",
+        ),
+    ],
+)
+def test_a_unit_file_contradicting_the_enrollment_is_refused(db, world, members, expected):
+    enroll_resident(db, "T1")
+    enroll(db, "R1", scheme="resident", employment=None)
+    with pytest.raises(ServiceError) as refused:
+        issue_unit_bill(db, world.bureau, unit_file(*members), "2023-03")
+    assert str(refused.value) == expected
+    assert count(db, ContributionBill) == 1  # the fixture's 2023-01 bill only
+    with db.sessions() as session:
+        months = session.scalars(select(ContributionBase.month)).all()
+    assert set(months) == {"2023-01"}
+
+
 @pytest.fixture
 def family(db, world):
     enroll(
         db, "C1", scheme="resident", employment=None, family=[{"holder": "P1", "relation": "child"}]
     )
     enroll(db, "X1", scheme="resident", employment=None)
+    # an in-service employee: owes no resident contribution
+    enroll(db, "S1", employment="in_service", family=[{"holder": "P1", "relation": "spouse"}])
     return world
 
 
@@ -165,7 +230,16 @@ def test_paying_a_childs_resident_contribution_debits_the_ledger_once(db, family
     [
         ("C1", "fitness", 1_000, ServiceError, "forbidden use .*EH-08"),
         ("C1", "public_health", 1_000, ServiceError, "forbidden use"),
-        ("X1", "resident_contribution", 1_000, ServiceError, "not for a non-relative"),
+        ("X1", "resident_contribution", 1_000, ServiceError, "not for X1, who is not bound"),
+        (
+            "S1",
+            "resident_contribution",
+            1_000,
+            ServiceError,
+            "'resident_contribution' is a contribution of the resident scheme, and S1 is "
+            "enrolled in the employee scheme",
+        ),
+        ("C1", "large_expense_contribution", 1_000, ServiceError, "C1 is enrolled in the resident"),
         ("C1", "resident_contribution", 100_001, Conflict, "holds 1,000.00, less than 1,000.01"),
         ("C1", "medical_costs", 1_000, ServiceError, "paid through settlement"),
         ("C1", "resident_contribution", None, ServiceError, "amount: required"),
@@ -178,6 +252,17 @@ def test_refused_payments_leave_the_account_alone(
         pay_contribution(db, family.bureau, "P1", beneficiary, purpose, 2023, amount)
     assert balances(db)["P1"] == 100_000
     assert not [e for e in ledger(db) if e[2] == "family_contribution"]
+
+
+def test_a_binding_the_other_way_is_named_in_the_refusal(db, family):
+    # C1 is bound to P1's account as P1's child: P1's account may pay for C1, not C1's for P1.
+    with pytest.raises(ServiceError) as refused:
+        pay_contribution(db, family.bureau, "C1", "P1", "ltc_contribution", 2023, 100)
+    assert str(refused.value).startswith(
+        "purpose: purpose 'ltc_contribution' is only for the holder's spouse, parent, child, "
+        "not for P1, who is not bound to the holder's account; the binding is the other way: "
+        "C1 is bound to P1's account as child, so only P1's account may pay for C1 (EH-07 "
+    )
 
 
 def test_institutions_cannot_pay_from_accounts(db, family):

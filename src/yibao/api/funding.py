@@ -46,6 +46,8 @@ class BillLineOut(BaseModel):
     member: str | None
     base: Money | None
     rate: Decimal | None
+    heads: int | None = None  # a per-head, part-year line: base × rate × heads × months / 12
+    months: int | None = None
     amount: Money
     amount_fen: int
     sources: list[str]

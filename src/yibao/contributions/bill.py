@@ -21,7 +21,10 @@ PAYERS: tuple[Payer, ...] = ("employer", "personal", "government", "medical_assi
 
 @dataclass(frozen=True)
 class BillLine:
-    """One payment (or memo): what, who pays, how much, computed from what, and why."""
+    """One payment (or memo): what, who pays, how much, computed from what, and why.
+
+    The amount is base × rate, or, for a yearly base per person (the levy's average wage),
+    base × rate × `heads` × `months` / 12, rounded half-up once."""
 
     item: str
     payer: Payer | None
@@ -31,9 +34,11 @@ class BillLine:
     rate: Decimal | None = None
     sources: tuple[str, ...] = ()
     note: str = ""
+    heads: int | None = None
+    months: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        shown = {
             "item": self.item,
             "payer": self.payer,
             "member": self.member,
@@ -44,6 +49,13 @@ class BillLine:
             "sources": list(self.sources),
             "note": self.note,
         }
+        # Only on lines that have them: the other lines (and their issued bills' digests)
+        # stay as they were.
+        if self.heads is not None:
+            shown["heads"] = self.heads
+        if self.months is not None:
+            shown["months"] = self.months
+        return shown
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,17 @@ class Credit:
 
 
 def account_rates(rates: ContributionRates) -> AccountRates:
-    if rates.accounts is None:
+    """The region's crediting rules; a region without them is refused, naming the gap that
+    gives them when there is one (Liaoyang: G-LY-2, not implemented)."""
+    if rates.accounts is not None:
+        return rates.accounts
+    gap = rates.accounts_not_implemented
+    if gap is None:
         raise RateError(f"region: {rates.region} has no personal-account crediting rules")
-    return rates.accounts
+    raise RateError(
+        f"region: {rates.region} personal-account crediting is gap {gap.gap} "
+        f"({gap.gives}), not implemented: {gap.missing}"
+    )
 
 
 def pension_base_fen(accounts: AccountRates, year: int) -> tuple[int, tuple[str, ...]]:

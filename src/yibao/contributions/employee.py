@@ -141,11 +141,13 @@ def _risk_levy(employee: EmployeeRates, described: UnitFile, period: Period) -> 
     amount = round_half_up(Decimal(wage) * rate * excess * period.months / 12)
     note = (
         f"{excess} retirees above {levy.threshold_share.value:%} of {in_service} in service "
-        f"({retirees} retired); per year {rate:%} of the average wage each"
+        f"({retirees} retired), each {rate:%} a year of last year's average wage (the base), "
+        f"for {period.months} of 12 months"
     )
     return BillLine(
         "risk_adjustment_levy", "employer", amount, None, wage, rate,
         cites(levy, levy.threshold_share, levy.rate_of_average_wage), note,
+        heads=excess, months=period.months,
     )  # fmt: skip
 
 

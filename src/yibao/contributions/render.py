@@ -19,10 +19,19 @@ def _rate(rate: Decimal | None) -> str:
     return "" if rate is None else f" × {rate * 100:.4g}%"
 
 
+def _times(line: BillLine) -> str:
+    """The head count and months a yearly per-person base is multiplied by (the levy)."""
+    heads = f" × {line.heads} persons" if line.heads is not None else ""
+    months = f" × {line.months}/12 year" if line.months is not None else ""
+    return heads + months
+
+
 def _line(line: BillLine, memo: bool = False) -> list[str]:
     who = "memo" if memo else PAYER_NAMES.get(line.payer or "", line.payer or "")
     member = f" {line.member}" if line.member else ""
-    base = f" base {yuan_str(line.base_fen)}{_rate(line.rate)}" if line.base_fen is not None else ""
+    base = ""
+    if line.base_fen is not None:
+        base = f" base {yuan_str(line.base_fen)}{_rate(line.rate)}{_times(line)}"
     out = [f"  {line.item}{member} [{who}]{base}: {yuan_str(line.amount_fen)}"]
     if line.note:
         out.append(f"      {line.note}")

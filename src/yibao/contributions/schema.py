@@ -216,10 +216,12 @@ Relation = Literal["self", "spouse", "parent", "child"]
 
 
 class AccountUse(Cites):
-    """A purpose the personal account may pay, and for whom (relation to the holder)."""
+    """A purpose the personal account may pay, and for whom (relation to the holder); a
+    contribution to one scheme (居民医保, 职工大额) is only for a person enrolled in it."""
 
     purpose: str = Field(pattern=r"^[a-z_]+$")
     relations: list[Relation] = Field(min_length=1)
+    beneficiary_scheme: Literal["employee", "resident"] | None = None
 
 
 class ForbiddenUse(Cites):
@@ -240,6 +242,15 @@ class AccountRates(Strict):
     uses: AccountUses
 
 
+class NotImplementedGap(Strict):
+    """Rules a gap gives as an ASSUMPTION that yibao does not apply yet: what the gap gives and
+    what is missing to apply it, so a refusal says so instead of "no rules"."""
+
+    gap: str = Field(pattern=r"^G-[A-Z]+-\d+$")
+    gives: str = Field(min_length=1)
+    missing: str = Field(min_length=1)
+
+
 class ContributionRates(Strict):
     """Everything a region's seed (and its gaps) says about contributions and accounts."""
 
@@ -251,3 +262,4 @@ class ContributionRates(Strict):
     resident: ResidentRates | None = None
     flexible: FlexibleRates | None = None
     accounts: AccountRates | None = None
+    accounts_not_implemented: NotImplementedGap | None = None

@@ -1,6 +1,7 @@
 """Issuing a unit's monthly bill: the unit, its members' declared bases and the bill, stored.
 
-The declared bases are what the monthly crediting job credits from. Issuing the same bill
+The declared bases are what the monthly crediting job credits from, so every member must be
+enrolled as an employee of the unit's region with the status the file gives. Issuing the same bill
 again returns the stored one; a different bill for the same unit and month is refused
 (`Conflict`), never replaced silently.
 """
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from yibao.contributions.bill import Bill
 from yibao.contributions.compute import compute_unit_bill
-from yibao.contributions.inputs import UnitFile, parse_unit_file
+from yibao.contributions.inputs import Member, UnitFile, parse_unit_file
 from yibao.errors import InputError
 from yibao.money import yuan_to_fen
 from yibao.render.jsontext import dumps
@@ -66,6 +67,7 @@ def issue_unit_bill(db: Database, who: Principal, raw: Any, period: str) -> dict
 
 
 def _save_unit(session: Session, described: UnitFile, bill: Bill) -> None:
+    _check_enrollment(session, described)
     unit = session.get(ContributionUnit, described.unit.id)
     if unit is None:
         unit = ContributionUnit(id=described.unit.id)
@@ -76,7 +78,6 @@ def _save_unit(session: Session, described: UnitFile, bill: Bill) -> None:
     unit.retiree_count = bill.info["retirees"]
     session.flush()
     ids = [m.psn_no for m in described.members]
-    known = set(session.scalars(select(Person.id).where(Person.id.in_(ids))).all())
     declared = set(
         session.scalars(
             select(ContributionBase.person_id).where(
@@ -85,8 +86,6 @@ def _save_unit(session: Session, described: UnitFile, bill: Bill) -> None:
         ).all()
     )
     for i, member in enumerate(described.members):
-        if member.psn_no not in known:
-            raise ServiceError(f"members[{i}].psn_no: person {member.psn_no} is not enrolled")
         if member.psn_no in declared:
             raise Conflict(
                 f"members[{i}].psn_no: {member.psn_no} already has a base for {bill.period}"
@@ -100,6 +99,35 @@ def _save_unit(session: Session, described: UnitFile, bill: Bill) -> None:
                 base_fen=None if member.base is None else yuan_to_fen(member.base),
             )
         )
+
+
+def _check_enrollment(session: Session, described: UnitFile) -> None:
+    """Each member must be enrolled as an employee of the unit's region with the status the
+    file declares: the declared status and base are what the crediting job credits from, so
+    a file's word never overrides the enrollment (a retiree declared in service would be
+    credited 2% of a base instead of the retirees' fixed amount)."""
+    ids = [m.psn_no for m in described.members]
+    enrolled = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids))).all()}
+    for i, member in enumerate(described.members):
+        problem = _enrollment_disagrees(enrolled.get(member.psn_no), member, described.region)
+        if problem is not None:
+            field, why = problem
+            raise ServiceError(f"members[{i}].{field}: person {member.psn_no} {why}")
+
+
+def _enrollment_disagrees(
+    person: Person | None, member: Member, region: str
+) -> tuple[str, str] | None:
+    """(field, why) where the enrollment contradicts the unit file's member, else None."""
+    if person is None:
+        return "psn_no", "is not enrolled"
+    if person.region != region:
+        return "psn_no", f"is enrolled in {person.region}, not in the unit's region {region}"
+    if person.scheme != "employee":
+        return "psn_no", f"is enrolled in the {person.scheme} scheme, not as an employee"
+    if person.employment != member.status:
+        return "status", f"is enrolled as {person.employment}, not {member.status}"
+    return None
 
 
 def _bill_row(bill: Bill, key: str, digest: str, document: dict) -> ContributionBill:

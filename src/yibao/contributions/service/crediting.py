@@ -51,6 +51,9 @@ def _rates_for(region: str, month: dt.date) -> AccountRates:
         raise ServiceError(f"region: {unknown_region(region, contribution_regions())}")
     try:
         accounts = account_rates(load_rates(region))
+    except RateError as exc:
+        raise ServiceError(str(exc)) from None  # names `region:` itself
+    try:
         monthly_credit(accounts, "retiree", month)
         monthly_credit(accounts, "in_service", month, 0)
     except RateError as exc:

@@ -53,7 +53,7 @@ def pay_contribution(
     with db.transaction() as session:
         payer, beneficiary = _enrolled_pair(session, payer_id, beneficiary_id)
         relation = _relation(session, payer_id, beneficiary_id)
-        decision = _allowed_purpose(payer, beneficiary_id, relation, purpose)
+        decision = _allowed_purpose(session, payer, beneficiary, relation, purpose)
         amount = amount_fen if amount_fen is not None else _owed(session, beneficiary, year)
         if amount <= 0:
             raise ServiceError("amount: must be > 0")
@@ -96,17 +96,33 @@ def _relation(session, payer_id: str, beneficiary_id: str) -> str | None:
 
 
 def _allowed_purpose(
-    payer: Person, beneficiary_id: str, relation: str | None, purpose: str
+    session, payer: Person, beneficiary: Person, relation: str | None, purpose: str
 ) -> UseDecision:
     """The region's decision that `purpose` is allowed (EH-07/EH-08) and is paid here, not in
     settlement; a refusal cites the decision's source."""
-    decision = account_use_allowed(_uses(payer.region), purpose, payer.id, beneficiary_id, relation)
+    decision = account_use_allowed(
+        _uses(payer.region), purpose, payer.id, beneficiary.id, relation, beneficiary.scheme
+    )
     if not decision.allowed:
         cited = f" ({decision.source})" if decision.source else ""
-        raise ServiceError(f"purpose: {decision.reason}{cited}")
+        hint = _other_way(session, payer.id, beneficiary.id) if decision.unbound else ""
+        raise ServiceError(f"purpose: {decision.reason}{hint}{cited}")
     if purpose not in CONTRIBUTIONS:
         raise ServiceError(f"purpose: {purpose} is paid through settlement, not here")
     return decision
+
+
+def _other_way(session, payer_id: str, beneficiary_id: str) -> str:
+    """A binding only lets the holder's account pay for the bound person; when the payer is
+    bound to the beneficiary's account instead, say so (the reverse binding is what the
+    beneficiary's family enrollment must add)."""
+    reverse = _relation(session, beneficiary_id, payer_id)
+    if reverse is None:
+        return ""
+    return (
+        f"; the binding is the other way: {payer_id} is bound to {beneficiary_id}'s account "
+        f"as {reverse}, so only {beneficiary_id}'s account may pay for {payer_id}"
+    )
 
 
 def _funded_account(session, payer_id: str, amount: int) -> Account:
