@@ -52,12 +52,17 @@ def read_claim_files(file: str) -> tuple[list[ClaimFile], bool]:
     return list(found), by_line
 
 
+def is_json_lines(file: str) -> bool:
+    """A file named .jsonl (in any case: exports from Windows tools write .JSONL)."""
+    return file.lower().endswith(".jsonl")
+
+
 def claim_files_of(file: str) -> tuple[Iterator[ClaimFile], bool]:
     """`read_claim_files`, each claim file parsed only when it is reached (a large .jsonl
     then needs no memory for the ones already used). Stdin (-) may be JSON Lines too, when
     a second document follows the first."""
     text = read_text(file)
-    lines = file.endswith(".jsonl") or (file == "-" and several_documents(text))
+    lines = is_json_lines(file) or (file == "-" and several_documents(text))
     return _claim_files_in(text, lines), lines
 
 

@@ -106,3 +106,63 @@ def test_a_missing_file_among_several_is_named_once(tmp_path: Path) -> None:
     done = run("supervise", EXAMPLES[0], str(missing))
     message = _one_line_error(done, f"{missing}: cannot read")
     assert message.count(f"{missing}:") == 1
+
+
+def _claim_lines(*paths: str) -> str:
+    """The claim files of `paths`, one a line."""
+    return "".join(json.dumps(json.loads(Path(p).read_text("utf-8"))) + "\n" for p in paths)
+
+
+def test_a_claim_given_in_two_files_is_refused(tmp_path: Path) -> None:
+    # two monthly exports that overlap: once false 重复收费 flags, each line listed twice
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(Path(EXAMPLES[0]).read_text("utf-8"), "utf-8")
+    b.write_text(a.read_text("utf-8"), "utf-8")
+    first = json.loads(a.read_text("utf-8"))
+    person, claim = first["person"]["id"], first["claims"][0]["id"]
+    done = run("supervise", str(a), str(b))
+    _one_line_error(done, f"{b}: claim {claim} of person {person} is given twice (first in {a})")
+
+
+def test_a_claim_on_two_lines_of_one_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "claims.jsonl"
+    path.write_text(_claim_lines(EXAMPLES[1], EXAMPLES[0], EXAMPLES[0]), "utf-8")
+    done = run("supervise", str(path), "--format", "text")
+    _one_line_error(done, f"{path}: line 3: claim ", f"given twice (first in {path}: line 2)")
+
+
+def test_two_people_under_one_id_in_two_files_are_refused(tmp_path: Path) -> None:
+    raw = json.loads(Path(EXAMPLES[0]).read_text("utf-8"))
+    other = json.loads(Path(EXAMPLES[1]).read_text("utf-8"))
+    other["person"]["id"] = raw["person"]["id"]
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps(raw), "utf-8")
+    b.write_text(json.dumps(other), "utf-8")
+    done = run("supervise", str(a), str(b))
+    _one_line_error(done, f"{b}: person {raw['person']['id']} differs from the one in {a} (region")
+
+
+def test_an_empty_file_or_stdin_holds_no_claim_file(tmp_path: Path) -> None:
+    # a truncated export must not look like a clean month ({"flags": []}, exit 0)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n", "utf-8")
+    _one_line_error(run("supervise", str(empty)), f"{empty}: holds no claim file")
+    _one_line_error(run("supervise", EXAMPLES[0], str(empty)), f"{empty}: holds no claim file")
+    _one_line_error(run("supervise", "-", stdin=""), "-: holds no claim file")
+
+
+def test_an_upper_case_jsonl_is_read_as_json_lines(tmp_path: Path) -> None:
+    lower, upper = tmp_path / "claims.jsonl", tmp_path / "claims.JSONL"
+    for path in (lower, upper):
+        path.write_text(_claim_lines(*EXAMPLES), "utf-8")
+    done = run("supervise", str(upper))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == run("supervise", str(lower)).stdout
+
+
+def test_a_table_column_of_the_wrong_type(tables: Path) -> None:
+    # once a 56-line polars traceback and exit 1
+    path = tables / "claim_lines.parquet"
+    pl.read_parquet(path).with_columns(pl.col("price_fen").cast(pl.String)).write_parquet(path)
+    done = run("supervise", str(tables))
+    _one_line_error(done, f"{path}: column price_fen is String, expected an integer")

@@ -9,8 +9,11 @@ follows the first. A folder of Parquet tables must be the only argument.
 
 Everything is read and checked before anything is printed or written: on bad input one line
 on stderr naming the file (when several are given), the line (`.jsonl`) and the field path,
-or the table and why it cannot be read, or the `--out` file and why it cannot be written;
-exit code 2. The two `--out` tables are written beside their place and moved in together.
+or the table and why it cannot be read (a missing column, one of the wrong type, a line given
+twice), or the `--out` file and why it cannot be written; exit code 2. A file (or stdin)
+holding no claim file is bad input, and so are a claim given twice and two people under one
+person id (`engine.claim_files_frames`: each would raise flags that are not there). The two
+`--out` tables are written beside their place and moved in together.
 The lead registers `run_supervise` in `cli/main.py`, e.g.:
 
     @app.command(cls=OneLineErrors)
@@ -67,7 +70,7 @@ def run_supervise(files: list[str], fmt: str = "json", out: str | None = None) -
                     err=True,
                 )
         else:
-            flags, by_institution = supervise_all(*claim_files_frames(_claim_files(files)))
+            flags, by_institution = supervise_all(*claim_files_frames(*_claim_files(files)))
         if targets is not None:
             _write_both([(flags, targets[0]), (by_institution, targets[1])])
     except InputError as exc:
@@ -120,26 +123,37 @@ def _write_both(tables: list[tuple[pl.DataFrame, Path]]) -> None:
         raise InputError(f"{where}: cannot write ({reason})") from None
 
 
-def _claim_files(files: list[str]) -> list:
+def _claim_files(files: list[str]) -> tuple[list, list[str]]:
+    """The claim files of `files`, and where each is (`file` or `file: line N`) for the
+    errors of `claim_files_frames`: a claim given twice, two people under one id."""
     from yibao.policy.loader import packaged_regions, unknown_region
 
     known = packaged_regions()
-    claim_files = []
+    claim_files, sources = [], []
     for file in files:
         where = f"{file}: " if len(files) > 1 else ""
-        try:
-            parsed, by_line = read_claim_files(file)
-        except InputError as exc:
-            message = str(exc)  # a read error names the file already
-            raise InputError(
-                message if message.startswith(f"{file}: ") else where + message
-            ) from None
+        parsed, by_line = _read(file, where)
+        if not parsed:
+            # an empty export (or a truncated one) is not a clean month
+            raise InputError(f"{file}: holds no claim file")
         for i, cf in enumerate(parsed):
+            line = f"line {i + 1}: " if by_line else ""
             if cf.region not in known:
-                line = f"line {i + 1}: " if by_line else ""
                 raise InputError(f"{where}{line}region: {unknown_region(cf.region, known)}")
+            sources.append(f"{file}: line {i + 1}" if by_line else file)
         claim_files += parsed
-    return claim_files
+    return claim_files, sources
+
+
+def _read(file: str, where: str) -> tuple[list, bool]:
+    """`read_claim_files`, its error naming `file` once (`where` when several are given)."""
+    try:
+        return read_claim_files(file)
+    except InputError as exc:
+        message = str(exc)  # a read error names the file already
+        if not message.startswith(f"{file}: "):
+            message = where + message
+        raise InputError(message) from None
 
 
 def render_text(flags: list[dict]) -> str:

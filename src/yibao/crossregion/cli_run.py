@@ -37,7 +37,7 @@ def run_file(
 
 
 def run_settle(file: str, treating_region: str, filing: str | None) -> None:
-    from yibao.claimfile import parse_claim_files
+    from yibao.claimfile import is_json_lines, parse_claim_files
     from yibao.crossregion.preview import given_filing, result_dict
     from yibao.crossregion.settle import settle_file_cross_region
     from yibao.policy.loader import PolicyError
@@ -51,7 +51,7 @@ def run_settle(file: str, treating_region: str, filing: str | None) -> None:
     except (InputError, PolicyError) as exc:
         fail(located(file, str(exc)))
     for output in outputs:
-        typer.echo(dumps(output, None if file.endswith(".jsonl") else 2))
+        typer.echo(dumps(output, None if is_json_lines(file) else 2))
 
 
 def located(file: str, message: str) -> str:

@@ -78,8 +78,9 @@ def days_since_previous_discharge() -> pl.Expr:
 
 def readmitted(window: int) -> pl.Expr:
     """Admitted at the institution of the person's previous stay, 0 to `window` days after
-    its discharge (null for a first stay)."""
-    same_place = pl.col("institution").eq_missing(pl.col("prev_institution"))
+    its discharge (null for a first stay, or when either institution is unknown: two unknown
+    places are not one place)."""
+    same_place = pl.col("institution") == pl.col("prev_institution")
     return same_place & days_since_previous_discharge().is_between(0, window)
 
 

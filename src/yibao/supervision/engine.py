@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import polars as pl
 
@@ -21,6 +21,7 @@ from yibao.batch.tables import listed_twice
 from yibao.catalog.load import load_packaged
 from yibao.engine.inputs import Claim, ClaimFile
 from yibao.errors import InputError
+from yibao.money import round_half_up
 from yibao.policy.loader import load_region, packaged_regions
 from yibao.supervision.admission import low_standard_admission
 from yibao.supervision.common import (
@@ -162,7 +163,42 @@ def _in_range(bounds: Bounds) -> pl.Expr | None:
 
 
 def _frame_loader(lines: pl.DataFrame) -> Callable[[pl.Expr | None], pl.DataFrame]:
-    return lambda chosen: lines if chosen is None else lines.filter(chosen)
+    def load(chosen: pl.Expr | None) -> pl.DataFrame:
+        part = lines if chosen is None else lines.filter(chosen)
+        if (twice := line_given_twice(part)) is not None:
+            raise InputError(twice)
+        return part
+
+    return load
+
+
+LINE_KEYS = ("person_id", "claim_id", "line_no")
+
+
+def line_given_twice(lines: pl.DataFrame) -> str | None:
+    """The first claim line that comes twice (same person, claim and line number), said in
+    words, or None. Two exports of one month would otherwise look like double billing; the
+    keys of a person are all in their partition, so each partition is checked alone."""
+    twice = lines.select(LINE_KEYS).filter(pl.struct(LINE_KEYS).is_duplicated())
+    if twice.height == 0:
+        return None
+    person, claim, line = twice.sort(LINE_KEYS).row(0)
+    return f"line {line} of claim {claim} of person {person} is given twice"
+
+
+def two_people_one_id(persons: pl.DataFrame) -> str | None:
+    """The first person id listed with different `PERSON_FACTS` (two people, one id), said in
+    words, or None. Rows that agree on them are one person listed twice (the first is used)."""
+    facts = persons.select("person_id", *PERSON_FACTS).unique()
+    ids = listed_twice(facts)
+    if ids.len() == 0:
+        return None
+    rows = facts.filter(pl.col("person_id") == ids[0]).sort(PERSON_FACTS, nulls_last=True)
+    shown = "; ".join(", ".join(str(v) for v in row[1:]) for row in rows.head(2).rows())
+    return (
+        f"person_id {ids[0]} is listed as different people ({', '.join(PERSON_FACTS)}: "
+        f"{shown}): two people under one id?"
+    )
 
 
 def _partials(prepared: pl.DataFrame) -> dict[str, Partial]:
@@ -197,17 +233,51 @@ def supervise_claim_files(files: Iterable[ClaimFile]) -> pl.DataFrame:
     return supervise_tables(persons, lines)
 
 
-def claim_files_frames(files: Iterable[ClaimFile]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Claim files → (persons, lines) with exact amounts (quantities may be fractional)."""
-    persons, lines = [], []
-    for cf in files:
-        persons.append(_person_row(cf))
+def claim_files_frames(
+    files: Iterable[ClaimFile], sources: Sequence[str] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Claim files → (persons, lines) with exact amounts (quantities may be fractional).
+
+    One person may come in several files (monthly exports), each time with the same region,
+    sex and birth date; a claim of a person comes once. InputError otherwise: two people
+    under one id would be merged, and a claim given twice would be flagged as billed twice.
+    `sources` names each file in the error (default: "claim file N")."""
+    persons: dict[str, tuple[dict, str]] = {}
+    claims: dict[tuple[str, str], tuple[int, str]] = {}
+    lines = []
+    for k, cf in enumerate(files):
+        where = sources[k] if sources is not None else f"claim file {k + 1}"
+        person = _person_row(cf)
+        first = persons.setdefault(cf.person.id, (person, where))
+        _check_same_person(first, person, where)
         for claim in cf.claims:
+            seen, seen_where = claims.setdefault((cf.person.id, claim.id), (k, where))
+            if seen != k:
+                raise InputError(
+                    f"{where}: claim {claim.id} of person {cf.person.id} is given twice "
+                    f"(first in {seen_where}); counted twice it would look billed twice"
+                )
             lines.extend(_claim_line_rows(cf.person.id, claim))
     return (
-        pl.DataFrame(persons, schema=PERSON_FRAME_SCHEMA),
+        pl.DataFrame([row for row, _ in persons.values()], schema=PERSON_FRAME_SCHEMA),
         pl.DataFrame(lines, schema=LINE_FRAME_SCHEMA),
     )
+
+
+# what must agree when one person id comes in several claim files
+PERSON_FACTS = ("region", "sex", "birth_date")
+
+
+def _check_same_person(first: tuple[dict, str], person: dict, where: str) -> None:
+    """InputError when `person` has the id of `first` but other facts: two people, one id."""
+    known, first_where = first
+    differ = [f for f in PERSON_FACTS if known[f] != person[f]]
+    if differ:
+        facts = ", ".join(f"{f} {person[f]} vs {known[f]}" for f in differ)
+        raise InputError(
+            f"{where}: person {person['person_id']} differs from the one in {first_where} "
+            f"({facts}): two people under one id?"
+        )
 
 
 # The columns, in order, of the two frames built from claim files.
@@ -240,6 +310,7 @@ LINE_FRAME_SCHEMA = {
     "price_limit_fen": pl.Int64,
     "item_date": pl.Date,
     "amount_fen": pl.Int64,
+    "quantity_text": pl.String,
 }
 
 
@@ -260,7 +331,7 @@ def _claim_line_rows(person_id: str, claim: Claim) -> list[dict]:
     """One row per item of `claim`, numbered from 1; amount = price × quantity, half-up fen."""
     rows = []
     for n, item in enumerate(claim.items, 1):
-        amount = (Decimal(item.price) * item.quantity).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        amount = round_half_up(Decimal(item.price) * item.quantity)
         rows.append(
             {
                 "person_id": person_id,
@@ -280,9 +351,10 @@ def _claim_line_rows(person_id: str, claim: Claim) -> list[dict]:
                 "category": item.category,
                 "price_fen": item.price,
                 "quantity": float(item.quantity),  # float-ok: a count; money is amount_fen
+                "quantity_text": str(item.quantity),  # exact, for the over-limit amount
                 "price_limit_fen": item.price_limit,
                 "item_date": item.date,
-                "amount_fen": int(amount),
+                "amount_fen": amount,
             }
         )
     return rows
@@ -341,35 +413,25 @@ def _with_optional(frame: pl.DataFrame, columns: dict[str, pl.DataType]) -> pl.D
 
 def prepare(persons: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     """Lines with the person, the catalogue entry, the amount, the day and the age added."""
-    lines = _with_optional(lines, OPTIONAL_LINE_COLUMNS)
-    lines = lines.with_columns(pl.col("quantity").cast(pl.Float64))
-    if "amount_fen" not in lines.columns:
-        amount = (pl.col("price_fen") * pl.col("quantity")).round(0)
-        lines = lines.with_columns(amount_fen=amount.cast(pl.Int64))
+    lines = _with_amounts(_with_optional(lines, OPTIONAL_LINE_COLUMNS))
     persons = _with_optional(persons, OPTIONAL_PERSON_COLUMNS)
     who = persons.select("person_id", "region", "sex", "birth_date", *OPTIONAL_PERSON_COLUMNS)
     # a person listed twice would double their lines in the join, and look like double billing
     who = who.unique("person_id", keep="first", maintain_order=True)
     catalog = catalog_frame(who.get_column("region").unique().drop_nulls().to_list())
-    born = pl.col("birth_date")
-    on = pl.col("date")
-    birthday_ahead = (on.dt.month() < born.dt.month()) | (
-        (on.dt.month() == born.dt.month()) & (on.dt.day() < born.dt.day())
-    )
-    age = (
-        on.dt.year().cast(pl.Int64) - born.dt.year().cast(pl.Int64) - birthday_ahead.cast(pl.Int64)
+    is_stay = (
+        (pl.col("med_type") == "21")
+        & pl.col("admit_date").is_not_null()
+        & pl.col("discharge_date").is_not_null()
     )
     out = (
         lines.join(who, on="person_id", how="left")
         .join(catalog, on=["region", "code"], how="left")
         .with_columns(
             day=pl.coalesce("item_date", "date"),
-            limit_fen=pl.coalesce("price_limit_fen", "catalog_limit_fen"),
+            limit_fen=pl.coalesce("price_limit_fen", "catalog_limit_fen").cast(pl.Int64),
             item_class=pl.coalesce("category", "catalog_category"),
-            age=age,
-            is_stay=(pl.col("med_type") == "21")
-            & pl.col("admit_date").is_not_null()
-            & pl.col("discharge_date").is_not_null(),
+            is_stay=is_stay,
             line=pl.struct(
                 pl.col("claim_id"),
                 pl.col("line_no").cast(pl.Int32),
@@ -377,8 +439,62 @@ def prepare(persons: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
                 pl.col("amount_fen").cast(pl.Int64),
             ),
         )
+        .with_columns(age=_age_on(_line_age_date()))
     )
     return out
+
+
+def _line_age_date() -> pl.Expr:
+    """The day a line's age is taken on: the line's own date, else an inpatient claim's
+    discharge (the day it settles), else the claim date."""
+    inpatient = pl.col("med_type") == "21"
+    return pl.coalesce("item_date", pl.when(inpatient).then("discharge_date"), "date")
+
+
+def _age_on(on: pl.Expr) -> pl.Expr:
+    """Whole years from `birth_date` to `on` (the birthday itself counts)."""
+    born = pl.col("birth_date")
+    birthday_ahead = (on.dt.month() < born.dt.month()) | (
+        (on.dt.month() == born.dt.month()) & (on.dt.day() < born.dt.day())
+    )
+    years = on.dt.year().cast(pl.Int64) - born.dt.year().cast(pl.Int64)
+    return years - birthday_ahead.cast(pl.Int64)
+
+
+def _with_amounts(lines: pl.DataFrame) -> pl.DataFrame:
+    """The money columns as Int64, `quantity_text` (each quantity's exact decimal, for
+    `exact_times_quantity`), `amount_fen` when the table has none (price × quantity, half-up
+    fen), and `quantity` as a float (a count for the rules; money never uses it)."""
+    quantity = lines.schema["quantity"]
+    text = pl.col("quantity").cast(pl.String)  # a float prints as its shortest decimal
+    if "quantity_text" in lines.columns:
+        text = pl.coalesce("quantity_text", text)
+    money = [pl.col(c).cast(pl.Int64) for c in ("price_fen", "price_limit_fen", "amount_fen")]
+    lines = lines.with_columns(*[m for m in money if m.meta.output_name() in lines.columns])
+    lines = lines.with_columns(quantity_text=text)
+    if "amount_fen" not in lines.columns:
+        if quantity.is_integer():
+            amount = pl.col("price_fen") * pl.col("quantity").cast(pl.Int64)
+        else:
+            amount = exact_times_quantity(pl.col("price_fen"))
+        lines = lines.with_columns(amount_fen=amount)
+    return lines.with_columns(pl.col("quantity").cast(pl.Float64))
+
+
+def exact_times_quantity(fen: pl.Expr) -> pl.Expr:
+    """`fen` × the line's quantity (`quantity_text`), rounded half-up once to whole fen, in
+    exact decimal arithmetic: a float product rounds 3000.5 to even (3000) or to a hair below.
+    Row by row, so kept to lines without a whole quantity or to the few flagged lines."""
+    return pl.struct(fen.alias("fen"), "quantity_text").map_elements(
+        _half_up_product, return_dtype=pl.Int64, skip_nulls=False
+    )
+
+
+def _half_up_product(row: dict) -> int | None:
+    if row["fen"] is None or row["quantity_text"] is None:
+        return None
+    product = Decimal(row["fen"]) * Decimal(row["quantity_text"])
+    return round_half_up(product) if product.is_finite() else None  # a NaN float quantity
 
 
 # ---------------------------------------------------------------- helpers
@@ -566,14 +682,17 @@ def overlapping_stays(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
 
 
 def over_price_limit(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
-    """A unit price above its price limit, for items whose limit is a price ceiling."""
+    """A unit price above its price limit, for items whose limit is a price ceiling. At risk:
+    the line's amount less what it comes to at the limit (both half-up fen, as billed); a
+    line whose excess rounds to no fen is not flagged."""
     tolerance, exempt = rule.p("tolerance_fen"), rule.p("payment_standard_kinds")
     found = lines.filter(
         pl.col("limit_fen").is_not_null(),
         pl.col("price_fen") > pl.col("limit_fen") + tolerance,
         ~pl.col("kind").is_in(exempt).fill_null(False),
     )
-    excess = (pl.col("price_fen") - pl.col("limit_fen")) * pl.col("quantity")
+    at_limit = exact_times_quantity(pl.col("limit_fen"))
+    found = found.with_columns(excess=pl.col("amount_fen") - at_limit).filter(pl.col("excess") > 0)
     return found.select(
         "person_id",
         "institution",
@@ -588,7 +707,7 @@ def over_price_limit(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
             kind=pl.col("kind"),
             quantity=_number_text(pl.col("quantity")),
         ),
-        amount_at_risk_fen=excess.round(0).cast(pl.Int64),
+        amount_at_risk_fen="excess",
     )
 
 
@@ -710,7 +829,11 @@ def _restriction_claims(marked: pl.DataFrame) -> pl.DataFrame:
     return marked.group_by(STAY_KEYS, maintain_order=True).agg(
         institution=pl.col("institution").first(),
         sex=pl.col("sex").first(),
-        age=pl.col("age").first(),
+        # lines may be dated on different days: the age at the first offending line
+        age=pl.coalesce(
+            pl.col("age").filter(bad).sort_by(pl.col("line_no").filter(bad)).first(),
+            pl.col("age").sort_by("line_no").first(),
+        ),
         female_dx=pl.col("female_dx").first(),
         reasons=pl.col("why").drop_nulls(),
         bad_lines=pl.col("line").filter(bad).sort_by(pl.col("line_no").filter(bad)),
@@ -747,10 +870,13 @@ def _restriction_flags(found: pl.DataFrame) -> pl.DataFrame:
 
 
 def duplicate_charge(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
-    """One item billed more often on one day of one claim than plausible."""
+    """One item billed more often on one day of one claim than plausible. An inpatient line
+    without a date of its own is not judged: its day is unknown, and a stay orders one item
+    on many days (two such lines are as likely Monday's and Friday's as a copy)."""
     most = rule.p("max_lines_per_day")
     keys = [*STAY_KEYS, "code", "day"]
-    lines = lines.filter(pl.len().over(keys) > most)
+    undated_stay_line = (pl.col("med_type") == "21") & pl.col("item_date").is_null()
+    lines = lines.filter(~undated_stay_line).filter(pl.len().over(keys) > most)
     groups = lines.sort([*keys, "line_no"]).group_by(keys, maintain_order=True)
     found = groups.agg(
         institution=pl.col("institution").first(),
@@ -924,7 +1050,9 @@ def flag_dicts(flags: pl.DataFrame) -> list[dict]:
 # the columns a Parquet table must have; the others of the frame schemas are optional
 REQUIRED_PERSON_COLUMNS = ("person_id", "region", "sex", "birth_date")
 REQUIRED_LINE_COLUMNS = tuple(
-    c for c in LINE_FRAME_SCHEMA if c not in OPTIONAL_LINE_COLUMNS and c != "amount_fen"
+    c
+    for c in LINE_FRAME_SCHEMA
+    if c not in OPTIONAL_LINE_COLUMNS and c not in ("amount_fen", "quantity_text")
 )
 
 
@@ -937,15 +1065,50 @@ def person_columns(persons_path) -> list[str]:
 
 def table_columns(path, required: Iterable[str]) -> list[str]:
     """The column names of the Parquet file `path`; InputError naming the file when it is not
-    a readable Parquet file or lacks one of the `required` columns."""
+    a readable Parquet file, lacks one of the `required` columns or holds a column the rules
+    read with another type than `TABLE_TYPES` (price_fen as text would fail deep in a rule)."""
     try:
-        present = list(pl.read_parquet_schema(path))
+        schema = pl.read_parquet_schema(path)
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise InputError(f"{path}: {_read_failure(exc)}") from None
-    missing = [c for c in required if c not in present]
+    missing = [c for c in required if c not in schema]
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}")
-    return present
+    for column, dtype in schema.items():
+        expected = TABLE_TYPES.get(column)
+        if expected is not None and not _fits(dtype, expected):
+            raise InputError(f"{path}: column {column} is {dtype}, expected {_kind(expected)}")
+    return list(schema)
+
+
+# the type each column the rules read must have in a table (the frame schemas' types; any
+# integer width, a quantity whole or not)
+TABLE_TYPES: dict[str, pl.DataType] = {**PERSON_FRAME_SCHEMA, **LINE_FRAME_SCHEMA}
+
+
+def _fits(actual: pl.DataType, expected: pl.DataType) -> bool:
+    if actual == pl.Null:  # a column with no value at all
+        return True
+    if expected.is_integer():
+        return actual.is_integer()
+    if expected.is_float():
+        return actual.is_integer() or actual.is_float() or actual.is_decimal()
+    if isinstance(expected, pl.List):
+        return isinstance(actual, pl.List) and _fits(actual.inner, expected.inner)
+    return actual == expected
+
+
+def _kind(expected: pl.DataType) -> str:
+    """A column type as the error names it."""
+    if expected.is_integer():
+        return "an integer"
+    if expected.is_float():
+        return "a number"
+    if isinstance(expected, pl.List):
+        return f"a list of {_kind(expected.inner)}"
+    return {pl.String: "text (String)", pl.Date: "a date (Date)", pl.Boolean: "Boolean"}.get(
+        expected, str(expected)
+    )
 
 
 def _read_failure(exc: Exception) -> str:
@@ -974,6 +1137,8 @@ def supervise_parquet_files(
         persons = pl.read_parquet(persons_path, columns=person_columns(persons_path))
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise InputError(f"{persons_path}: {_read_failure(exc)}") from None
+    if (two := two_people_one_id(persons)) is not None:
+        raise InputError(f"{persons_path}: {two}")
     scan = pl.scan_parquet(lines_path)
 
     def read(query: pl.LazyFrame) -> pl.DataFrame:
@@ -985,7 +1150,10 @@ def supervise_parquet_files(
     total = read(scan.select(pl.len())).item()
 
     def load(chosen: pl.Expr | None) -> pl.DataFrame:
-        return read(scan if chosen is None else scan.filter(chosen))
+        lines = read(scan if chosen is None else scan.filter(chosen))
+        if (twice := line_given_twice(lines)) is not None:
+            raise InputError(f"{lines_path}: {twice}")
+        return lines
 
     found = _supervise(persons, load, total, partition_lines)
     found.listed_twice = listed_twice(persons).to_list()

@@ -45,8 +45,10 @@ def partial(lines: pl.DataFrame, rule: Rule) -> Partial:
     """The sums behind `indicators` over some persons' lines: (per institution: admissions,
     stay amount, readmissions; per institution and hospital level: lines, amount, B/C amount).
     A readmission needs only the person's own stays, so the sums of person partitions add up
-    to those of all the lines (`combine`)."""
+    to those of all the lines (`combine`). Lines of an unknown institution are nobody's:
+    neither scored nor a peer (a flag would name no one to inspect)."""
     window, classes = rule.p("readmission_days"), rule.p("bc_categories")
+    lines = lines.filter(pl.col("institution").is_not_null())
     s = with_previous_stay(stays(lines), "discharge", "institution")
     per_stay = s.with_columns(readmit=readmitted(window).fill_null(False))
     admissions = per_stay.group_by("institution").agg(
