@@ -40,7 +40,11 @@ def synth_command(
         float,
         typer.Option(
             "--fraud-rate",
-            help="Share of claims with a planted, labelled fraud pattern (default 0: none).",
+            help=(
+                "Rate at which each fraud pattern is drawn, per pattern (default 0: none); "
+                "the patterns are drawn apart and add companion claims, so more claims than "
+                "this share carry a label (about 11% at 0.05)."
+            ),
         ),
     ] = 0.0,
     chunk_size: Annotated[

@@ -88,8 +88,8 @@ def evaluate(
         table = table.join(part, on="rule", how="left")
     table = table.with_columns(pl.exclude("rule").fill_null(0).cast(pl.Int64))
     return table.with_columns(
-        precision=(pl.col("true_positive") / pl.col("flagged")).round(4),
-        recall=(pl.col("true_positive") / pl.col("planted")).round(4),
+        precision=pl.col("true_positive") / pl.col("flagged"),
+        recall=pl.col("true_positive") / pl.col("planted"),
     ).select(
         "rule",
         "planted",
