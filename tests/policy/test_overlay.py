@@ -143,3 +143,19 @@ def test_an_overlay_cannot_add_a_scheme_the_region_does_not_run(tmp_path):
     expected = r"res\.yaml: changes\.schemes\.resident: erenhot runs no resident scheme"
     with pytest.raises(PolicyError, match=expected):
         load_with_overlays("erenhot", (overlay,))
+
+
+def test_an_overlay_cannot_bring_blocks_into_a_layer_the_scheme_lacks(tmp_path):
+    # Erenhot's employees have no medical assistance: its programs would be a new layer
+    overlay = tmp_path / "ma.yaml"
+    overlay.write_text(
+        "changes:\n  schemes:\n    employee:\n      medical_assistance:\n        programs:\n"
+        "          - {id: dibao, ratio: 0.9}\n",
+        "utf-8",
+    )
+    expected = (
+        r"changes\.schemes\.employee\.medical_assistance\.programs\[id=dibao\]: "
+        "the policy has no such blocks here"
+    )
+    with pytest.raises(PolicyError, match=expected):
+        load_with_overlays("erenhot", (overlay,))

@@ -57,8 +57,11 @@ def merge(base: Any, patch: Any, path: str = "", overlay: str | None = None) -> 
             sub = f"{path}.{key}" if path else str(key)
             if key in base:
                 merged[key] = merge(base[key], value, sub, overlay)
+            elif overlay:
+                _refuse_new_blocks(value, sub)
+                merged[key] = stamp_overlay(value, overlay)
             else:
-                merged[key] = stamp_overlay(value, overlay) if overlay else value
+                merged[key] = value
         return merged
     if isinstance(base, list) and isinstance(patch, list) and _all_have_ids(base, patch):
         return _merge_by_id(base, patch, path, overlay)
@@ -81,6 +84,19 @@ def _merge_cited(base: dict, patch: Any, path: str, overlay: str | None) -> dict
         else:
             merged[key] = value
     return merged
+
+
+def _refuse_new_blocks(value: Any, path: str) -> None:
+    """An overlay writing a part the policy lacks may set values, not bring blocks (items
+    with an `id`): those it can only change, like `_merge_by_id`'s unknown ids."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _refuse_new_blocks(inner, f"{path}.{key}")
+    elif isinstance(value, list) and value and _all_have_ids(value):
+        ids = ", ".join(str(item["id"]) for item in value)
+        raise MergeError(
+            f"{path}[id={ids}]", "the policy has no such blocks here; an overlay changes blocks"
+        )
 
 
 def _all_have_ids(*lists: list) -> bool:
