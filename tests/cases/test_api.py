@@ -75,7 +75,10 @@ def test_a_case_through_the_api_with_money_in_yuan(cases_api):
     api = cases_api
     raw = [flag(claims=("C1",), amount_fen=12_345), flag(claims=("C1",), amount_fen=5)]
     opened = api.ok(api.post("/cases/import", {"flags": raw}, "bureau"))
-    assert opened == {"flags": 2, "opened": 1, "already_open": 0, "case_ids": [1]}
+    assert opened == {
+        "flags": 2, "opened": 1, "updated": 0, "already_open": 0,
+        "case_ids": [1], "updated_case_ids": [],
+    }  # fmt: skip
     again = api.ok(api.post("/cases/import", {"flags": raw}, "bureau"))
     assert (again["opened"], again["already_open"]) == (0, 2)
     api.ok(api.post("/cases/1/review", BODIES["review"], "auditor"))
@@ -90,7 +93,11 @@ def test_a_case_through_the_api_with_money_in_yuan(cases_api):
     assert case["status"] == "recovered" and case["next_steps"] == ["recovery"]
     assert [s["action"] for s in case["steps"]][:2] == ["open", "review"]
     over = api.post("/cases/1/recovery", {"amount": "0.01"}, "bureau")
-    assert over.status_code == 409 and "give a justification" in over.json()["err_msg"]
+    # in yuan, as the amounts are given: 123.50 + 0.01 = 123.51 above the 123.50 at risk
+    assert over.status_code == 409 and over.json()["err_msg"] == (
+        "case 1: recovery: 123.51 in all would exceed the amount at risk 123.50; "
+        "give a justification"
+    )
     audit = api.ok(api.get("/audit", "auditor", action="case.recovery"))
     assert len(audit) == 2 and audit[0]["target"] == "case/1"
 
@@ -131,6 +138,8 @@ def test_list_filters_and_institutions_see_their_own(cases_api):
     assert ids("bureau", institution="H002") == [3]
     assert ids("hospital") == [1, 2] and ids("other") == [3]
     assert ids("hospital", institution="H002") == []
+    unknown = api.get("/cases", "bureau", rule="split")
+    assert unknown.status_code == 422 and "split_hospitalization" in unknown.json()["err_msg"]
 
 
 def test_precision_endpoint_counts_decisions(cases_api):

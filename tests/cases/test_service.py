@@ -179,9 +179,23 @@ def test_without_an_appeal_the_decision_waits_for_the_window(db, monkeypatch):
     assert view["steps"][-1]["day"] == dt.date(2026, 3, 18)
 
 
+@pytest.mark.parametrize(("rule", "waits"), [("deceased_person", False), ("over_frequency", True)])
+def test_only_an_identity_case_naming_no_institution_skips_the_window(db, rule, waits):
+    # workflow.yaml's identity_rules (EH-37 人证相符) include deceased_person, not over_frequency
+    case_id = service.import_flags(db, BUREAU, flags(flag(rule, institution=None)))["case_ids"][0]
+    service.review(db, AUDITOR, case_id, "n", "confirm")
+    service.re_review(db, AUDITOR_2, case_id, "n", "confirm")
+    if waits:
+        with pytest.raises(Conflict, match="over_frequency is not an identity rule"):
+            service.decide(db, BUREAU, case_id, "confirmed", "r")
+    else:
+        assert service.decide(db, BUREAU, case_id, "confirmed", "r")["status"] == "confirmed"
+
+
 def test_recovery_above_the_amount_at_risk_needs_a_justification(db):
     case_id = confirmed_case(db)
-    with pytest.raises(Conflict, match="12346 fen in all would exceed"):
+    # 123.45 + 0.01 = 123.46 yuan, above the 123.45 yuan at risk
+    with pytest.raises(Conflict, match=r"123\.46 in all would exceed the amount at risk 123\.45;"):
         service.recover(db, BUREAU, case_id, 12_346)
     view = service.recover(db, BUREAU, case_id, 20_000, justification="penalty of the agreement")
     assert view["recovered_fen"] == 20_000
@@ -284,3 +298,51 @@ def test_text_postgresql_cannot_store_is_refused_before_the_database(db):
     with pytest.raises(ServiceError, match=r"flags\[0\]\.person_id: must not contain NUL"):
         parse_flags([{**flag(), "person_id": "P\x00"}])
     assert service.case_view(db, BUREAU, case_id)["status"] == "open"
+
+
+# ---------------------------------------------------------------- a later monitoring run
+def month(n: int, **kw) -> list:
+    """An over_frequency flag of n visits G01…Gn, the d-th costing 10 + d yuan: those beyond
+    the 12th are at risk (13 visits: 23.00; 14: 23.00 + 24.00 = 47.00)."""
+    at_risk = sum(1000 + 100 * d for d in range(13, n + 1))
+    claims = tuple(f"G{d:02d}" for d in range(1, n + 1))
+    return flags(flag("over_frequency", claims=claims, amount_fen=at_risk, **kw))
+
+
+def test_a_later_run_adds_to_the_open_case_with_an_update_step(db):
+    first = service.import_flags(db, BUREAU, month(13))["case_ids"][0]
+    done = service.import_flags(db, BUREAU, month(14))
+    assert (done["opened"], done["updated"], done["updated_case_ids"]) == (0, 1, [first])
+    case = service.case_view(db, BUREAU, first)
+    assert case["amount_at_risk_fen"] == 4_700 and case["claim_ids"][-1] == "G14"
+    update = case["steps"][-1]
+    assert (update["action"], update["seq"], update["actor"]) == ("update", 2, "clerk")
+    assert update["detail"] == {
+        "flags": 1, "added_claim_ids": ["G14"],
+        "amount_at_risk_fen": {"before": 2_300, "after": 4_700},
+    }  # fmt: skip
+    with db.sessions() as s:
+        audited = s.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert audited == ["case.open", "case.update"]
+    again = service.import_flags(db, BUREAU, month(14))
+    assert (again["opened"], again["updated"], again["already_open"]) == (0, 0, 1)
+
+
+def test_a_later_run_opens_only_what_is_new_once_a_case_is_decided(db):
+    first = confirmed_case(db, month(13))
+    done = service.import_flags(db, BUREAU, month(14))
+    assert (done["opened"], done["updated"]) == (1, 0)
+    case = service.case_view(db, BUREAU, done["case_ids"][0])
+    # 4,700 fen of 14 visits - 2,300 fen case 1 holds = 2,400 fen, the 14th visit
+    assert (case["claim_ids"], case["amount_at_risk_fen"]) == (["G14"], 2_400)
+    assert case["steps"][0]["detail"]["extends"] == [first]
+    assert service.case_view(db, BUREAU, first)["amount_at_risk_fen"] == 2_300  # unchanged
+    assert service.import_flags(db, BUREAU, month(14))["opened"] == 0
+
+
+def test_one_person_id_in_two_regions_is_two_cases(db):
+    done = service.import_flags(db, BUREAU, month(13, region="tongliao") + month(13))
+    assert done["opened"] == 2
+    later = service.import_flags(db, BUREAU, month(14, region="tongliao"))
+    assert later["updated_case_ids"] == [done["case_ids"][0]]  # the Tongliao case only
+    assert service.case_view(db, BUREAU, done["case_ids"][1])["amount_at_risk_fen"] == 2_300

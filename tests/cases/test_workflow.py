@@ -10,8 +10,10 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from yibao.cases import workflow
+from yibao.cases.params import workflow_params
 from yibao.cases.workflow import CaseState, Step, apply
 from yibao.service.errors import Conflict, Forbidden, ServiceError
+from yibao.supervision.params import RULE_IDS
 
 DAY = dt.date(2026, 3, 2)
 WINDOW = 15
@@ -61,8 +63,10 @@ def test_a_decision_waits_for_the_appeal_window_unless_the_institution_appealed(
     assert apply(re_reviewed(), late, WINDOW).status == "dismissed"
 
 
-def test_a_case_naming_no_institution_is_decided_without_waiting():
-    assert apply(re_reviewed(institution=None), step("decision"), WINDOW).status == "confirmed"
+def test_an_identity_case_naming_no_institution_is_decided_without_waiting():
+    state = workflow.opened(None, 1000, rule="deceased_person", identity_rule=True)
+    state = apply(apply(state, step("review", "a1"), WINDOW), step("re_review", "a2"), WINDOW)
+    assert apply(state, step("decision"), WINDOW).status == "confirmed"
 
 
 def test_a_reviewer_may_not_re_review_their_own_review():
@@ -108,7 +112,8 @@ def test_an_illegal_transition_names_the_status_and_what_is_possible():
 def test_recovery_above_the_amount_at_risk_needs_a_justification():
     confirmed = apply(apply(re_reviewed(1000), step("appeal"), WINDOW), step("decision"), WINDOW)
     state = apply(confirmed, step("recovery", amount_fen=600), WINDOW)
-    with pytest.raises(Conflict, match="1001 fen in all would exceed the amount at risk"):
+    # 600 + 401 = 1,001 fen = 10.01 yuan, above the 10.00 yuan at risk
+    with pytest.raises(Conflict, match=r"10\.01 in all would exceed the amount at risk 10\.00;"):
         apply(state, step("recovery", amount_fen=401), WINDOW)
     assert apply(state, step("recovery", amount_fen=400), WINDOW).recovered_fen == 1000
     justified = step("recovery", amount_fen=900, justification="interest and penalty")
@@ -160,11 +165,14 @@ def step_request(data, state: CaseState) -> dict:
 @given(
     amount=st.integers(0, 2000),
     institution=st.sampled_from(["H001", None]),
+    identity=st.booleans(),
     length=st.integers(0, 40),
     data=st.data(),
 )
-def test_random_step_sequences_never_reach_an_illegal_state(amount, institution, length, data):
-    state, day = workflow.opened(institution, amount), DAY
+def test_random_step_sequences_never_reach_an_illegal_state(
+    amount, institution, identity, length, data
+):
+    state, day = workflow.opened(institution, amount, "r", identity_rule=identity), DAY
     recovered = 0
     for _ in range(length):
         raw = step_request(data, state)
@@ -179,10 +187,13 @@ def test_random_step_sequences_never_reach_an_illegal_state(amount, institution,
         assert state.status in workflow.FROM[request.action]
         if request.action == "appeal":
             assert request.institution_code == institution and day <= state.appeal_deadline
-        if request.action == "decision" and state.status == "re_reviewed" and institution:
+        skips_window = identity and institution is None  # nobody could appeal
+        if request.action == "decision" and state.status == "re_reviewed" and not skips_window:
             assert day > state.appeal_deadline
         if request.action == "re_review":
             assert request.actor != state.reviewed_by
+        if request.action == "decision":
+            assert request.actor not in (state.reviewed_by, state.re_reviewed_by)
         # money: recoveries add up, and never above the amount at risk unless justified
         if request.action == "recovery":
             recovered += request.amount_fen
@@ -196,3 +207,45 @@ def test_random_step_sequences_never_reach_an_illegal_state(amount, institution,
         assert after.decision != "dismissed" or after.recovered_fen == 0
         event(f"reached {after.status}")
         state = after
+
+
+def test_one_person_is_one_name_whatever_its_case_or_width():
+    state = apply(workflow.opened("H001", 1000), step("review", "Inspector-Li"), WINDOW)
+    for same in ("inspector-li", "INSPECTOR-LI", "ｉｎｓｐｅｃｔｏｒ-ｌｉ"):
+        with pytest.raises(Forbidden, match="Inspector-Li reviewed this case"):
+            apply(state, step("re_review", same), WINDOW)
+
+
+@pytest.mark.parametrize(("auditor", "message"), [("a1", "a1 reviewed"), ("A2", "a2 re-reviewed")])
+def test_nobody_decides_a_case_they_reviewed(auditor, message):
+    appealed = apply(re_reviewed(), step("appeal"), WINDOW)
+    with pytest.raises(Forbidden, match=f"decision: {message} this case and may not decide it"):
+        apply(appealed, step("decision", auditor), WINDOW)
+
+
+def test_a_case_without_an_institution_skips_the_window_only_for_identity_rules():
+    # deceased_person finds someone using a dead person's card (EH-37 人证相符): nobody to hear
+    identity = workflow.opened(None, 1000, rule="deceased_person", identity_rule=True)
+    identity = apply(apply(identity, step("review", "a1"), WINDOW), step("re_review", "a2"), WINDOW)
+    assert apply(identity, step("decision"), WINDOW).status == "confirmed"
+    # over_frequency is about the institution's care: a case naming none waits out the window
+    other = workflow.opened(None, 1000, rule="over_frequency")
+    other = apply(apply(other, step("review", "a1"), WINDOW), step("re_review", "a2"), WINDOW)
+    with pytest.raises(Conflict, match=(
+        "decision: the case names no institution, but over_frequency is not an identity rule: "
+        "the appeal window runs until 2026-03-17; decide after that day"
+    )):  # fmt: skip
+        apply(other, step("decision"), WINDOW)
+    assert apply(other, step("decision", day=dt.date(2026, 3, 18)), WINDOW).status == "confirmed"
+    # an identity rule's case naming an institution: the institution may appeal, so it waits
+    named = workflow.opened("H001", 1000, rule="deceased_person", identity_rule=True)
+    named = apply(apply(named, step("review", "a1"), WINDOW), step("re_review", "a2"), WINDOW)
+    with pytest.raises(Conflict, match="may appeal until 2026-03-17"):
+        apply(named, step("decision"), WINDOW)
+
+
+def test_identity_rules_are_supervision_rules_cited_by_their_seed():
+    params = workflow_params()
+    assert set(params.identity_rules.value) <= set(RULE_IDS)
+    assert "deceased_person" in params.identity_rules.value
+    assert "over_frequency" not in params.identity_rules.value

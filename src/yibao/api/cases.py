@@ -24,13 +24,15 @@ from yibao.cases import service, workflow
 from yibao.cases.flags import Flag
 from yibao.cases.render import with_yuan
 from yibao.money import yuan_to_fen
+from yibao.supervision.params import RULE_IDS
 
 router = APIRouter(responses=ERROR_RESPONSES, default_response_class=MoneyJSONResponse)
 
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1, description="case number")]
 Note = Annotated[str, Field(min_length=1, max_length=4000)]
 CaseStatus = Literal[workflow.STATUSES]  # type: ignore[valid-type]
-CODE = r"^[A-Za-z0-9_.-]+$"  # rule ids and institution codes: no spaces, no control characters
+RuleId = Literal[RULE_IDS]  # type: ignore[valid-type]
+CODE = r"^[A-Za-z0-9_.-]+$"  # institution codes: no spaces, no control characters
 
 
 # --- models -------------------------------------------------------------------------------
@@ -50,8 +52,13 @@ class ImportRequest(BaseModel):
 class Imported(BaseModel):
     flags: int
     opened: int
-    already_open: int = Field(description="flags whose natural key already has a case")
+    updated: int = Field(description="open cases a later run's flags added claims to")
+    already_open: int = Field(
+        description="flags whose natural key already has a case, or whose finding the "
+        "stored cases already hold whole"
+    )
     case_ids: list[int]
+    updated_case_ids: list[int]
 
 
 class ReviewRequest(BaseModel):
@@ -147,7 +154,10 @@ def _case(view: dict[str, Any]) -> MoneyJSONResponse:
 @router.post("/cases/import", response_model=Imported, tags=["cases"])
 def import_cases(body: ImportRequest, who: Bureau, request: Request) -> MoneyJSONResponse:
     """Open a case for every flag not seen before (bureau). Importing the same flags again
-    opens nothing: a flag's natural key (rule, person, institution, claim ids) has one case."""
+    opens nothing: a flag's natural key (rule, region, person, institution, claim ids) has
+    one case. A flag of a later run sharing claims with cases of its rule, region, person
+    and institution adds only what is new: to the case while it is open, else as a case of
+    its own."""
     found = body.flags + body.institution_flags
     return respond(service.import_flags(db_of(request), who, found, body.group), Imported)
 
@@ -157,7 +167,7 @@ def list_cases(
     who: Caller,
     request: Request,
     status: Annotated[CaseStatus | None, Query()] = None,
-    rule: Annotated[str | None, Query(max_length=40, pattern=CODE)] = None,
+    rule: Annotated[RuleId | None, Query()] = None,
     institution: Annotated[str | None, Query(max_length=30, pattern=CODE)] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,

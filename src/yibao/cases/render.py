@@ -37,6 +37,17 @@ def case_line(case: dict[str, Any]) -> str:
     )
 
 
+def page_hint(offset: int, shown: int, total: int) -> str:
+    """`showing 1–100 of 2,062; --offset 100 for more` when a listing is not everything."""
+    if shown == total:
+        return ""
+    if shown == 0:
+        return f"showing none of {total:,} (--offset {offset:,} is past the end)"
+    last = offset + shown
+    more = f"; --offset {last} for more" if last < total else ""
+    return f"showing {offset + 1:,}–{last:,} of {total:,}{more}"
+
+
 def case_text(case: dict[str, Any]) -> str:
     """`yibao cases show`: the case, its evidence, its steps."""
     out = [
@@ -58,16 +69,43 @@ def case_text(case: dict[str, Any]) -> str:
         ev = flag.get("evidence") or {}
         measured = f"{ev.get('measure', '?')} = {ev.get('value', '?')} "
         measured += f"{ev.get('comparison', 'vs')} {ev.get('threshold', '?')}"
-        out.append(f"  {measured}  claims {', '.join(flag['claim_ids']) or '-'}")
+        claims = ", ".join(flag["claim_ids"]) or "-"
+        out.append(f"  {measured}  claims {claims}{_counted(flag, case['id'])}")
     out.append("steps:")
     for step in case["steps"]:
         amount = "" if step["amount_fen"] is None else f" {yuan_str(step['amount_fen'])} yuan"
         note = f"  {step['note']}" if step["note"] else ""
         out.append(
             f"  {step['seq']}. {step['day']} {step['action']} → {step['to_status']} by "
-            f"{step['actor']} ({step['role']}){amount}{note}"
+            f"{step['actor']} ({step['role']}){amount}{_import_detail(step)}{note}"
         )
     return "\n".join(out)
+
+
+def _counted(flag: dict[str, Any], case_id: int) -> str:
+    """What this case counts of a later run's flag, when earlier flags hold the rest."""
+    part = flag.get("counted")
+    if not part:
+        return ""
+    others = [f"#{i}" for i in part["overlaps"] if i != case_id]
+    held = ", ".join(others) if others else "this case's earlier flags"
+    claims = ", ".join(part["claim_ids"]) or "no claim"
+    return f"  (counted: {claims}, {yuan_str(part['amount_at_risk_fen'])} yuan; rest in {held})"
+
+
+def _import_detail(step: dict[str, Any]) -> str:
+    """An open step extending earlier cases, an update step's added claims and amount."""
+    detail = step["detail"] or {}
+    if step["action"] == "open" and detail.get("extends"):
+        return " extends " + ", ".join(f"#{i}" for i in detail["extends"])
+    if step["action"] == "update":
+        risk = detail["amount_at_risk_fen"]
+        claims = ", ".join(detail["added_claim_ids"]) or "none"
+        return (
+            f" added claims {claims}, at risk {yuan_str(risk['before'])} → "
+            f"{yuan_str(risk['after'])} yuan"
+        )
+    return ""
 
 
 def precision_text(table: dict[str, list[dict]]) -> str:

@@ -16,7 +16,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yibao.cases import workflow
-from yibao.cases.flags import Flag, PlannedCase, natural_key, plan_cases
+from yibao.cases.flags import (
+    Flag,
+    HeldCase,
+    ImportPlan,
+    Part,
+    PlannedCase,
+    finding,
+    finding_of,
+    natural_key,
+    plan_import,
+)
 from yibao.cases.params import workflow_params
 from yibao.cases.precision import precision_table
 from yibao.service import audit
@@ -24,6 +34,7 @@ from yibao.service.errors import Forbidden, NotFound, ServiceError
 from yibao.service.principal import Principal
 from yibao.store.cases import CaseFlag, CaseStep, SupervisionCase
 from yibao.store.db import Database
+from yibao.supervision.params import RULE_IDS
 
 _KEY_CHUNK = 500  # keys per IN (...) query, well under every driver's parameter limit
 
@@ -38,14 +49,15 @@ def import_flags(
     db: Database, who: Principal, flags: Sequence[Flag], group: bool = False
 ) -> dict[str, Any]:
     """Open a case for each flag not seen before (bureau). Idempotent: a flag's natural key
-    opens at most one case, so importing the same flags again opens nothing."""
+    opens at most one case, so importing the same flags again opens nothing; a flag of a
+    finding already in a case adds only what is new (`flags.plan_import`)."""
     needed = workflow.ROLE_OF["open"]
     if who.role != needed:
         raise Forbidden(f"open cases: only the {needed} may do this, not {who.role}")
     try:
         return _import_once(db, who, flags, group)
     except IntegrityError:
-        # a concurrent import opened some of these keys first (PostgreSQL): now they are known
+        # a concurrent import or step took a key or a step number first: now it is known
         return _import_once(db, who, flags, group)
 
 
@@ -56,39 +68,71 @@ def _import_once(
     keys = [natural_key(f) for f in flags]
     with db.transaction() as session:
         known = _known_keys(session, keys)
-        planned = plan_cases(flags, known, group)
-        ids = _open(session, who, planned, day)
-    skipped = sum(1 for key in keys if key in known)
-    return {"flags": len(flags), "opened": len(ids), "already_open": skipped, "case_ids": ids}
+        fresh = [f for f, key in zip(flags, keys, strict=True) if key not in known]
+        held = _held_cases(session, fresh)
+        plan = plan_import(fresh, known, held.values(), group)
+        ids = _open(session, who, plan.new, day)
+        updated = _update(session, who, held, plan.updates, day)
+        _keep_keys(session, plan, ids)
+    skipped = sum(1 for key in keys if key in known or key in plan.covered)
+    return {
+        "flags": len(flags),
+        "opened": len(ids),
+        "updated": len(updated),
+        "already_open": skipped,
+        "case_ids": ids,
+        "updated_case_ids": updated,
+    }
+
+
+def _chunks(values: set[str]) -> list[list[str]]:
+    """Sorted values in chunks for IN (...) queries."""
+    unique = sorted(values)
+    return [unique[i : i + _KEY_CHUNK] for i in range(0, len(unique), _KEY_CHUNK)]
 
 
 def _known_keys(session: Session, keys: list[str]) -> set[str]:
     known: set[str] = set()
-    unique = sorted(set(keys))
-    for i in range(0, len(unique), _KEY_CHUNK):
-        chunk = unique[i : i + _KEY_CHUNK]
+    for chunk in _chunks(set(keys)):
         known |= set(session.scalars(select(CaseFlag.flag_key).where(CaseFlag.flag_key.in_(chunk))))
     return known
 
 
+def _held_cases(session: Session, flags: Sequence[Flag]) -> dict[int, HeldCase]:
+    """The stored cases of the flags' findings, which the flags may overlap; locked, so no
+    step changes an open case while the import adds to it."""
+    wanted = {finding_of(f) for f in flags}
+    persons = {f.person_id for f in flags if f.person_id is not None}
+    institutions = {f.institution for f in flags if f.person_id is None and f.institution}
+    queries = [SupervisionCase.person_id.in_(chunk) for chunk in _chunks(persons)] + [
+        SupervisionCase.person_id.is_(None) & SupervisionCase.institution.in_(chunk)
+        for chunk in _chunks(institutions)
+    ]
+    held: dict[int, HeldCase] = {}
+    for where in queries:
+        for case in session.scalars(select(SupervisionCase).where(where).with_for_update()):
+            found = finding(case.rule, case.region, case.person_id, case.institution)
+            if found in wanted:
+                held[case.id] = HeldCase(case.id, case.status, found, tuple(case.flags))
+    return held
+
+
 def _open(session: Session, who: Principal, planned: list[PlannedCase], day: dt.date) -> list[int]:
-    """Insert the planned cases, their keys, their open steps and audit entries (in bulk: an
-    import may open many thousands of cases)."""
+    """Insert the planned cases, their open steps and audit entries (in bulk: an import may
+    open many thousands of cases)."""
     if not planned:
         return []
     rows = [_case_row(plan, who) for plan in planned]
     inserted = insert(SupervisionCase).returning(SupervisionCase.id, sort_by_parameter_order=True)
     ids = list(session.scalars(inserted, rows))
-    keys = [
-        {"flag_key": k, "case_id": i}
-        for plan, i in zip(planned, ids, strict=True)
-        for k in plan.keys
-    ]
-    session.execute(insert(CaseFlag), keys)
     steps = []
     for plan, case_id in zip(planned, ids, strict=True):
         first = plan.first
-        detail = {"flags": len(plan.flags), "amount_at_risk_fen": plan.amount_at_risk_fen}
+        detail: dict[str, Any] = {
+            "flags": len(plan.parts), "amount_at_risk_fen": plan.amount_at_risk_fen,
+        }  # fmt: skip
+        if plan.extends:  # what a later run found beyond the cases already holding its finding
+            detail["extends"] = plan.extends
         steps.append(_step_fields(case_id, 1, "open", None, "open", who, day, "", detail))
         audit.record(
             session, who, "case.open", _target(case_id),
@@ -98,9 +142,52 @@ def _open(session: Session, who: Principal, planned: list[PlannedCase], day: dt.
     return ids
 
 
+def _update(
+    session: Session,
+    who: Principal,
+    held: dict[int, HeldCase],
+    updates: dict[int, list[Part]],
+    day: dt.date,
+) -> list[int]:
+    """Add the parts of later flags to open cases (nobody has reviewed their evidence yet):
+    claims, amount at risk and flag copies, each change an `update` step and audit entry."""
+    for case_id, parts in updates.items():
+        case = session.get(SupervisionCase, case_id)
+        assert case is not None and held[case_id].status == case.status == "open"
+        added = sorted({c for p in parts for c in p.claim_ids} - set(case.claim_ids))
+        before = case.amount_at_risk
+        after = before + sum(p.amount_at_risk_fen for p in parts)
+        detail = {
+            "flags": len(parts),
+            "added_claim_ids": added,
+            "amount_at_risk_fen": {"before": before, "after": after},
+        }
+        case.flags = [*case.flags, *(p.stored() for p in parts)]
+        case.claim_ids = sorted({*case.claim_ids, *added})
+        case.amount_at_risk = after
+        case.steps += 1
+        fields = _step_fields(case_id, case.steps, "update", "open", "open", who, day, "", detail)
+        session.add(CaseStep(**fields))
+        audit.record(session, who, "case.update", _target(case_id), seq=case.steps, **detail)
+    return sorted(updates)
+
+
+def _keep_keys(session: Session, plan: ImportPlan, ids: list[int]) -> None:
+    """Each new key points at its case: the one opened or updated for it, or the newest of
+    the cases that already held it whole, so importing the same flags again does nothing."""
+    owner: dict[str, int] = {}
+    for planned, case_id in zip(plan.new, ids, strict=True):
+        owner.update((key, case_id) for key in planned.keys if key not in owner)
+    for case_id, parts in plan.updates.items():
+        owner.update((p.key, case_id) for p in parts if p.key not in owner)
+    owner.update((k, i) for k, i in plan.covered.items() if k not in owner)
+    if owner:
+        session.execute(insert(CaseFlag), [{"flag_key": k, "case_id": i} for k, i in owner.items()])
+
+
 def _case_row(plan: PlannedCase, who: Principal) -> dict[str, Any]:
     first = plan.first
-    state = workflow.opened(first.institution, plan.amount_at_risk_fen)
+    state = workflow.opened(first.institution, plan.amount_at_risk_fen, first.rule)
     return {
         "rule": first.rule,
         "name_zh": first.name_zh,
@@ -110,7 +197,7 @@ def _case_row(plan: PlannedCase, who: Principal) -> dict[str, Any]:
         "person_id": first.person_id,
         "institution": first.institution,
         "claim_ids": plan.claim_ids,
-        "flags": [f.model_dump(mode="json") for f in plan.flags],
+        "flags": plan.stored_flags(),
         "basis": first.basis,
         "amount_at_risk": plan.amount_at_risk_fen,
         "status": state.status,
@@ -198,6 +285,8 @@ def _state(case: SupervisionCase) -> workflow.CaseState:
         re_reviewed_by=case.re_reviewed_by,
         appeal_deadline=case.appeal_deadline,
         decision=case.decision,
+        rule=case.rule,
+        identity_rule=case.rule in workflow_params().identity_rules.value,
     )
 
 
@@ -285,18 +374,45 @@ def list_cases(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Cases, oldest first, filtered; an institution sees only the cases naming it."""
-    query = select(SupervisionCase).order_by(SupervisionCase.id).limit(limit).offset(offset)
-    if who.role == "institution":
-        query = query.where(SupervisionCase.institution == who.institution_code)
-    for column, value in (
-        (SupervisionCase.status, status),
-        (SupervisionCase.rule, rule),
-        (SupervisionCase.institution, institution),
-    ):
-        if value is not None:
-            query = query.where(column == value)
+    where = _filters(who, status, rule, institution)
+    query = select(SupervisionCase).where(*where).order_by(SupervisionCase.id)
     with db.sessions() as session:
-        return [summary(case) for case in session.scalars(query).all()]
+        return [summary(c) for c in session.scalars(query.limit(limit).offset(offset)).all()]
+
+
+def count_cases(
+    db: Database,
+    who: Principal,
+    status: str | None = None,
+    rule: str | None = None,
+    institution: str | None = None,
+) -> int:
+    """How many cases `list_cases` pages through with these filters."""
+    where = _filters(who, status, rule, institution)
+    with db.sessions() as session:
+        return session.scalar(select(func.count()).select_from(SupervisionCase).where(*where))
+
+
+def _filters(who: Principal, status: str | None, rule: str | None, institution: str | None):
+    """The conditions of a listing; an unknown status or rule is refused, naming the known
+    ones (a typo would otherwise read as "no cases")."""
+    if status is not None and status not in workflow.STATUSES:
+        known = ", ".join(workflow.STATUSES)
+        raise ServiceError(f"status: {status!r} is not a case status (one of: {known})")
+    if rule is not None and rule not in RULE_IDS:
+        raise ServiceError(f"rule: {rule!r} is not a rule (one of: {', '.join(RULE_IDS)})")
+    where = [
+        column == value
+        for column, value in (
+            (SupervisionCase.status, status),
+            (SupervisionCase.rule, rule),
+            (SupervisionCase.institution, institution),
+        )
+        if value is not None
+    ]
+    if who.role == "institution":
+        where.append(SupervisionCase.institution == who.institution_code)
+    return where
 
 
 def summary(case: SupervisionCase) -> dict[str, Any]:

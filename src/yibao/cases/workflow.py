@@ -6,19 +6,24 @@ no clock (the day of a step is given), no files.
     confirmed ─recovery→ recovered ─recovery→ recovered …
 
 Roles: the bureau opens, decides and records recoveries; an auditor reviews and re-reviews
-(never re-reviewing their own review); the institution concerned appeals, within
+(never re-reviewing their own review); nobody decides a case they reviewed or re-reviewed
+(names compared as `same_actor`); the institution concerned appeals, within
 `appeal_window_days` of the re-review. A decision without an appeal waits until that window
-has closed, so no decision can take the institution's chance to appeal away. Recoveries add
-up; a recovery taking the total above the amount at risk needs a justification.
+has closed, so no decision can take the institution's chance to appeal away; only a case of
+an identity rule naming no institution, which nobody can appeal, is decided straight away.
+Recoveries add up; a recovery taking the total above the amount at risk needs a
+justification.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from yibao.money import yuan_str
 from yibao.service.errors import Conflict, Forbidden, ServiceError
 
 Status = Literal[
@@ -61,6 +66,8 @@ class CaseState:
     re_reviewed_by: str | None = None
     appeal_deadline: dt.date | None = None
     decision: str | None = None
+    rule: str = ""
+    identity_rule: bool = False  # the rule finds someone using another's card (人证不符)
 
 
 @dataclass(frozen=True)
@@ -79,11 +86,27 @@ class Step:
     justification: str | None = None  # recovery above the amount at risk
 
 
-def opened(institution: str | None, amount_at_risk_fen: int) -> CaseState:
+def opened(
+    institution: str | None, amount_at_risk_fen: int, rule: str = "", identity_rule: bool = False
+) -> CaseState:
     """The state of a newly opened case."""
     if amount_at_risk_fen < 0:
         raise ServiceError("amount_at_risk_fen: must be >= 0")
-    return CaseState("open", institution, amount_at_risk_fen)
+    return CaseState(
+        "open", institution, amount_at_risk_fen, rule=rule, identity_rule=identity_rule
+    )
+
+
+def same_actor(name: str | None, other: str | None) -> bool:
+    """Two names of one person: equal once their width, case and surrounding spaces are
+    normalised (NFKC, casefold), so `Inspector-Li` cannot re-review `inspector-li`."""
+    if name is None or other is None:
+        return False
+    return _normalised(name) == _normalised(other)
+
+
+def _normalised(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).strip().casefold()
 
 
 def allowed_actions(state: CaseState) -> list[str]:
@@ -144,8 +167,10 @@ def _review(state: CaseState, step: Step, _window: int) -> CaseState:
 
 
 def _re_review(state: CaseState, step: Step, window: int) -> CaseState:
-    if step.actor == state.reviewed_by:
-        raise Forbidden(f"re-review: {step.actor} reviewed this case and may not re-review it")
+    if same_actor(step.actor, state.reviewed_by):  # named as the review recorded them
+        raise Forbidden(
+            f"re-review: {state.reviewed_by} reviewed this case and may not re-review it"
+        )
     deadline = step.day + dt.timedelta(days=window)
     return dataclasses.replace(
         state, status="re_reviewed", re_reviewed_by=step.actor, appeal_deadline=deadline
@@ -162,14 +187,39 @@ def _appeal(state: CaseState, step: Step, _window: int) -> CaseState:
 
 
 def _decision(state: CaseState, step: Step, _window: int) -> CaseState:
-    waiting = state.status == "re_reviewed" and state.institution is not None
-    if waiting and state.appeal_deadline is not None and step.day <= state.appeal_deadline:
-        raise Conflict(
-            f"decision: the institution may appeal until {state.appeal_deadline}; "
-            "decide after that day or after its appeal"
-        )
+    _check_not_a_reviewer(state, step)
+    if state.status == "re_reviewed" and not _nobody_can_appeal(state):
+        _check_window_closed(state, step)
     assert step.outcome is not None
     return dataclasses.replace(state, status=step.outcome, decision=step.outcome)
+
+
+def _check_not_a_reviewer(state: CaseState, step: Step) -> None:
+    """The four-eyes rule: who found (reviewed) a case does not also judge it."""
+    for did, who in (("reviewed", state.reviewed_by), ("re-reviewed", state.re_reviewed_by)):
+        if same_actor(step.actor, who):
+            raise Forbidden(f"decision: {who} {did} this case and may not decide it")
+
+
+def _nobody_can_appeal(state: CaseState) -> bool:
+    """A case of an identity rule (someone else used the card) may name no institution: then
+    there is nobody to appeal and no window to wait for. Any other rule's case waits."""
+    return state.identity_rule and state.institution is None
+
+
+def _check_window_closed(state: CaseState, step: Step) -> None:
+    assert state.appeal_deadline is not None  # set by the re-review
+    if step.day > state.appeal_deadline:
+        return
+    if state.institution is None:
+        raise Conflict(
+            f"decision: the case names no institution, but {state.rule} is not an identity "
+            f"rule: the appeal window runs until {state.appeal_deadline}; decide after that day"
+        )
+    raise Conflict(
+        f"decision: the institution may appeal until {state.appeal_deadline}; "
+        "decide after that day or after its appeal"
+    )
 
 
 def _recovery(state: CaseState, step: Step, _window: int) -> CaseState:
@@ -177,8 +227,8 @@ def _recovery(state: CaseState, step: Step, _window: int) -> CaseState:
     total = state.recovered_fen + step.amount_fen
     if total > state.amount_at_risk_fen and not (step.justification or "").strip():
         raise Conflict(
-            f"recovery: {total} fen in all would exceed the amount at risk "
-            f"({state.amount_at_risk_fen} fen); give a justification"
+            f"recovery: {yuan_str(total)} in all would exceed the amount at risk "
+            f"{yuan_str(state.amount_at_risk_fen)}; give a justification"
         )
     return dataclasses.replace(state, status="recovered", recovered_fen=total)
 

@@ -65,13 +65,15 @@ def list_(
     status: Annotated[str | None, typer.Option(help="Only cases in this status.")] = None,
     rule: Annotated[str | None, typer.Option(help="Only cases of this rule.")] = None,
     institution: Annotated[str | None, typer.Option(help="Only this institution's.")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many cases.")] = 100,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many cases.")] = 100,
+    offset: Annotated[int, typer.Option(min=0, max=10**9, help="Skip this many cases first.")] = 0,
     format: FormatOption = Format.text,
     actor: Reader = "cli",
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Cases, oldest first, one line each (or JSON)."""
-    run_list(status, rule, institution, limit, format.value, actor, database_url)
+    """Cases, oldest first, one line each (or JSON); a page of them says so on stderr."""
+    page = (limit, offset)
+    run_list(status, rule, institution, page, format.value, actor, database_url)
 
 
 @cases_app.command("show", cls=OneLineErrors)
@@ -166,10 +168,12 @@ def precision(
 
 # ---------------------------------------------------------------- what the commands run
 def _who(actor: str, role: str, institution: str | None = None):
+    """The operator acting in `role` as `actor`, a name as `yibao user add` takes it."""
+    from yibao.service.institutions import USER_NAME
     from yibao.service.principal import Principal
 
-    if not actor.strip():
-        fail("--actor: must not be empty")
+    if not USER_NAME.fullmatch(actor):
+        fail(f"--actor: {actor!r} must be 1–60 characters without spaces")
     return Principal(actor, role, institution)  # type: ignore[arg-type]
 
 
@@ -198,10 +202,14 @@ def run_import(file: str, actor: str, group: bool, explicit_url: str | None) -> 
     flags = _read_flags(file)
     with migrated_database(explicit_url) as db:
         done = service.import_flags(db, who, flags, group)
-    ids = done["case_ids"]
+    ids, updated = done["case_ids"], done["updated_case_ids"]
     span = f" (#{ids[0]}…#{ids[-1]})" if ids else ""
+    grown = ""
+    if updated:
+        listed = ", ".join(f"#{i}" for i in updated[:5]) + (", …" if len(updated) > 5 else "")
+        grown = f"updated {len(updated)} open case(s) ({listed}), "
     typer.echo(
-        f"{done['flags']} flag(s): opened {done['opened']} case(s){span}, "
+        f"{done['flags']} flag(s): opened {done['opened']} case(s){span}, {grown}"
         f"{done['already_open']} flag(s) already had a case"
     )
 
@@ -246,16 +254,22 @@ def _parquet_flags(file: str) -> list[dict]:
     return rows
 
 
-def run_list(status, rule, institution, limit, fmt, actor, explicit_url) -> None:
+def run_list(status, rule, institution, page, fmt, actor, explicit_url) -> None:
     from yibao.cases import service
-    from yibao.cases.render import case_line
+    from yibao.cases.render import case_line, page_hint
 
+    limit, offset = page
+    who = _who(actor, "bureau")
     with migrated_database(explicit_url) as db:
-        rows = service.list_cases(db, _who(actor, "bureau"), status, rule, institution, limit)
+        rows = service.list_cases(db, who, status, rule, institution, limit, offset)
+        total = service.count_cases(db, who, status, rule, institution)
     if fmt == "json":
         _echo_json(rows)
-        return
-    typer.echo("\n".join(case_line(r) for r in rows) if rows else "no cases")
+    else:
+        typer.echo("\n".join(case_line(r) for r in rows) if rows else "no cases")
+    hint = page_hint(offset, len(rows), total)
+    if hint:
+        typer.echo(hint, err=True)
 
 
 def run_show(case_id: int, fmt: str, actor: str, explicit_url: str | None) -> None:
@@ -311,16 +325,27 @@ def run_recover(
     justification: str | None,
     explicit_url: str | None,
 ) -> None:
-    from yibao.money import MoneyError, yuan_to_fen
-
-    try:
-        fen = yuan_to_fen(amount)
-    except MoneyError as exc:
-        fail(f"--amount: {exc}")
+    fen = _recovery_fen(amount)
     run_step(
         case_id, "recovery", actor, explicit_url,
         amount_fen=fen, note=note, justification=justification,
     )  # fmt: skip
+
+
+def _recovery_fen(amount: str) -> int:
+    """Yuan as the API reads a recovery (`PositiveYuan`: at most 12 digits and two decimals,
+    > 0), in fen."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from yibao.api.models import PositiveYuan
+    from yibao.money import yuan_to_fen
+
+    try:
+        yuan = TypeAdapter(PositiveYuan).validate_python(amount)
+    except ValidationError as exc:
+        reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        fail(f"--amount: {amount!r} {reason}")
+    return yuan_to_fen(yuan)
 
 
 def run_precision(fmt: str, actor: str, explicit_url: str | None) -> None:
