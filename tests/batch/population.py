@@ -22,6 +22,7 @@ DIAGNOSES = [
     "E11.9",
     "E10",
     "Z51.1",
+    "Z51.102",  # a national code under Z51.1 (LY-19's waiver matches it by prefix)
     "Z51.0",
     "F20.0",
     "F31",

@@ -29,7 +29,7 @@ def test_liaoyang_pool_cap_overflow_waivers_and_combined_cap():
     """Annual pool cap 30,000 reached by the third chemotherapy stay (deductible waived from
     the third); the rest overflows to 超限额补充 until the combined 150,000; a psychiatric
     stay has no deductible; a stay discharged in January belongs to the new year."""
-    chemo = {"diagnoses": ["Z51.1", "C50.9"]}
+    chemo = {"diagnoses": ["Z51.102", "C50.9"]}  # a national code under Z51.1
     who = person(
         "employee",
         employment="retired",

@@ -99,6 +99,24 @@ def test_ly19_third_and_later_chemotherapy_admissions_have_no_deductible():
     assert [x.setlinfo.hifp_pay for x in s] == [fen("3526"), fen("3813"), fen("4100"), fen("4100")]
 
 
+def test_ly19_a_national_chemotherapy_code_is_a_z51_1():
+    # The national codes add digits to the ICD category: Z51.102 and Z51.101 are Z51.1
+    # (LY-19 "腫瘤化療"), mixed across the year. The same sums as above: 700 → 3526,
+    # 350 → 3813, then 0 → 4100 for the 3rd and the 4th.
+    codes = ["Z51.102", "Z51.101", "Z51.102", "Z51.1"]
+    s, _ = settle(
+        R,
+        employee(),
+        [
+            claim(f"C{n}", f"2006-0{n + 1}-01", "21", 3, diagnoses=["C50.9", codes[n - 1]],
+                  items=[item("5000")])
+            for n in range(1, 5)
+        ],
+    )  # fmt: skip
+    assert [x.setlinfo.act_pay_dedc for x in s] == [fen("700"), fen("350"), 0, 0]
+    assert [x.setlinfo.hifp_pay for x in s] == [fen("3526"), fen("3813"), fen("4100"), fen("4100")]
+
+
 def test_ly19_counts_chemotherapy_admissions_not_every_admission_and_resets_yearly():
     # C1 appendicitis L3 5000: 700 → 3526. C2 chemo: 2nd admission, 1st chemo: 350 → 3813.
     # C3 chemo: 3rd admission but only the 2nd chemo → still 350 → 3813.

@@ -3,7 +3,7 @@
 A claim's codes are held as one string, each code preceded by a separator and the whole
 closed by one (`codes_str`: the `disease` code upper-cased, then the diagnoses; `dx_str`: the
 diagnoses only), so "a code starts with P" is a literal search for SEP + P and "the claim
-shows code C" one for SEP + C + SEP.
+shows code C" (one of its diagnoses starts with C) one for SEP + C.
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ def computed_where(
 
 
 def shows_code(code: str, column: str = "dx_str") -> pl.Expr:
-    """The claim's diagnoses include exactly `code`."""
-    return pl.col(column).str.contains(SEP + code + SEP, literal=True)
+    """A diagnosis of the claim falls under `code`: starts with it (`shown_codes`)."""
+    return pl.col(column).str.contains(SEP + code, literal=True)
 
 
 def primary_starts_with(prefixes: Iterable[str]) -> pl.Expr:

@@ -40,6 +40,7 @@ from yibao.batch.running import (
     varies,
     year_window,
 )
+from yibao.engine.pooling import waiver_codes
 from yibao.policy.schema import Cap, PoolBenefit, SchemePolicy, Tilt, Waiver
 
 MAX_FACTOR_TILTS = 6
@@ -137,18 +138,6 @@ def _groups_seen(frame: pl.LazyFrame, benefits: list[PoolBenefit]) -> pl.LazyFra
     return frame.with_columns(columns)
 
 
-def _waiver_codes(benefits: list[PoolBenefit]) -> list[str]:
-    return sorted(
-        {
-            code
-            for b in benefits
-            for w in b.waivers
-            if w.prior_admissions_by == "diagnosis" and w.min_prior_admissions is not None
-            for code in w.diagnosis_codes or ()
-        }
-    )
-
-
 def _prior_admissions(frame: pl.LazyFrame, benefits: list[PoolBenefit]) -> pl.LazyFrame:
     """This year's earlier admissions: any, at the claim's level, with a diagnosis."""
     admitting = [i for i, b in enumerate(benefits) if b.counts_as_admission]
@@ -165,7 +154,7 @@ def _prior_admissions(frame: pl.LazyFrame, benefits: list[PoolBenefit]) -> pl.La
         *([before(adm, ["level_win"]).alias("prior_level")] if by_level else []),
         *[
             before(adm * shows_code(code).cast(pl.Int32), PERSON_YEAR).alias(f"prior_dx:{code}")
-            for code in _waiver_codes(benefits)
+            for code in waiver_codes(benefits)
         ],
     )
 

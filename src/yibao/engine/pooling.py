@@ -6,10 +6,12 @@ Special-population tilts and deductible waivers are declared on the benefit, as 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from yibao.engine import funds
 from yibao.engine.context import ClaimContext
+from yibao.engine.inputs import Claim
 from yibao.engine.matching import benefit_matches, groups_claimed, level_key, mismatch
 from yibao.money import apply_ratio, round_half_up, yuan_str
 from yibao.policy.schema import Cap, PoolBenefit, Tilt, Waiver
@@ -131,12 +133,29 @@ def _waiver_applies(waiver: Waiver, ctx: ClaimContext) -> bool:
         claim.diagnoses and claim.diagnoses[0].startswith(tuple(waiver.primary_diagnosis_prefixes))
     ):
         return False
-    if waiver.diagnosis_codes is not None and not set(waiver.diagnosis_codes) & set(
-        claim.diagnoses
-    ):
+    if waiver.diagnosis_codes is not None and not shown_codes(waiver.diagnosis_codes, claim):
         return False
     return waiver.min_prior_admissions is None or (
         _prior_admissions(waiver, ctx) >= waiver.min_prior_admissions
+    )
+
+
+def shown_codes(codes: Iterable[str], claim: Claim) -> set[str]:
+    """The codes of `codes` some diagnosis of the claim falls under: a national code adds
+    digits to its ICD category (Z51.102 is a Z51.1 化疗), as every disease list matches."""
+    return {code for code in codes if any(d.startswith(code) for d in claim.diagnoses)}
+
+
+def waiver_codes(benefits: Iterable[PoolBenefit]) -> list[str]:
+    """The diagnosis codes whose admissions a waiver counts (`admissions:dx:CODE`)."""
+    return sorted(
+        {
+            code
+            for b in benefits
+            for w in b.waivers
+            if w.prior_admissions_by == "diagnosis" and w.min_prior_admissions is not None
+            for code in w.diagnosis_codes or ()
+        }
     )
 
 
@@ -144,7 +163,7 @@ def _prior_admissions(waiver: Waiver, ctx: ClaimContext) -> int:
     if waiver.prior_admissions_by == "same_level":
         return ctx.ytd.count(f"admissions:level:{level_key(ctx.claim)}")
     if waiver.prior_admissions_by == "diagnosis":
-        codes = set(waiver.diagnosis_codes or []) & set(ctx.claim.diagnoses)
+        codes = shown_codes(waiver.diagnosis_codes or [], ctx.claim)
         return max((ctx.ytd.count(f"admissions:dx:{code}") for code in codes), default=0)
     return ctx.ytd.count("admissions")
 
@@ -212,5 +231,5 @@ def _record_use(benefit: PoolBenefit, amount: int, ctx: ClaimContext) -> None:
     if benefit.counts_as_admission:
         ctx.ytd.bump("admissions")
         ctx.ytd.bump(f"admissions:level:{level_key(ctx.claim)}")
-        for code in set(ctx.claim.diagnoses):
+        for code in shown_codes(waiver_codes(ctx.scheme.pooling.benefits), ctx.claim):
             ctx.ytd.bump(f"admissions:dx:{code}")
