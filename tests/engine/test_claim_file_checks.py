@@ -55,6 +55,10 @@ def test_the_printed_year_to_date_is_accepted_back():
         ("amounts", {"pool:extra": "1"}),
         ("amounts", {"assistance:nobody": "1"}),
         ("counts", {"admissions:level:4": 1}),
+        # Erenhot counts admissions by no diagnosis: a carried count would be ignored
+        ("counts", {"admissions:dx:C50.9": 1}),
+        # a negative count made the next admission a second one (half the deductible, QA)
+        ("counts", {"admissions": -1}),
     ],
 )
 def test_other_unknown_keys_are_refused(key, reason):
@@ -138,7 +142,8 @@ def test_an_admission_before_birth_is_refused_and_a_resident_may_name_relatives(
             "cap:chronic_per_disease:coronary_heart_diseas",
             "cap 'chronic_per_disease' is kept per disease: one of ",
         ),
-        ("deductible:inpatient:anything", "deductible 'inpatient' is not per disease"),
+        # a per-admission deductible keeps no total: a carried one was accepted and ignored
+        ("deductible:inpatient", "the deductible of 'inpatient' is per admission: no total"),
     ],
 )
 def test_the_disease_part_of_a_year_to_date_key_is_checked(key, reason):

@@ -87,7 +87,7 @@ class YearToDateIn(Input):
 
     year: int
     amounts: dict[str, Fen] = Field(default_factory=dict)
-    counts: dict[str, int] = Field(default_factory=dict)
+    counts: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
     groups_seen: list[str] = Field(default_factory=list)
     account_balance: Fen | None = None
     family_balances: dict[str, Fen] = Field(default_factory=dict)

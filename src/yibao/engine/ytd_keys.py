@@ -8,10 +8,12 @@ is checked against the patterns of `state.YearToDate`'s writers and the region's
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from pydantic import BaseModel
 
 from yibao.engine.inputs import YearToDateIn
+from yibao.engine.pooling import waiver_codes
 from yibao.policy.schema import AssistanceProgram, PoolBenefit, RegionPolicy
 
 # written by the layers under fixed names (pooling.POOL_KEY, large_expense.KEY, ...)
@@ -29,12 +31,13 @@ FIXED_AMOUNTS = frozenset(
 )
 DOC = "docs/claim-file.md lists the year_to_date keys"
 LEVELS = frozenset({"1", "2", "3", "out"})  # matching.level_key
+DX_COUNT = "admissions:dx:"  # pooling._record_use, one per waiver code (pooling.waiver_codes)
 
 
 def unknown_ytd_key(ytd: YearToDateIn, policy: RegionPolicy) -> str | None:
     """The path and reason of the first key the engine would never read, or None."""
-    benefits, caps, groups = _ids(policy)
-    by_kind = {"deductible": benefits, "cap": caps, "assistance": groups}
+    ids = _ids(policy)
+    by_kind = {"deductible": ids.deductibles, "cap": ids.caps, "assistance": ids.groups}
     for key in ytd.amounts:
         if key in FIXED_AMOUNTS:
             continue
@@ -43,6 +46,8 @@ def unknown_ytd_key(ytd: YearToDateIn, policy: RegionPolicy) -> str | None:
         known = by_kind.get(kind)
         if known is None:
             return f"amounts.{key}: not an accumulator the engine keeps ({DOC})"
+        if kind == "deductible" and own_id in ids.per_admission:
+            return f"amounts.{key}: the deductible of {own_id!r} is per admission: no total"
         if own_id not in known:
             listed = ", ".join(sorted(known)) or "none in this region"
             return f"amounts.{key}: no {kind} {own_id!r} in the region's policy (known: {listed})"
@@ -51,6 +56,9 @@ def unknown_ytd_key(ytd: YearToDateIn, policy: RegionPolicy) -> str | None:
     for key in ytd.counts:
         if not _known_count(key):
             return f"counts.{key}: not a count the engine keeps ({DOC})"
+        if key.startswith(DX_COUNT) and key.removeprefix(DX_COUNT) not in ids.dx_codes:
+            listed = ", ".join(sorted(ids.dx_codes)) or "none in this region"
+            return f"counts.{key}: no waiver counts admissions of this code (known: {listed})"
     return None
 
 
@@ -75,24 +83,40 @@ def _known_count(key: str) -> bool:
     )
 
 
-def _ids(policy: RegionPolicy) -> tuple[dict, dict, dict]:
-    """Benefit (its deductible), cap and assistance limit-group ids in any version of the
-    region, each with the disease codes it is kept per (None: not per disease)."""
-    benefits: dict[str, frozenset[str] | None] = {}
-    caps: dict[str, frozenset[str] | None] = {}
-    groups: dict[str, frozenset[str] | None] = {}
+class Known(NamedTuple):
+    """What a region's policy keeps totals of, in any version: annual deductibles, caps and
+    assistance limit groups by id, each with the disease codes it is kept per (None: not per
+    disease); benefits whose deductible is per admission (no total); the codes admissions
+    are counted by."""
+
+    deductibles: dict[str, frozenset[str] | None]
+    caps: dict[str, frozenset[str] | None]
+    groups: dict[str, frozenset[str] | None]
+    per_admission: frozenset[str]
+    dx_codes: frozenset[str]
+
+
+def _ids(policy: RegionPolicy) -> Known:
+    known = Known({}, {}, {}, frozenset(), frozenset())
+    benefits = [node for node in _models(policy) if isinstance(node, PoolBenefit)]
+    per_admission = set()
+    for node in benefits:
+        match = node.match
+        diseases = match.diseases.items if match and match.diseases else []
+        codes = frozenset(d.code for d in diseases)
+        if node.deductible is not None and node.deductible.basis == "annual":
+            known.deductibles[node.id] = codes if node.deductible.per_disease else None
+        elif node.deductible is not None:
+            per_admission.add(node.id)
+        for cap in node.caps:
+            known.caps[cap.id] = codes if cap.per_disease else None
     for node in _models(policy):
-        if isinstance(node, PoolBenefit):
-            match = node.match
-            diseases = match.diseases.items if match and match.diseases else []
-            codes = frozenset(d.code for d in diseases)
-            per_disease = node.deductible is not None and node.deductible.per_disease
-            benefits[node.id] = codes if per_disease else None
-            for cap in node.caps:
-                caps[cap.id] = codes if cap.per_disease else None
-        elif isinstance(node, AssistanceProgram):
-            groups[node.limit_group or node.id] = None
-    return benefits, caps, groups
+        if isinstance(node, AssistanceProgram):
+            known.groups[node.limit_group or node.id] = None
+    per_admission -= known.deductibles.keys()  # annual in another version: a total is kept
+    return known._replace(
+        per_admission=frozenset(per_admission), dx_codes=frozenset(waiver_codes(benefits))
+    )
 
 
 def _models(node: object) -> Iterator[BaseModel]:
