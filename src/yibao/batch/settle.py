@@ -1,11 +1,12 @@
 """Settle a partition of the tables: buckets → basic pooling → layers → accounts, columnar.
 
 The chain mirrors `engine/settle.py` one step to one step. Each (policy version, scheme)
-group of claims runs the named builders of its plan in the scheme's `layer_order`; year-to-
-date accumulators never cross a person-year, which lies in one group (a year under two
-versions goes to the fallback), while the account balance runs over the person's whole
-history after the groups are put back together. Persons the columnar rules cannot settle
-exactly are settled by the per-claim engine in the same partition (`fallback.py`).
+group of claims runs the named builders of its plan in the scheme's `layer_order`, on the
+claims a basic benefit settled; year-to-date accumulators never cross a person-year, which
+lies in one group (a year under two versions goes to the fallback), while the account
+balance runs over the person's whole history after the groups are put back together.
+Persons the columnar rules cannot settle exactly are settled by the per-claim engine in the
+same partition (`fallback.py`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from yibao.batch.context import Fallbacks, start
 from yibao.batch.exact import ratio4_text
 from yibao.batch.fallback import settle_through_engine
 from yibao.batch.layers import LAYERS
-from yibao.batch.matching import in_list
+from yibao.batch.matching import MED_CODE, in_list
 from yibao.batch.output import RESULT_SCHEMA
 from yibao.batch.plan import SchemePlan, plan_scheme
 from yibao.batch.pooling import basic_pooling
@@ -38,6 +39,7 @@ from yibao.engine.funds import INSUTYPE
 from yibao.money import MAX_CLAIM_FEN
 from yibao.policy.loader import UnknownRegion, load_with_overlays
 from yibao.policy.overlays import overlays_for
+from yibao.policy.schema import SchemePolicy
 
 
 @dataclass
@@ -212,13 +214,26 @@ def _group_chain(group: pl.DataFrame, plan: SchemePlan, fallbacks: Fallbacks) ->
     scheme = plan.scheme
     frame = start(group.lazy())
     frame = basic_pooling(frame, scheme, fallbacks)
-    for name in scheme.layer_order.value:
-        frame = LAYERS[name](frame, getattr(scheme, name), scheme, fallbacks)
+    frame = _layers(frame, scheme, fallbacks)
     account = scheme.account
     acct_ok = in_list("med_type", account.med_types) if account is not None else pl.lit(False)
     return frame.with_columns(
         acct_ok.alias("acct_ok"), pl.lit(INSUTYPE[plan.scheme_name]).alias("insutype")
     )
+
+
+def _layers(frame: pl.LazyFrame, scheme: SchemePolicy, fallbacks: Fallbacks) -> pl.LazyFrame:
+    """The scheme's layers in order, on the claims a basic benefit settled (`benefit` ≥ 0) —
+    `_pool_and_layers` of the engine: a claim basic pooling matched no benefit for is none of
+    theirs, and none pays or accumulates on it. Every layer's eligibility opens with its med
+    types, so such a claim is shown to them with no med type (`med_code` null), and gets its
+    own back after them (the account's eligibility needs it)."""
+    kept = f"{MED_CODE}:kept"
+    settled = pl.when(pl.col("benefit") >= 0).then(pl.col(MED_CODE))
+    frame = frame.with_columns(pl.col(MED_CODE).alias(kept), settled.alias(MED_CODE))
+    for name in scheme.layer_order.value:
+        frame = LAYERS[name](frame, getattr(scheme, name), scheme, fallbacks)
+    return frame.with_columns(pl.col(kept).alias(MED_CODE)).drop(kept)
 
 
 def _rows(frame: pl.LazyFrame, keep_flags: bool = False) -> pl.LazyFrame:

@@ -34,6 +34,7 @@ class ClaimContext:
     pool_ratio: Decimal = Decimal(0)
     overflow_cost: Decimal = Decimal(0)
     disease_code: str | None = None
+    benefit_id: str | None = None  # the pooling benefit that settled the claim, if any
 
     @property
     def fund_total(self) -> int:

@@ -29,6 +29,7 @@ def basic_pooling(ctx: ClaimContext) -> None:
         ctx.note("pooling", None, _no_benefit(ctx))
         ctx.pay(fund, 0, ctx.inscp, "no matching benefit")
         return
+    ctx.benefit_id = benefit.id
     ctx.note(f"{benefit.id}.benefit", benefit, f"{benefit.name}: settles this claim")
     tilts = [t for t in benefit.tilts if _tilt_applies(t, ctx)]
     ctx.act_pay_dedc = _deductible(benefit, tilts, ctx)

@@ -1,5 +1,8 @@
 """Settle claims: line buckets → basic pooling → supplementary layers → accounts → trace.
 
+The layers run only on a claim a basic benefit settled (none matched: basic pays nothing and
+so does every layer after it; the accounts still pay the person's part).
+
 `settle_claim` is pure: the same person, claim, state and policy give the same settlement.
 """
 
@@ -18,7 +21,9 @@ from yibao.engine.pooling import basic_pooling
 from yibao.engine.result import SetlInfo, Settlement
 from yibao.engine.state import YearToDate
 from yibao.money import ratio4
-from yibao.policy.schema import RegionPolicy
+from yibao.policy.schema import RegionPolicy, SchemePolicy
+
+NO_LAYER = "no layer after basic pays: no basic benefit settled this claim"
 
 
 class SettlementError(ValueError):
@@ -55,9 +60,7 @@ def settle_claim(
     ctx = ClaimContext(
         policy.region, person, claim, scheme, ytd, age, lines, medfee, fulamt, overlmt, pre, inscp
     )
-    basic_pooling(ctx)
-    for name in scheme.layer_order.value:
-        _run_layer(ctx, name, getattr(scheme, name))
+    _pool_and_layers(ctx, scheme)
     acct_pay, mulaid = pay_from_accounts(ctx, scheme.account)
     info = _setlinfo(ctx, acct_pay, mulaid)
     settlement = Settlement(
@@ -72,6 +75,21 @@ def settle_claim(
         trace=ctx.trace,
     )
     return settlement, ytd
+
+
+def _pool_and_layers(ctx: ClaimContext, scheme: SchemePolicy) -> None:
+    """Basic pooling, then the scheme's layers in order — only on a claim a basic benefit
+    settled: every layer pays on the burden left after basic insurance (TL-20 "在基本醫療保險、
+    大病保險等補償後", G-ALL-3), so care basic insurance does not cover is none of theirs, and
+    they neither pay nor accumulate (大病 burden, assistance used) on it."""
+    basic_pooling(ctx)
+    layers = scheme.layer_order.value
+    if ctx.benefit_id is None:
+        if layers:
+            ctx.note("layers", scheme.layer_order, NO_LAYER)
+        return
+    for name in layers:
+        _run_layer(ctx, name, getattr(scheme, name))
 
 
 def _run_layer(ctx: ClaimContext, name: str, block) -> None:
@@ -119,7 +137,11 @@ def settle_history(
     state = YearToDate.for_person(claim_file.person)
     order = sorted(enumerate(claim_file.claims), key=lambda pair: (pair[1].settle_date, pair[0]))
     settlements = []
-    for _, claim in order:
-        settlement, state = settle_claim(policy, catalogs, claim_file.person, claim, state)
+    for k, claim in order:
+        try:
+            settlement, state = settle_claim(policy, catalogs, claim_file.person, claim, state)
+        except SettlementError as exc:
+            field = "discharge_date" if claim.discharge_date is not None else "date"
+            raise SettlementError(f"[{k}].{field}: claim {claim.id}: {exc}") from None
         settlements.append(settlement)
     return settlements, state

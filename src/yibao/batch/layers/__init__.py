@@ -2,6 +2,9 @@
 `engine/layers/`, each one function with one signature:
 `layer(frame, rule, scheme, fallbacks) -> frame`, paying into its `setlinfo` field.
 
+`settle.py` shows them only the claims a basic benefit settled (others have no `med_code`),
+so a layer's eligibility must open with its med types, as the engine's layers' do.
+
 `check(rule)` raises (`NotScalable`, `ValueError`) when a rule holds a value this module
 cannot settle exactly; its scheme then runs through the per-claim engine.
 """

@@ -1,7 +1,8 @@
 """Supplementary layers after basic pooling, each one small function with one signature.
 
 `LAYERS` maps the names a policy's `layer_order` uses to the functions; adding a layer is
-adding one function here and one schema block — not editing the others.
+adding one function here and one schema block — not editing the others. `settle.py` runs them
+only on a claim a basic benefit settled, so a layer need not check that itself.
 """
 
 from __future__ import annotations
