@@ -440,3 +440,23 @@ def test_g_qd7_employee_chronic_outpatient_75_percent():
     )
     assert [x.setlinfo.hifp_pay for x in s] == [fen("3000"), fen("2000")]
     assert [x.setlinfo.act_pay_dedc for x in s] == [0, 0]
+
+
+def test_g_qd_12_an_employee_relatives_account_pays_a_residents_part():
+    # A child resident, level 2 inpatient 3000: 500 deductible, (3000 − 500) × 75% = 1875
+    # (G-QD-4); the person's part 1125 is paid by the father's employee account (家庭共济,
+    # G-QD-12 as EH-06: "配偶、父母、子女"), 1000 left in it → 1000, cash 125.
+    dad = [{"holder": "DAD", "relation": "parent", "balance": "1000"}]
+    s, ytd = settle(
+        R,
+        person(birth_date="2015-01-01", family_accounts=dad),
+        [claim("H1", "2021-02-10", "21", 2, diagnoses=["J18.9"], items=[item("3000")])],
+    )
+    info = s[0].setlinfo
+    assert (info.hifp_pay, info.psn_part_amt) == (fen("1875"), fen("1125"))
+    assert (info.acct_pay, info.acct_mulaid_pay, info.psn_cash_pay) == (
+        fen("1000"),
+        fen("1000"),
+        fen("125"),
+    )
+    assert ytd.family_balances == {"DAD": 0}

@@ -18,7 +18,9 @@ def pay_from_accounts(frame: pl.LazyFrame) -> pl.LazyFrame:
     """(acct_pay, acct_mulaid_pay, balc): own account first; `acct_ok` says the version's
     account pays this claim's med_type."""
     due = pl.col("medfee") - pl.col("fund_total")
-    spend = pl.when(pl.col("acct_ok") & (due > 0)).then(due).otherwise(0)
+    # the own account is an employee's (`engine/account.py`); relatives' are not in the tables
+    own_account = pl.col("acct_ok") & (pl.col("scheme") == "employee")
+    spend = pl.when(own_account & (due > 0)).then(due).otherwise(0)
     frame = frame.with_columns(spend.alias("acct_spend"), window_start("pid"))
     spent = pl.col("acct_spend")
     opening = pl.max_horizontal(0, pl.col("balance") - before(spent, PERSON))

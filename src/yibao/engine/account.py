@@ -14,7 +14,9 @@ def pay_from_accounts(ctx: ClaimContext, rule: Account | None) -> tuple[int, int
         return 0, 0
     if ctx.claim.med_type not in rule.med_types:
         return 0, 0
-    own = min(due, ctx.ytd.account_balance)
+    # only an employee has a personal account of their own; a resident's scheme may still
+    # let an employee relative's pay (Qingdao, G-QD-12)
+    own = min(due, ctx.ytd.account_balance) if ctx.person.scheme == "employee" else 0
     ctx.ytd.account_balance -= own
     family = 0
     if rule.family_mutual_aid.value:
