@@ -84,7 +84,10 @@ def test_bad_input_exits_2_with_the_field_path_and_nothing_on_stdout(tmp_path):
             lambda raw: raw["claims"][0]["items"][1].update(price="1.005"),
             "claims[0].items[1].price: 1.005 has more than two decimals",
         ),
-        (lambda raw: raw["claims"][0].update(date="2001-01-01"), "erenhot has no policy in force"),
+        (
+            lambda raw: raw["claims"][0].update(date="2001-01-01"),
+            f"claims[0].date: claim {CONTRACT_EXAMPLE['claims'][0]['id']}: erenhot has no policy",
+        ),
         (
             lambda raw: raw["person"].update(scheme="resident", employment=None),
             "erenhot runs no resident scheme",
