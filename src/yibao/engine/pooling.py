@@ -30,7 +30,7 @@ def basic_pooling(ctx: ClaimContext) -> None:
         ctx.pay(fund, 0, ctx.inscp, "no matching benefit")
         return
     ctx.benefit_id = benefit.id
-    ctx.note(f"{benefit.id}.benefit", benefit, f"{benefit.name}: settles this claim")
+    ctx.note(f"{benefit.id}.benefit", benefit, _settles(benefit, ctx))
     tilts = [t for t in benefit.tilts if _tilt_applies(t, ctx)]
     ctx.act_pay_dedc = _deductible(benefit, tilts, ctx)
     ratio = _ratio(benefit, tilts, ctx)
@@ -48,6 +48,19 @@ def basic_pooling(ctx: ClaimContext) -> None:
     )
     ctx.pay(fund, amount, ctx.inscp, f"{benefit.name} 比例 {ratio:.2%}")
     _record_use(benefit, amount, ctx)
+
+
+def _settles(benefit: PoolBenefit, ctx: ClaimContext) -> str:
+    """The benefit line of the trace, with the facts that chose it: the hospital level (a
+    defaulted one said so, G-ALL-7) and the listed disease that matched."""
+    claim = ctx.claim
+    level = f"level {claim.level}"
+    if claim.hospital_level is None:
+        level += " (none given: G-ALL-7)"
+    diseases = benefit.match.diseases.items if benefit.match and benefit.match.diseases else []
+    named = [d for d in diseases if d.code == ctx.disease_code]
+    disease = f", as {named[0].name} ({named[0].code})" if named else ""
+    return f"{benefit.name}: settles this claim at {level}{disease}"
 
 
 def _no_benefit(ctx: ClaimContext) -> str:
