@@ -200,6 +200,15 @@ def test_eh25_dialysis_major_outpatient_settled_like_inpatient_without_deductibl
         [claim("C1", "2023-03-01", "14", 3, diagnoses=["N18.5"], items=[item("5000")])],
     )
     assert (s[0].setlinfo.act_pay_dedc, s[0].setlinfo.hifp_pay) == (0, fen("4400"))
+    # Chronic kidney disease stage 3 (N18.3) is neither 尿毒症透析 (EH-25) nor 慢性肾功能衰竭
+    # (透析) of the chronic list: no 门诊慢特病 benefit, nothing paid (N18 as a whole had paid
+    # 88%, QA).
+    s, _ = settle(
+        R,
+        employee("retired"),
+        [claim("C1", "2023-03-01", "14", 3, diagnoses=["N18.3"], items=[item("5000")])],
+    )
+    assert (s[0].setlinfo.fund_pay_sumamt, s[0].setlinfo.psn_cash_pay) == (0, fen("5000"))
 
 
 def test_g_eh_6_chronic_outpatient_own_deductible_and_per_disease_cap():

@@ -126,6 +126,9 @@ def test_fx27_major_disease_assistance_65_then_70_vs_general_60():
     assert maf("2019-03-01", "N18.5") == fen("8398")
     assert maf("2020-03-01", "N18.5") == fen("7658")
     assert maf("2019-03-01", "J18.9") == fen("7752")
+    # Chronic kidney disease stage 2 (N18.2) is not 终末期肾病: the general 60% as pneumonia
+    # (N18 as a whole had matched, QA)
+    assert maf("2019-03-01", "N18.2") == fen("7752")
 
 
 def test_g_fx5_major_disease_limit_50000_then_top_up():

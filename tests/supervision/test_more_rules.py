@@ -49,14 +49,15 @@ def _chronic(cid: str, disease: str, dx: list[str]) -> dict:
 
 
 def test_special_disease_without_its_diagnosis_fires() -> None:
-    # Qingdao's renal_failure_dialysis lists N18; a hypertension visit (I10) settled under it
+    # Qingdao's renal_failure_dialysis lists end-stage and dialysis codes; a hypertension
+    # visit (I10) settled under it
     found = flags(claim_file([_chronic("C1", "renal_failure_dialysis", ["I10"])]))
     found = [f for f in found if f["rule"] == "disease_substitution"]
     assert len(found) == 1
     # the whole claim is at risk: 25.00 + 4 × 12.50 = 75.00 yuan
     assert found[0]["amount_at_risk_fen"] == 7500
     assert found[0]["evidence"]["disease"] == "renal_failure_dialysis"
-    assert found[0]["evidence"]["disease_icd"] == ["N18"]
+    assert found[0]["evidence"]["disease_icd"] == ["N18.0", "N18.5", "N18.6", "Z49", "Z99.2"]
 
 
 def test_special_disease_near_misses_do_not_fire() -> None:
