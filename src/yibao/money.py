@@ -6,6 +6,7 @@ produces it, so no float ever touches money.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 FEN_PER_YUAN = 100
@@ -93,3 +94,20 @@ def _fraction(ratio: Decimal) -> tuple[int, int]:
 def ratio4(ratio: Decimal) -> Decimal:
     """A ratio shown with four decimals (`pool_prop_selfpay`)."""
     return ratio.quantize(_RATIO_PLACES, rounding=ROUND_HALF_UP)
+
+
+YUAN_TEXT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
+MAX_AMOUNT_YUAN = Decimal(10) ** 12  # a credit, budget or recovery entered by a person
+
+
+def positive_yuan(value: object) -> Decimal:
+    """An amount a person enters (a credit, a budget, a recovery): yuan > 0 with at most 12
+    digits and two decimals; text must be plain digits ("1e1", "+5" and "１" are refused)."""
+    if isinstance(value, str) and not YUAN_TEXT.fullmatch(value):
+        raise MoneyError("must be yuan like 100.00")
+    amount = to_decimal(value)
+    if not amount.is_finite() or not 0 < amount <= MAX_AMOUNT_YUAN:
+        raise MoneyError(f"must be a number > 0 and <= {MAX_AMOUNT_YUAN:,}")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise MoneyError("has more than two decimals")
+    return amount

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from yibao.money import MoneyError, to_decimal
+from yibao.money import positive_yuan
 from yibao.policy.loader import packaged_regions
 from yibao.service.persons import CategoryPeriod, PersonIn
 
@@ -28,28 +28,10 @@ def _iso_date(value: Any) -> Any:
     return value
 
 
-_YUAN_TEXT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
-MAX_CREDIT = Decimal(10) ** 12
-
-
-def _positive_yuan(value: Any) -> Decimal:
-    if isinstance(value, str) and not _YUAN_TEXT.fullmatch(value):
-        raise ValueError("must be yuan like 100.00")
-    try:
-        amount = to_decimal(value)
-    except MoneyError as exc:
-        raise ValueError(str(exc)) from None
-    if not amount.is_finite() or not 0 < amount <= MAX_CREDIT:
-        raise ValueError(f"must be a number > 0 and <= {MAX_CREDIT:,}")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError("has more than two decimals")
-    return amount
-
-
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 PositiveYuan = Annotated[
     Decimal,
-    BeforeValidator(_positive_yuan),
+    BeforeValidator(positive_yuan),
     WithJsonSchema(
         {
             "anyOf": [

@@ -333,19 +333,13 @@ def run_recover(
 
 
 def _recovery_fen(amount: str) -> int:
-    """Yuan as the API reads a recovery (`PositiveYuan`: at most 12 digits and two decimals,
-    > 0), in fen."""
-    from pydantic import TypeAdapter, ValidationError
-
-    from yibao.api.models import PositiveYuan
-    from yibao.money import yuan_to_fen
+    """Yuan as the API reads a recovery (`money.positive_yuan`), in fen."""
+    from yibao.money import MoneyError, positive_yuan, yuan_to_fen
 
     try:
-        yuan = TypeAdapter(PositiveYuan).validate_python(amount)
-    except ValidationError as exc:
-        reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
-        fail(f"--amount: {amount!r} {reason}")
-    return yuan_to_fen(yuan)
+        return yuan_to_fen(positive_yuan(amount))
+    except MoneyError as exc:
+        fail(f"--amount: {amount!r} {exc}")
 
 
 def run_precision(fmt: str, actor: str, explicit_url: str | None) -> None:

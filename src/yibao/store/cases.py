@@ -60,7 +60,8 @@ class SupervisionCase(Base):
 
 
 class CaseFlag(Base):
-    """A flag's natural key (rule, person, institution, sorted claim ids) → the one case of it."""
+    """A flag's natural key (`cases.flags.natural_key`: rule, region, person, institution, sorted
+    claim ids) → the one case of it; keys stored before region joined it lack the region."""
 
     __tablename__ = "supervision_case_flags"
     flag_key: Mapped[str] = mapped_column(String(64), primary_key=True)
