@@ -129,9 +129,12 @@ def test_an_admission_before_birth_is_refused_and_a_resident_may_name_relatives(
     accounts = [{"holder": "F1", "relation": "spouse", "balance": "10"}]
     resident = person(birth_date="1980-01-01", family_accounts=accounts)
     visit = claim("C1", "2023-03-01", items=[item("10")])
-    settle_file(
+    settled, _ = settle_file(
         ClaimFile.model_validate({"region": "tongliao", "person": resident, "claims": [visit]})
     )
+    # Tongliao's resident scheme has no account rule: nothing drawn, and the trace says why
+    assert settled[0].setlinfo.acct_pay == 0
+    assert any(t.detail.startswith("共济: the resident scheme") for t in settled[0].trace)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,9 @@ from yibao.policy.schema import Account
 def pay_from_accounts(ctx: ClaimContext, rule: Account | None) -> tuple[int, int]:
     """(acct_pay, acct_mulaid_pay): own account first, then relatives' accounts if allowed."""
     due = ctx.person_left
+    if rule is None and due > 0 and any(ctx.ytd.family_balances.values()):
+        # relatives' accounts were given, but this scheme has no account rule to draw them by
+        ctx.note("account", None, f"共济: the {ctx.person.scheme} scheme here draws on no account")
     if rule is None or not ctx.claim.acct_used or due <= 0:
         return 0, 0
     if ctx.claim.med_type not in rule.med_types:
