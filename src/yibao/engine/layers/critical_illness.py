@@ -104,6 +104,10 @@ def _segments(
         "critical_illness.segments",
         rule.segments,
         f"起付线 {yuan_str(terms.deductible)}; year burden {yuan_str(before)} → {yuan_str(after)}; "
-        + (" + ".join(parts) if parts else "below the threshold"),
+        + (
+            f"{' + '.join(parts)} = {yuan_str(round_half_up(total))}"
+            if parts
+            else "below the threshold"
+        ),
     )
     return total
