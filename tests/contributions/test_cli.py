@@ -76,6 +76,19 @@ def test_bad_field_is_one_line_with_its_path(tmp_path):
     )
 
 
+def test_a_member_listed_twice_is_refused(tmp_path):
+    # QA: billed twice (and counted twice for the levy), or a 500 when issued
+    raw = json.loads((EXAMPLES / "qingdao_unit.json").read_text("utf-8"))
+    raw["members"].append(raw["members"][0])
+    path = tmp_path / "twice.json"
+    path.write_text(json.dumps(raw), "utf-8")
+    last = len(raw["members"]) - 1
+    one_line_error(
+        run("contributions", "unit", str(path), "--period", "2021-06"),
+        f"members: {raw['members'][0]['psn_no']} is listed twice ([0] and [{last}])",
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "starts"),
     [

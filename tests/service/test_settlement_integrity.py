@@ -14,7 +14,7 @@ from yibao.service import institutions, persons, reconcile, settlement
 from yibao.service.errors import Conflict, ServiceError
 from yibao.service.principal import SYSTEM
 from yibao.store import fastpath
-from yibao.store.models import Accumulator, Settlement
+from yibao.store.models import Accumulator, Person, Settlement
 
 MARCH = (dt.date(2023, 3, 1), dt.date(2023, 3, 31))
 APRIL = (dt.date(2023, 4, 1), dt.date(2023, 4, 30))
@@ -365,3 +365,13 @@ def test_a_listed_items_ratio_and_an_overlong_claim_id_are_refused(world):
     long = outpatient("C" * 61, "2023-03-01", "1")
     with pytest.raises(ServiceError, match=r"^claim\.id: at most 60 characters, got 61"):
         settlement.settle(world.db, world.hospital, "P2", long, "H001", "m", "2207")
+
+
+def test_a_relatives_account_in_another_region_is_not_bound(world):
+    # QA: an Erenhot employee's account paid a Qingdao resident's bill and contribution
+    raw = {"id": "QD777", "scheme": "resident", "family": [{"holder": "P1", "relation": "child"}]}
+    message = r"^person.family\[0\].holder: P1 is insured in erenhot, not qingdao"
+    with pytest.raises(ServiceError, match=message):
+        persons.enroll(world.db, SYSTEM, "qingdao", persons.parse_person(raw))
+    with world.db.sessions() as session:
+        assert session.get(Person, "QD777") is None  # nothing half-written

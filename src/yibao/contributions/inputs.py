@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from yibao.errors import InputError, first_error
 from yibao.money import MoneyError, to_decimal, yuan_to_fen
@@ -59,6 +59,18 @@ class UnitFile(Closed):
     unit: Unit
     members: list[Member] = Field(default_factory=list, max_length=100_000)
     city_average_wage: Yuan | None = None  # last year's city average wage, annual
+
+    @field_validator("members")
+    @classmethod
+    def _each_once(cls, members: list[Member]) -> list[Member]:
+        """A member listed twice would be billed twice and counted twice in the levy."""
+        seen: dict[str, int] = {}
+        for k, member in enumerate(members):
+            if member.psn_no in seen:
+                first = seen[member.psn_no]
+                raise ValueError(f"{member.psn_no} is listed twice ([{first}] and [{k}])")
+            seen[member.psn_no] = k
+        return members
 
 
 class PersonDescription(Closed):

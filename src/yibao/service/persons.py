@@ -126,7 +126,7 @@ def enroll(db: Database, who: Principal, region: str, person: PersonIn) -> dict:
             )
             for p in periods
         )
-        _bind_family(session, person)
+        _bind_family(session, person, region)
         _open_account(session, person)
         audit.record(
             session,
@@ -209,11 +209,20 @@ def _open_account(session: Session, person: PersonIn) -> None:
         )
 
 
-def _bind_family(session: Session, person: PersonIn) -> None:
+def _bind_family(session: Session, person: PersonIn, region: str) -> None:
+    """The person's relatives whose accounts may pay for them: enrolled in the same region,
+    whose policy lets an account pay for family (EH-06, G-QD-12); another region's account is
+    another fund's money."""
     session.execute(delete(FamilyBinding).where(FamilyBinding.person_id == person.id))
-    for link in person.family:
-        if session.get(Person, link.holder) is None:
+    for k, link in enumerate(person.family):
+        holder = session.get(Person, link.holder)
+        if holder is None:
             raise ServiceError(f"person.family: holder {link.holder!r} is not enrolled")
+        if holder.region != region:
+            raise ServiceError(
+                f"person.family[{k}].holder: {link.holder} is insured in {holder.region}, not "
+                f"{region}: another region's account cannot pay for family"
+            )
         session.add(
             FamilyBinding(person_id=person.id, holder_id=link.holder, relation=link.relation)
         )
