@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 
@@ -144,3 +146,14 @@ def test_care_away_from_home_needs_a_care_giving_institution_of_qingdao(world):
     # home care may leave its provider out
     home = claim(world, world.bureau, care_type="home", units=20, end="2023-03-10")
     assert home["institution_code"] is None
+
+
+def test_care_still_to_come_or_at_a_suspended_institution_is_refused(world):
+    assess(world, until="2099-12-31")
+    ahead = dt.date.today() + dt.timedelta(days=2)
+    with pytest.raises(ServiceError, match=f"^end: {ahead} is in the future"):
+        start = str(ahead - dt.timedelta(days=5))
+        claim(world, world.bureau, start=start, end=str(ahead), institution_code="QN01")
+    institutions.set_institution_status(world.db, "QN02", "suspend")
+    with pytest.raises(Forbidden, match="institution QN02 is suspended"):
+        claim(world, world.bureau, institution_code="QN02")

@@ -22,6 +22,7 @@ from yibao.money import fen_to_yuan
 from yibao.service import audit
 from yibao.service.errors import Conflict, Forbidden, NotFound, ServiceError
 from yibao.service.principal import Principal
+from yibao.service.settlement import CLOCK_SLACK, check_active
 from yibao.store.db import Database
 from yibao.store.ltc import LtcAssessment, LtcClaim
 from yibao.store.models import Institution, Person
@@ -102,9 +103,10 @@ def submit_claim(db: Database, who: Principal, body: ClaimIn) -> dict[str, Any]:
     try:
         with db.transaction() as session:
             institution = session.get(Institution, code) if code is not None else None
-            if code is not None and institution is None:
-                raise NotFound(f"institution {code} is not registered")
+            if code is not None:
+                check_active(code, institution.status if institution is not None else None)
             _check_provider(body.care_type, institution)
+            _check_given(body)
             person = _ltc_person(session, body.psn_no)
             if db.is_postgres:  # one person's claims are checked for overlap one at a time
                 session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
@@ -122,6 +124,13 @@ def submit_claim(db: Database, who: Principal, body: ClaimIn) -> dict[str, Any]:
             return claim_dict(row)
     except IntegrityError:
         raise Conflict(f"claim {body.claim_id} already exists") from None
+
+
+def _check_given(body: ClaimIn) -> None:
+    """Care is claimed once given: an episode ending after today (a day of clock slack, as
+    for settlements) would be paid before the care."""
+    if body.end > dt.date.today() + CLOCK_SLACK:
+        raise ServiceError(f"end: {body.end} is in the future (today is {dt.date.today()})")
 
 
 def _check_provider(care_type: str, institution: Institution | None) -> None:
