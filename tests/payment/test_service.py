@@ -218,6 +218,14 @@ def test_a_closed_year_refuses_a_new_budget_or_assessment(db, world):
         service.record_assessment(db, world.bureau, DISTRICT, 2023, Decimal(70))
 
 
+def test_a_year_still_running_is_not_closed(db, world):
+    # QA: 2027's statement was written (capitation paid ahead) and the year then closed
+    year = dt.date.today().year
+    with pytest.raises(ServiceError, match=f"^year: {year} has not ended"):
+        service.run_year_end(db, world.bureau, "liaoyang", year)
+    service.set_budget(db, world.bureau, CENTRAL, year, 1, 0, 0)  # still open
+
+
 def test_every_write_is_audited(db, world):
     golden_setup(db, world)
     service.run_year_end(db, world.bureau, "liaoyang", 2023)

@@ -403,8 +403,11 @@ def run_year_end(
 ) -> dict[str, Any]:
     """Write the year-end statement of every institution of `region` with an agreement in
     force in `year`, one transaction each; done ones are skipped (`after_each` is a test hook
-    called after each institution's commit)."""
+    called after each institution's commit). A year still running is refused: its statement
+    would close it with the claims of a part year."""
     _bureau(who)
+    if year >= dt.date.today().year:
+        raise ServiceError(f"year: {year} has not ended (today is {dt.date.today()})")
     terms = _terms(region)
     with db.sessions() as session:
         codes = [
