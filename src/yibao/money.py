@@ -96,18 +96,22 @@ def ratio4(ratio: Decimal) -> Decimal:
     return ratio.quantize(_RATIO_PLACES, rounding=ROUND_HALF_UP)
 
 
-YUAN_TEXT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
+YUAN_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # plain digits: no exponent, sign or width
 MAX_AMOUNT_YUAN = Decimal(10) ** 12  # a credit, budget or recovery entered by a person
 
 
 def positive_yuan(value: object) -> Decimal:
-    """An amount a person enters (a credit, a budget, a recovery): yuan > 0 with at most 12
-    digits and two decimals; text must be plain digits ("1e1", "+5" and "１" are refused)."""
+    """An amount a person enters (a credit, a budget, a recovery): yuan > 0 and below 10¹²
+    with at most two decimals; text must be plain digits ("1e1", "+5" and "１" are refused)."""
     if isinstance(value, str) and not YUAN_TEXT.fullmatch(value):
         raise MoneyError("must be yuan like 100.00")
     amount = to_decimal(value)
-    if not amount.is_finite() or not 0 < amount <= MAX_AMOUNT_YUAN:
-        raise MoneyError(f"must be a number > 0 and <= {MAX_AMOUNT_YUAN:,}")
+    if not amount.is_finite():
+        raise MoneyError("must be yuan like 100.00")
+    if amount <= 0:
+        raise MoneyError("must be > 0")
+    if amount >= MAX_AMOUNT_YUAN:
+        raise MoneyError(f"must be below {MAX_AMOUNT_YUAN:,}")
     if amount != amount.quantize(Decimal("0.01")):
         raise MoneyError("has more than two decimals")
     return amount
