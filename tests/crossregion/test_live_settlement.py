@@ -49,5 +49,11 @@ def test_referral_comes_from_the_filing_not_from_the_hospital(db, filed, sent, p
         file_referral(world, "TL1", "qingdao", 2021)
     claim = inpatient("S3", "2021-06-01", "2021-06-05", "5000.00")
     claim["referral"] = sent
-    info = settle_at(world, "TL1", "Q3", claim)["setlinfo"]
-    assert Decimal(str(info["hifp_pay"])) == Decimal(paid)
+    answer = settle_at(world, "TL1", "Q3", claim)
+    assert Decimal(str(answer["setlinfo"]["hifp_pay"])) == Decimal(paid)
+    # an unfiled visit says so, as the preview does (docs/cross-region.md)
+    unfiled = [w for w in answer.get("warnings", []) if w["rule"] == "unfiled"]
+    assert len(unfiled) == (0 if filed else 1)
+    if unfiled:
+        assert unfiled[0]["message"].endswith("settled as not referred")
+        assert unfiled[0]["basis"] == "assumed (G-TL-3)"

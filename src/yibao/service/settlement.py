@@ -105,14 +105,15 @@ def _settling_context(
     fixmedins_code: str | None,
     claim: Claim,
     claim_key: str | None = None,
-) -> tuple[fastpath.Context, str, Claim]:
+) -> tuple[fastpath.Context, str, Claim, list[dict]]:
     """The context read in one statement, checked in the order the rules are given: a
     stored answer first, then the caller's right to settle there, the person, a claim
-    settled before, and the claim's level and type at this institution."""
+    settled before, and the claim's level and type at this institution; with the warnings
+    the claim as settled there carries (an unfiled cross-region visit)."""
     code = fixmedins_code or who.institution_code
     ctx = fastpath.read_context(conn, msgid, code, psn_no, claim.settle_date, claim_key)
     if ctx.stored is not None:
-        return ctx, code, claim
+        return ctx, code, claim, []
     code = settling_code(who, fixmedins_code)
     check_active(code, ctx.institution_status)
     if ctx.person is None:
@@ -120,19 +121,37 @@ def _settling_context(
     if ctx.settled_as is not None:
         raise _settled_before(claim.id, ctx.settled_as)
     claim = at_institution(claim, code, ctx.institution_level, ctx.institution_kind)
-    return ctx, code, _referred_as_filed(conn, ctx, psn_no, claim)
+    claim, warnings = _referred_as_filed(conn, ctx, psn_no, claim)
+    return ctx, code, claim, warnings
 
 
-def _referred_as_filed(conn: Connection, ctx: fastpath.Context, psn_no: str, claim: Claim) -> Claim:
+def _referred_as_filed(
+    conn: Connection, ctx: fastpath.Context, psn_no: str, claim: Claim
+) -> tuple[Claim, list[dict]]:
     """Treatment outside the insured region counts as referred by the person's filing in
     force on the day (备案, docs/cross-region.md), never by the hospital's `referral`: a
-    referral pays more, and an unfiled visit pays what the rules give it."""
+    referral pays more, and an unfiled visit pays what the rules give it, and says so."""
     treating = ctx.institution_region
     if treating is None or ctx.person is None or treating == ctx.person.region:
-        return claim
+        return claim, []
+    rules = load_rules()
     filing = filing_in_force(conn, psn_no, treating, claim.settle_date)
-    referral, _ = referral_of(filing, load_rules())
-    return claim.model_copy(update={"referral": referral})
+    referral, flags = referral_of(filing, rules)
+    warnings = [_unfiled(treating, claim, rules) for flag in flags if flag == "unfiled"]
+    return claim.model_copy(update={"referral": referral}), warnings
+
+
+def _unfiled(treating: str, claim: Claim, rules) -> dict:
+    cited = rules.filing.unfiled_counts_as_referral
+    return {
+        "rule": "unfiled",
+        "name_zh": "异地就医未备案",
+        "severity": "info",
+        "message": f"no filing for treatment in {treating} is in force on {claim.settle_date}: "
+        f"settled as {'referred' if cited.value else 'not referred'}",
+        "evidence": {"treating_region": treating, "settle_date": claim.settle_date.isoformat()},
+        "basis": cited.cite(),
+    }
 
 
 # 定点零售药店 settle pharmacy purchases (41) only. The seeds' 双通道 (EH-32: an external
@@ -240,14 +259,16 @@ def pre_settle(
     claim_key = claim.id if mdtrt_id is None else None
     with db.sessions() as session:
         conn = session.connection()
-        ctx, _, claim = _settling_context(conn, who, None, psn_no, fixmedins_code, claim, claim_key)
+        ctx, _, claim, warnings = _settling_context(
+            conn, who, None, psn_no, fixmedins_code, claim, claim_key
+        )
         acc = fastpath.read_accumulator(conn, psn_no, claim.settle_date.year)
         balances = fastpath.balances(conn, [psn_no, *ctx.holders], lock=False)
         settled, *_ = _run(ctx, claim, acc, balances)
         answer = settlement_output(
             settled, ctx.person, None, mdtrt_id, None, ctx.categories, _message_time(when).time()
         )
-        if found := readmission_warnings(session, ctx.person.region, psn_no, claim):
+        if found := warnings + readmission_warnings(session, ctx.person.region, psn_no, claim):
             answer["warnings"] = found
         session.rollback()
         return answer
@@ -286,7 +307,7 @@ def settle(
         # A plain connection, not an ORM session: every statement here is Core. On SQLite
         # its BEGIN is the engine's BEGIN IMMEDIATE all the same (store/db.py).
         with db.engine.begin() as conn:
-            ctx, code, claim = _settling_context(
+            ctx, code, claim, warnings = _settling_context(
                 conn, who, msgid, psn_no, fixmedins_code, claim, claim_key
             )
             if ctx.stored is not None:
@@ -305,7 +326,7 @@ def settle(
                 ctx.categories,
                 _message_time(when).time(),
             )
-            if found := _warnings(conn, ctx.person.region, psn_no, claim):
+            if found := warnings + _warnings(conn, ctx.person.region, psn_no, claim):
                 answer["warnings"] = found
             answer = rendered(answer)
             writes = fastpath.SettlementWrites(
