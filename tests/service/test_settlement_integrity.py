@@ -351,6 +351,13 @@ def test_a_claim_still_to_come_is_not_settled(world):
         settlement.settle(db, h, "P2", outpatient("C1", ahead, "600"), "H001", "s", "2207")
     with db.sessions() as session:
         assert session.query(Settlement).count() == 0
+    with pytest.raises(ServiceError, match=f"^claim.date: {ahead} is in the future"):
+        settlement.pre_settle(db, h, "P2", outpatient("C1", ahead, "600"), "H001")
+    today = dt.date.today().isoformat()
+    later_line = outpatient("C3", today, "600")
+    later_line["items"][0]["date"] = ahead  # a line of care still to come (QA)
+    with pytest.raises(ServiceError, match=f"^claim.items\\[0\\].date: {ahead} is in the"):
+        settlement.settle(db, h, "P2", later_line, "H001", "u", "2207")
     tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()  # the sender's clock ahead
     settlement.settle(db, h, "P2", outpatient("C2", tomorrow, "600"), "H001", "t", "2207")
 

@@ -256,6 +256,7 @@ def pre_settle(
     A claim-path claim already settled is refused as its settlement would be.
     `when`: the request's time (inf_time); its time of day goes into `setl_time`."""
     claim = parse_claim(raw_claim)
+    _check_not_ahead(claim)
     claim_key = claim.id if mdtrt_id is None else None
     with db.sessions() as session:
         conn = session.connection()
@@ -474,12 +475,20 @@ def _check_reversal_day(row: Settlement, day: dt.date) -> None:
 
 
 def _check_not_ahead(claim: Claim) -> None:
-    """A claim settles on its discharge or visit day: one still to come cannot be settled
-    (its money would be paid before the care, and land in a period of the sender's choosing)."""
-    day = claim.settle_date
-    if day > dt.date.today() + CLOCK_SLACK:
-        field = "discharge_date" if claim.discharge_date is not None else "date"
-        raise ServiceError(f"claim.{field}: {day} is in the future (today is {dt.date.today()})")
+    """A claim settles on its discharge or visit day: one still to come, or a line of care
+    still to come, cannot be settled nor pre-settled (its money would be paid before the
+    care, and land in a period of the sender's choosing)."""
+    latest = dt.date.today() + CLOCK_SLACK
+    dates = [
+        ("discharge_date" if claim.discharge_date is not None else "date", claim.settle_date),
+        ("date", claim.date),
+        *((f"items[{k}].date", item.date) for k, item in enumerate(claim.items) if item.date),
+    ]
+    for field, day in dates:
+        if day > latest:
+            raise ServiceError(
+                f"claim.{field}: {day} is in the future (today is {dt.date.today()})"
+            )
 
 
 def new_setl_id(day: dt.date) -> str:
