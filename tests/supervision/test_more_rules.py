@@ -60,6 +60,16 @@ def test_special_disease_without_its_diagnosis_fires() -> None:
     assert found[0]["evidence"]["disease_icd"] == ["N18.0", "N18.5", "N18.6", "Z49", "Z99.2"]
 
 
+def test_a_tb_claimed_as_multidrug_resistant_is_no_substitution() -> None:
+    # ICD-10 has no MDR code: Erenhot's 耐多药结核 is selected by U84 or by name, and a
+    # pulmonary TB (A15) claimed as it is borne out by `named_with` (QA: flagged, high)
+    mdr = _chronic("C1", "mdr_tuberculosis", ["A15.0"])
+    pneumonia = _chronic("C2", "mdr_tuberculosis", ["J18.9"])
+    file = {**claim_file([mdr, pneumonia]), "region": "erenhot"}
+    found = flags(file, rule="disease_substitution")
+    assert [f["claim_ids"] for f in found] == [["C2"]]
+
+
 def test_special_disease_near_misses_do_not_fire() -> None:
     right = _chronic("C1", "hypertension", ["I10"])  # hypertension lists I10
     cancer = _chronic("C2", "cancer_outpatient", ["Z51.1", "C50.9"])  # C matches C50.9

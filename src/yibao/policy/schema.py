@@ -62,6 +62,10 @@ class Disease(Strict):
     code: str
     name: str
     icd: list[str] = Field(default_factory=list)
+    # ICD prefixes that bear out the disease when the claim names it (`disease:`), without
+    # selecting it from the diagnoses alone: ICD-10 has no code for multidrug resistance, so
+    # a pulmonary TB (A15) claimed as 耐多药结核 is no substitution (supervision reads them)
+    named_with: list[str] = Field(default_factory=list)
     group: str | None = None  # e.g. hypertension / diabetes for Qingdao's 两病 cap
     # `max_age: {value: 17, assumed: true, reason: ...}`: the seed says 儿童, not the age
     max_age: int | None = None

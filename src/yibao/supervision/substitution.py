@@ -85,8 +85,8 @@ def drug_substitution(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
 @cache
 def disease_icd(region: str, med_types: tuple[str, ...]) -> pl.DataFrame:
     """(disease code, ICD-10 prefix) of every disease listed by a benefit for `med_types` in the
-    region's policy (all versions and schemes); codes listed without ICD prefixes are left out,
-    as they cannot be judged."""
+    region's policy (all versions and schemes), its `named_with` prefixes too; codes listed
+    without ICD prefixes are left out, as they cannot be judged."""
     rows: set[tuple[str, str]] = set()
     if region in packaged_regions():
         for version in load_region(region).versions:
@@ -97,7 +97,11 @@ def disease_icd(region: str, med_types: tuple[str, ...]) -> pl.DataFrame:
                         continue
                     if not set(benefit.med_types) & set(med_types):
                         continue
-                    rows |= {(d.code, icd) for d in match.diseases.items for icd in d.icd}
+                    rows |= {
+                        (d.code, icd)
+                        for d in match.diseases.items
+                        for icd in (*d.icd, *d.named_with)
+                    }
     return pl.DataFrame(sorted(rows), schema={"disease": pl.String, "icd": pl.String}, orient="row")
 
 
