@@ -26,11 +26,28 @@ def test_the_natural_key_ignores_claim_order_and_all_but_rule_region_person_inst
 
 
 def test_flags_of_one_key_share_a_case_and_known_keys_open_nothing():
-    a, b, c = flags(flag(claims=("C1",)), flag(claims=("C1",)), flag(claims=("C2",)))
+    # two findings in one claim (other evidence: e.g. two lines billed twice) add up
+    a, b, c = flags(
+        flag(claims=("C1",)), flag(claims=("C1",), evidence={"value": 3}), flag(claims=("C2",))
+    )
     planned = plan_import([a, b, c], known=set()).new
     assert [len(p.parts) for p in planned] == [2, 1]
     assert planned[0].amount_at_risk_fen == 20_000  # two flags of 100.00 yuan
     assert plan_import([a, b, c], known={natural_key(a), natural_key(c)}).new == []
+
+
+def test_the_same_flag_given_twice_counts_once():
+    # two runs' output concatenated (QA: a 23.00 finding became a 46.00 case)
+    a, again = flags(flag(claims=("C1",)), flag(claims=("C1",)))
+    planned = plan_import([a, again], known=set()).new
+    assert [(len(p.parts), p.amount_at_risk_fen) for p in planned] == [(1, 10_000)]
+
+
+def test_a_person_flag_names_a_known_region():
+    with pytest.raises(ServiceError, match=r"flags\[0\]\.region: .*unknown region 'atlantis'"):
+        parse_flags([flag(region="atlantis")])
+    with pytest.raises(ServiceError, match="a flag naming a person names its region"):
+        parse_flags([{k: v for k, v in flag().items() if k != "region"}])
 
 
 def test_an_institution_level_flag_is_keyed_by_its_evidence_too():

@@ -45,7 +45,10 @@ def count(db, model) -> int:
 
 
 def test_importing_the_same_flags_twice_opens_each_case_once(db):
-    raw = flags(flag(claims=("C1",)), flag(claims=("C2",)), flag(claims=("C1",)))
+    # C1 twice: two findings of one key (other evidence), which add up
+    raw = flags(
+        flag(claims=("C1",)), flag(claims=("C2",)), flag(claims=("C1",), evidence={"value": 5})
+    )
     first = service.import_flags(db, BUREAU, raw)
     assert (first["opened"], first["already_open"]) == (2, 0)  # C1 twice: one key, one case
     again = service.import_flags(db, BUREAU, raw)
@@ -55,7 +58,7 @@ def test_importing_the_same_flags_twice_opens_each_case_once(db):
     assert count(db, SupervisionCase) == 2 and count(db, CaseFlag) == 2
     case = service.case_view(db, BUREAU, first["case_ids"][0])
     assert case["amount_at_risk_fen"] == 20_000  # the two C1 flags of 100.00 yuan each
-    assert [f["evidence"]["value"] for f in case["flags"]] == [4, 4]  # evidence copied in
+    assert [f["evidence"]["value"] for f in case["flags"]] == [4, 5]  # evidence copied in
 
 
 def test_flags_of_yibao_supervise_open_cases(db):

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from yibao.errors import format_loc
+from yibao.policy.loader import packaged_regions, unknown_region
 from yibao.service.errors import ServiceError
 
 MAX_FEN = 10**12  # ten billion yuan: far above any flag, far below the BigInteger column's limit
@@ -41,6 +42,21 @@ class Flag(BaseModel):
     evidence: dict[str, Any] = Field(default_factory=dict)
     amount_at_risk_fen: Fen
     basis: str = ""
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, region: str | None) -> str | None:
+        """A person's ids are regional: a flag without its region would open a case of its
+        own beside the same finding's (QA), one of an unknown region no case at all."""
+        if region is not None and region not in packaged_regions():
+            raise ValueError(unknown_region(region))
+        return region
+
+    @model_validator(mode="after")
+    def _person_has_region(self) -> Flag:
+        if self.person_id is not None and self.region is None:
+            raise ValueError("region: a flag naming a person names its region")
+        return self
 
     @field_validator(
         "rule",
@@ -190,12 +206,13 @@ def plan_import(
     yet; else as a new case naming the ones it extends; or nothing when they hold it whole.
     Otherwise flags with one key share a new case, and with `group` so do all new flags of one
     rule, region, person and institution. Each part is measured against the stored cases
-    only, so flags of one key in one import add up as they always have."""
+    only, so flags of one key in one import add up as they always have — the same flag given
+    twice (two runs' output concatenated) counts once."""
     by_finding: dict[Finding, list[HeldCase]] = {}
     for case in sorted(held, key=lambda c: c.id):
         by_finding.setdefault(case.finding, []).append(case)
     plan, planned = ImportPlan(), {}
-    for flag in flags:
+    for flag in _each_once(flags):
         key = natural_key(flag)
         if key in known:
             continue
@@ -211,6 +228,15 @@ def plan_import(
             planned.setdefault(by, PlannedCase()).parts.append(part)
     plan.new = list(planned.values())
     return plan
+
+
+def _each_once(flags: Iterable[Flag]) -> Iterator[Flag]:
+    seen: set[str] = set()
+    for flag in flags:
+        text = json.dumps(flag.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        if text not in seen:
+            seen.add(text)
+            yield flag
 
 
 def _overlaps(flag: Flag, case: HeldCase) -> bool:
