@@ -125,6 +125,10 @@ def test_two_stays_at_unknown_institutions_are_not_a_split() -> None:
     # one known and one unknown neither
     first = stay("C1", "2023-03-01", "2023-03-10")
     assert flags(claim_file([first, second]), rule="split_hospitalization") == []
+    # a blank institution, as exports write a missing one, is unknown too (QA: paired as "")
+    spans = (("C1", "2023-03-01", "2023-03-10"), ("C2", "2023-03-20", "2023-03-25"))
+    blank = [stay(c, a, d, inst=" ") for c, a, d in spans]
+    assert flags(claim_file(blank), rule="split_hospitalization") == []
 
 
 def test_stays_of_an_unknown_institution_are_not_scored() -> None:

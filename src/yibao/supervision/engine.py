@@ -428,6 +428,8 @@ def prepare(persons: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
         lines.join(who, on="person_id", how="left")
         .join(catalog, on=["region", "code"], how="left")
         .with_columns(
+            # a blank institution (common in exports) is as unknown as a missing one: nobody
+            institution=pl.when(pl.col("institution").str.strip_chars() != "").then("institution"),
             day=pl.coalesce("item_date", "date"),
             limit_fen=pl.coalesce("price_limit_fen", "catalog_limit_fen").cast(pl.Int64),
             item_class=pl.coalesce("category", "catalog_category"),
