@@ -28,7 +28,7 @@ def settle_file(
     try:
         return settle_history(claim_file, policy, catalogs)
     except SettlementError as exc:
-        raise InputError(f"claims{exc}") from None
+        raise InputError(str(exc)) from None
 
 
 @lru_cache(maxsize=32)

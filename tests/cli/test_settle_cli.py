@@ -90,7 +90,7 @@ def test_bad_input_exits_2_with_the_field_path_and_nothing_on_stdout(tmp_path):
         ),
         (
             lambda raw: raw["person"].update(scheme="resident", employment=None),
-            "erenhot runs no resident scheme",
+            "person.scheme: erenhot runs no resident scheme",
         ),
         (
             lambda raw: raw["person"].update(scheme="resident"),

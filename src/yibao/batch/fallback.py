@@ -55,7 +55,7 @@ def settle_through_engine(
         try:
             settlements, _ = settle_history(claim_file, policies[region], catalogs[region])
         except SettlementError as exc:
-            errors.append((person_id, f"claims{exc}"))
+            errors.append((person_id, str(exc)))
             continue
         dates = {claim.id: claim.date for claim in claim_file.claims}
         rows.extend(settlement_row(region, person_id, dates[s.claim_id], s) for s in settlements)

@@ -27,7 +27,12 @@ NO_LAYER = "no layer after basic pays: no basic benefit settled this claim"
 
 
 class SettlementError(ValueError):
-    """A claim the policy cannot settle (no version in force, scheme not run by the region)."""
+    """A claim the policy cannot settle (no version in force, scheme not run by the region);
+    `of_person`: the person's scheme is at fault, not the claim's date."""
+
+    def __init__(self, message: str, of_person: bool = False) -> None:
+        super().__init__(message)
+        self.of_person = of_person
 
 
 def settle_claim(
@@ -45,7 +50,9 @@ def settle_claim(
         raise SettlementError(str(exc)) from None
     scheme = version.schemes.get(person.scheme)
     if scheme is None:
-        raise SettlementError(f"{policy.region} runs no {person.scheme} scheme on {day}")
+        raise SettlementError(
+            f"{policy.region} runs no {person.scheme} scheme on {day}", of_person=True
+        )
     version_id = policy.version_id(version)
     ytd = state.for_year(day.year)
     age = person.age_on(day)
@@ -141,7 +148,9 @@ def settle_history(
         try:
             settlement, state = settle_claim(policy, catalogs, claim_file.person, claim, state)
         except SettlementError as exc:
+            if exc.of_person:
+                raise SettlementError(f"person.scheme: {exc}", of_person=True) from None
             field = "discharge_date" if claim.discharge_date is not None else "date"
-            raise SettlementError(f"[{k}].{field}: claim {claim.id}: {exc}") from None
+            raise SettlementError(f"claims[{k}].{field}: claim {claim.id}: {exc}") from None
         settlements.append(settlement)
     return settlements, state
