@@ -151,6 +151,12 @@ def test_an_empty_file_or_stdin_holds_no_claim_file(tmp_path: Path) -> None:
     _one_line_error(run("supervise", "-", stdin=""), "-: holds no claim file")
 
 
+def test_an_empty_lines_table_holds_no_claim_line(tables: Path) -> None:
+    path = tables / "claim_lines.parquet"
+    pl.read_parquet(path).head(0).write_parquet(path)
+    _one_line_error(run("supervise", str(tables)), f"{path}: holds no claim line")
+
+
 def test_an_upper_case_jsonl_is_read_as_json_lines(tmp_path: Path) -> None:
     lower, upper = tmp_path / "claims.jsonl", tmp_path / "claims.JSONL"
     for path in (lower, upper):

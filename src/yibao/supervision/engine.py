@@ -1150,6 +1150,8 @@ def supervise_parquet_files(
             raise InputError(f"{lines_path}: {_read_failure(exc)}") from None
 
     total = read(scan.select(pl.len())).item()
+    if total == 0:  # a truncated export is not a clean month
+        raise InputError(f"{lines_path}: holds no claim line")
 
     def load(chosen: pl.Expr | None) -> pl.DataFrame:
         lines = read(scan if chosen is None else scan.filter(chosen))
