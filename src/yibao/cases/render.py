@@ -31,7 +31,7 @@ def case_line(case: dict[str, Any]) -> str:
     """One line of `yibao cases list`."""
     return (
         f"#{case['id']:<6} {case['status']:<11} {case['rule']:<24} "
-        f"person {case['person_id'] or '-'}  "
+        f"{case.get('region') or '-'} person {case['person_id'] or '-'}  "
         f"institution {case['institution'] or '-'}  at risk {yuan_str(case['amount_at_risk_fen'])}"
         f"  recovered {yuan_str(case['recovered_fen'])}"
     )
