@@ -267,6 +267,22 @@ def test_the_command_exits_1_when_a_person_is_refused(tables, tmp_path, capsys):
     assert "equal to the fen; 1 of them settled by neither (named above)" in err
 
 
+def test_a_residents_own_account_balance_is_refused(tables, tmp_path, capsys):
+    # only an employee has an own account; a resident's was shown as balc and never drawn
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    persons = pl.read_parquet(tables / "persons.parquet")
+    resident = persons.filter(pl.col("scheme") == "resident").item(0, "person_id")
+    given = pl.when(pl.col("person_id") == resident).then(10_000).otherwise("account_balance_fen")
+    persons.with_columns(given.alias("account_balance_fen")).write_parquet(
+        folder / "persons.parquet"
+    )
+    (folder / "claim_lines.parquet").write_bytes((tables / "claim_lines.parquet").read_bytes())
+    code, err = _exit_of(capsys, str(folder), str(tmp_path / "out.parquet"))
+    assert code == 1
+    assert f"  {resident}: person.account_balance: a resident has no personal account" in err
+
+
 def test_the_command_exits_0_when_every_claim_is_settled(tables, tmp_path, capsys):
     run_batch_cmd(str(tables), str(tmp_path / "out.parquet"))  # no typer.Exit: exit 0
     assert "not settled" not in capsys.readouterr().err

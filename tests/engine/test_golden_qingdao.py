@@ -5,6 +5,9 @@ Shorthand used in the comments: basic = 统筹 (hifp), 大病 = resident 大病�
 大额 = employee 大额医疗费用补助 (hifob), 救助 = medical assistance (maf), e保 = 琴岛e保 (oth).
 """
 
+import pytest
+from pydantic import ValidationError
+
 from tests.helpers import claim, fen, item, person, settle
 
 R = "qingdao"
@@ -382,11 +385,12 @@ def test_employee_account_then_family_mutual_aid():
         (fen("190"), fen("130"), fen("130"), fen("60"), 0),
     ]
     assert ytd.family_balances == {"F1": 0}
-    # The resident scheme has no personal account: the same balance pays nothing.
-    s2, _ = settle(
-        R, person(account_balance="1000.00"), [claim("C1", "2021-03-01", items=[item("2000")])]
-    )
-    assert s2[0].setlinfo.acct_pay == 0
+    # A resident has no personal account of their own: a balance given for one is refused
+    # (it was shown on every bill as balc and never drawn, QA).
+    with pytest.raises(ValidationError, match=r"person\.account_balance: a resident has no"):
+        settle(
+            R, person(account_balance="1000.00"), [claim("C1", "2021-03-01", items=[item("2000")])]
+        )
 
 
 def test_employee_year_to_date_carry_over_and_new_year_reset():

@@ -367,6 +367,8 @@ def _bad_persons(people: pl.DataFrame) -> pl.Series:
         | pl.col("flags").list.eval(pl.element().is_null()).list.any()
         | pl.col("products").list.eval(pl.element().is_null()).list.any()
         | (pl.col("balance") < 0)
+        # only an employee has an own account (`ClaimFile._resident_balance` refuses one)
+        | ((pl.col("scheme") == "resident") & (pl.col("balance") > 0)).fill_null(False)
     )
     return people.filter(bad).get_column("pid")
 

@@ -229,7 +229,24 @@ class ClaimFile(Input):
                 )
             if born is not None and (early := _before(claim, born)) is not None:
                 raise ValueError(f"claims[{k}].{early} is before person.birth_date {born}")
+        if (where := _resident_balance(self.person)) is not None:
+            raise ValueError(
+                f"person.{where}: a resident has no personal account of their own (an "
+                "employee relative's may pay: family_accounts)"
+            )
         return self
+
+
+def _resident_balance(person: Person) -> str | None:
+    """Where a resident's file gives an own account balance: it would be shown on every bill
+    and never drawn (only an employee has one)."""
+    if person.scheme != "resident":
+        return None
+    if person.account_balance:
+        return "account_balance"
+    if person.ytd is not None and person.ytd.account_balance:
+        return "ytd.account_balance"
+    return None
 
 
 def _before(claim: Claim, born: dt.date) -> str | None:
