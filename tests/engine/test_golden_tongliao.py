@@ -175,6 +175,21 @@ def test_tl17_chronic_outpatient_poor_plus_10_points_at_county():
     assert [x.setlinfo.hifp_pay for x in s] == [fen("700"), fen("700"), fen("500")]
 
 
+def test_a_chronic_visit_is_for_its_primary_diagnosis():
+    # 低保 (not a TL-17 tilt group), L2: 60% (G-TL-9). Hypertension's 5000 cap and the 300
+    # deductible are used up; a visit for diabetes (primary) that also lists hypertension is a
+    # diabetes visit: 7000 × 60% = 4200 within diabetes' own cap (QA: as hypertension, 0.00).
+    carried = {"year": 2021, "amounts": {"cap:chronic_per_disease:hypertension": "5000.00",
+                                         "deductible:chronic_outpatient": "300.00"}}  # fmt: skip
+    s, ytd = settle(
+        R,
+        person(categories=["dibao"], ytd=carried),
+        [claim("M5", "2021-06-10", "14", 2, diagnoses=["E11.9", "I10"], items=[item("7000")])],
+    )
+    assert s[0].setlinfo.hifp_pay == fen("4200")
+    assert ytd.amount("cap:chronic_per_disease:diabetes") == fen("4200")
+
+
 def test_b_class_first_selfpay_and_price_limit():
     # G-ALL-5: 乙类 first self-pay 10%: 1000 → preselfpay 100, in-scope 900.
     # Price limit 300 on a 500 item → overlmt 200, in-scope 300. L1: (1200 − 200) × 90% = 900.

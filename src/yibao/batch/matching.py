@@ -101,7 +101,9 @@ def _named(disease: Disease) -> pl.Expr:
 
 def disease_index(diseases: DiseaseList) -> pl.Expr:
     """`find_disease` as the index of the listed disease (−1: none): the claim's `disease`
-    code first (even when the person does not fit it), else the first ICD match that fits."""
+    code first (even when the person does not fit it), else the disease that fits of the
+    earliest code matching one (list order breaks a tie): each disease's rank is its first
+    matching code's place in `codes_str` × the list's length + its index, the least wins."""
     chain = None
     for k, disease in enumerate(diseases.items):
         value = pl.when(person_fits(disease)).then(k).otherwise(-1)
@@ -110,10 +112,27 @@ def disease_index(diseases: DiseaseList) -> pl.Expr:
             if chain is None
             else chain.when(_named(disease)).then(value)
         )
-    for k, disease in enumerate(diseases.items):
-        hit = any_code_starts_with(disease.icd) & person_fits(disease)
-        chain = chain.when(hit).then(k)
+    n = len(diseases.items)
+    ranks = [
+        pl.when(person_fits(disease)).then(first_code_at(disease.icd) * n + k)
+        for k, disease in enumerate(diseases.items)
+        if disease.icd
+    ]
+    if ranks:
+        best = pl.min_horizontal(ranks)
+        chain = chain.when(best.is_not_null()).then(best % n)
     return chain.otherwise(-1).cast(pl.Int32)
+
+
+def first_code_at(prefixes: Iterable[str], column: str = "codes_str") -> pl.Expr:
+    """Where in `column` the first code starting with one of `prefixes` begins (null: none)."""
+    places = [
+        pl.when(pl.col(column) != "").then(pl.lit(0, pl.Int64))
+        if p == ""  # every code starts with the empty prefix
+        else pl.col(column).str.find(SEP + p, literal=True).cast(pl.Int64)
+        for p in prefixes
+    ]
+    return pl.min_horizontal(places)
 
 
 def disease_code(diseases: DiseaseList, index: pl.Expr) -> pl.Expr:

@@ -9,16 +9,18 @@ from yibao.policy.schema import BenefitMatch, Disease, DiseaseList
 def find_disease(
     diseases: DiseaseList, claim: Claim, person: Person, age: int | None
 ) -> Disease | None:
-    """The listed disease this claim is for: by the claim's `disease` code, else ICD prefixes."""
+    """The listed disease this claim is for: by the claim's `disease` code, else by its codes
+    in their order — the primary diagnosis first, so a diabetes visit that also lists
+    hypertension is a diabetes visit (the list's order only breaks a tie on one code)."""
     codes = ([claim.disease.upper()] if claim.disease else []) + list(claim.diagnoses)
     for disease in diseases.items:
         if claim.disease is not None and claim.disease == disease.code:
             return disease if _person_fits(disease, person, age) else None
-    for disease in diseases.items:
-        prefixes = tuple(disease.icd)
-        hit = prefixes and any(code.startswith(prefixes) for code in codes)
-        if hit and _person_fits(disease, person, age):
-            return disease
+    for code in codes:
+        for disease in diseases.items:
+            prefixes = tuple(disease.icd)
+            if prefixes and code.startswith(prefixes) and _person_fits(disease, person, age):
+                return disease
     return None
 
 
