@@ -254,6 +254,9 @@ def test_inpatient_stay_settles_from_admission_to_discharge(api):
     wrong_kind = api.call("2204", {"feedetail": stay[:1]}).json()
     assert wrong_kind["infcode"] == -1 and "inpatient stay" in wrong_kind["err_msg"]
 
+    ahead = {"mdtrt_id": mdtrt_id, "psn_no": "P2", "endtime": "2099-04-06 09:00:00"}
+    refused = api.call("2402", {"dscginfo": ahead}).json()  # a discharge still to come (QA)
+    assert refused["err_msg"].startswith("dscginfo.endtime: 2099-04-06 is in the future")
     api.ok(
         "2402",
         {"dscginfo": {"mdtrt_id": mdtrt_id, "psn_no": "P2", "endtime": "2023-04-06 09:00:00"}},
@@ -303,6 +306,10 @@ def test_inpatient_stay_settles_from_admission_to_discharge(api):
         (  # not a 500 at settlement: refused on upload
             {"cnt": "1e20", "det_item_fee_sumamt": "1.25e21"},
             "feedetail[0].det_item_fee_sumamt: must be at most 1,000,000,000.00",
+        ),
+        (  # a fee still to come is refused where it is sent, not at settlement (QA)
+            {"fee_ocur_time": "2099-01-01 09:00:00"},
+            "feedetail[0].fee_ocur_time: 2099-01-01 is in the future",
         ),
     ],
 )
