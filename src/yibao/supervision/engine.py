@@ -464,16 +464,20 @@ def _age_on(on: pl.Expr) -> pl.Expr:
 
 
 def _with_amounts(lines: pl.DataFrame) -> pl.DataFrame:
-    """The money columns as Int64, `quantity_text` (each quantity's exact decimal, for
-    `exact_times_quantity`), `amount_fen` when the table has none (price × quantity, half-up
-    fen), and `quantity` as a float (a count for the rules; money never uses it)."""
+    """The money columns as Int64, `quantity_text` where the Float64 count would not print the
+    quantity given (a decimal or Float32 column; claim files bring their own), `amount_fen`
+    when the table has none
+    (price × quantity, half-up fen), and `quantity` as a float (a count for the rules; money
+    never uses it: `exact_times_quantity`)."""
     quantity = lines.schema["quantity"]
-    text = pl.col("quantity").cast(pl.String)  # a float prints as its shortest decimal
-    if "quantity_text" in lines.columns:
-        text = pl.coalesce("quantity_text", text)
     money = [pl.col(c).cast(pl.Int64) for c in ("price_fen", "price_limit_fen", "amount_fen")]
     lines = lines.with_columns(*[m for m in money if m.meta.output_name() in lines.columns])
-    lines = lines.with_columns(quantity_text=text)
+    if "quantity_text" not in lines.columns:
+        # an integer or Float64 count prints as itself after the cast (`exact_times_quantity`
+        # prints it when needed): only other columns are written down, not every line as text
+        printed = quantity.is_integer() or quantity == pl.Float64
+        text = pl.lit(None, pl.String) if printed else pl.col("quantity").cast(pl.String)
+        lines = lines.with_columns(text.alias("quantity_text"))
     if "amount_fen" not in lines.columns:
         if quantity.is_integer():
             amount = pl.col("price_fen") * pl.col("quantity").cast(pl.Int64)
@@ -484,10 +488,12 @@ def _with_amounts(lines: pl.DataFrame) -> pl.DataFrame:
 
 
 def exact_times_quantity(fen: pl.Expr) -> pl.Expr:
-    """`fen` × the line's quantity (`quantity_text`), rounded half-up once to whole fen, in
-    exact decimal arithmetic: a float product rounds 3000.5 to even (3000) or to a hair below.
-    Row by row, so kept to lines without a whole quantity or to the few flagged lines."""
-    return pl.struct(fen.alias("fen"), "quantity_text").map_elements(
+    """`fen` × the line's quantity (`quantity_text`, else the count printed: a float prints as
+    its shortest decimal), rounded half-up once to whole fen, in exact decimal arithmetic: a
+    float product rounds 3000.5 to even (3000) or to a hair below. Row by row, so kept to
+    lines without a whole quantity or to the few flagged lines."""
+    text = pl.coalesce("quantity_text", pl.col("quantity").cast(pl.String))
+    return pl.struct(fen.alias("fen"), text.alias("quantity_text")).map_elements(
         _half_up_product, return_dtype=pl.Int64, skip_nulls=False
     )
 
