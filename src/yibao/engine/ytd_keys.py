@@ -97,25 +97,27 @@ class Known(NamedTuple):
 
 
 def _ids(policy: RegionPolicy) -> Known:
-    known = Known({}, {}, {}, frozenset(), frozenset())
-    benefits = [node for node in _models(policy) if isinstance(node, PoolBenefit)]
+    nodes = list(_models(policy))
+    benefits = [node for node in nodes if isinstance(node, PoolBenefit)]
+    deductibles: dict[str, frozenset[str] | None] = {}
+    caps: dict[str, frozenset[str] | None] = {}
     per_admission = set()
     for node in benefits:
         match = node.match
         diseases = match.diseases.items if match and match.diseases else []
         codes = frozenset(d.code for d in diseases)
         if node.deductible is not None and node.deductible.basis == "annual":
-            known.deductibles[node.id] = codes if node.deductible.per_disease else None
+            deductibles[node.id] = codes if node.deductible.per_disease else None
         elif node.deductible is not None:
             per_admission.add(node.id)
         for cap in node.caps:
-            known.caps[cap.id] = codes if cap.per_disease else None
-    for node in _models(policy):
-        if isinstance(node, AssistanceProgram):
-            known.groups[node.limit_group or node.id] = None
-    per_admission -= known.deductibles.keys()  # annual in another version: a total is kept
-    return known._replace(
-        per_admission=frozenset(per_admission), dx_codes=frozenset(waiver_codes(benefits))
+            caps[cap.id] = codes if cap.per_disease else None
+    groups = {
+        node.limit_group or node.id: None for node in nodes if isinstance(node, AssistanceProgram)
+    }
+    per_admission -= deductibles.keys()  # annual in another version: a total is kept
+    return Known(
+        deductibles, caps, groups, frozenset(per_admission), frozenset(waiver_codes(benefits))
     )
 
 
