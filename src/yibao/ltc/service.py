@@ -22,7 +22,7 @@ from yibao.money import fen_to_yuan
 from yibao.service import audit
 from yibao.service.errors import Conflict, Forbidden, NotFound, ServiceError
 from yibao.service.principal import Principal
-from yibao.service.settlement import CLOCK_SLACK, check_active
+from yibao.service.settlement import check_active, still_to_come
 from yibao.store.db import Database
 from yibao.store.ltc import LtcAssessment, LtcClaim
 from yibao.store.models import Institution, Person
@@ -129,8 +129,8 @@ def submit_claim(db: Database, who: Principal, body: ClaimIn) -> dict[str, Any]:
 def _check_given(body: ClaimIn) -> None:
     """Care is claimed once given: an episode ending after today (a day of clock slack, as
     for settlements) would be paid before the care."""
-    if body.end > dt.date.today() + CLOCK_SLACK:
-        raise ServiceError(f"end: {body.end} is in the future (today is {dt.date.today()})")
+    if (ahead := still_to_come(body.end)) is not None:
+        raise ServiceError(f"end: {ahead}")
 
 
 def _check_provider(care_type: str, institution: Institution | None) -> None:

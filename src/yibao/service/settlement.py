@@ -463,6 +463,13 @@ def _check_reversal_trade(row: Settlement, infno: str | None) -> None:
 CLOCK_SLACK = dt.timedelta(days=1)
 
 
+def still_to_come(day: dt.date) -> str | None:
+    """Why `day` cannot date something that has happened (a care, a discharge, a reversal),
+    or None: it is later than today and a sender's clock slack."""
+    today = dt.date.today()
+    return f"{day} is in the future (today is {today})" if day > today + CLOCK_SLACK else None
+
+
 def _check_reversal_day(row: Settlement, day: dt.date) -> None:
     """A reversal is dated by its inf_time: not before the settlement it reverses, nor in the
     future (it would land in a period of the sender's choosing)."""
@@ -470,25 +477,22 @@ def _check_reversal_day(row: Settlement, day: dt.date) -> None:
         raise ServiceError(
             f"inf_time: {day} is before the date {row.setl_date} of settlement {row.setl_id}"
         )
-    if day > dt.date.today() + CLOCK_SLACK:
-        raise ServiceError(f"inf_time: {day} is in the future (today is {dt.date.today()})")
+    if (ahead := still_to_come(day)) is not None:
+        raise ServiceError(f"inf_time: {ahead}")
 
 
 def _check_not_ahead(claim: Claim) -> None:
     """A claim settles on its discharge or visit day: one still to come, or a line of care
     still to come, cannot be settled nor pre-settled (its money would be paid before the
     care, and land in a period of the sender's choosing)."""
-    latest = dt.date.today() + CLOCK_SLACK
     dates = [
         ("discharge_date" if claim.discharge_date is not None else "date", claim.settle_date),
         ("date", claim.date),
         *((f"items[{k}].date", item.date) for k, item in enumerate(claim.items) if item.date),
     ]
     for field, day in dates:
-        if day > latest:
-            raise ServiceError(
-                f"claim.{field}: {day} is in the future (today is {dt.date.today()})"
-            )
+        if (ahead := still_to_come(day)) is not None:
+            raise ServiceError(f"claim.{field}: {ahead}")
 
 
 def new_setl_id(day: dt.date) -> str:

@@ -64,12 +64,12 @@ from yibao.service.errors import Conflict, NotFound, ServiceError
 from yibao.service.output import freeze
 from yibao.service.principal import Principal
 from yibao.service.settlement import (
-    CLOCK_SLACK,
     enrolled_person,
     parse_claim,
     replay,
     replay_after_race,
     settling_institution,
+    still_to_come,
 )
 from yibao.settling import policy_and_catalogs
 from yibao.store.db import Database
@@ -117,9 +117,8 @@ def _not_ahead(value: dt.datetime) -> dt.datetime:
     """Every time of the visit flow is of something that happened (a registration, a fee, a
     discharge): one still to come would be settled before the care (QA: 2402 took a
     discharge a fortnight ahead)."""
-    today = dt.date.today()
-    if value.date() > today + CLOCK_SLACK:
-        raise ValueError(f"{value:%Y-%m-%d} is in the future (today is {today})")
+    if (ahead := still_to_come(value.date())) is not None:
+        raise ValueError(ahead)
     return value
 
 
