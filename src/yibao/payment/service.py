@@ -189,15 +189,8 @@ def list_agreements(db: Database, who: Principal, code: str) -> list[dict[str, A
 
 def _agreement_in(session: Session, code: str, year: int) -> Agreement | None:
     """The newest agreement in force during some part of `year`."""
-    return session.scalars(
-        select(Agreement)
-        .where(
-            Agreement.institution_code == code,
-            Agreement.valid_from <= dt.date(year, 12, 31),
-            Agreement.valid_to >= dt.date(year, 1, 1),
-        )
-        .order_by(Agreement.valid_from.desc())
-    ).first()
+    agreements = _agreements_in(session, code, year)
+    return agreements[-1] if agreements else None
 
 
 def _agreements_in(session: Session, code: str, year: int) -> list[Agreement]:
@@ -225,9 +218,9 @@ class _Term:
     persons: int
 
 
-def _terms_of_year(session: Session, code: str, year: int) -> list[_Term]:
+def _terms_of(session: Session, agreements: list[Agreement]) -> list[_Term]:
     terms = []
-    for agreement in _agreements_in(session, code, year):
+    for agreement in agreements:
         methods = session.scalars(
             select(PaymentMethod).where(PaymentMethod.agreement_id == agreement.id)
         ).all()
@@ -468,8 +461,9 @@ def _settle_institution(
 
 def _statement_input(session: Session, code: str, year: int) -> StatementInput:
     inst = session.get(Institution, code)
-    agreement = _agreement_in(session, code, year)  # the newest: its ownership for VBP
-    terms = _terms_of_year(session, code, year)
+    agreements = _agreements_in(session, code, year)
+    agreement = agreements[-1]  # the newest: its ownership for VBP
+    terms = _terms_of(session, agreements)
     budget = session.get(Budget, (code, year))
     assessed = session.scalars(
         select(Assessment).where(Assessment.institution_code == code, Assessment.year == year)
