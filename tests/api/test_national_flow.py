@@ -145,6 +145,9 @@ def test_outpatient_visit_from_registration_to_settlement(api):
     assert buckets("3") == ("02", d("0.00"), d("300.00"), d("300.00"), d("1200.00"), d("0.2000"))
     assert by_sn["3"]["pric_uplmt_amt"] == d("1500.00")
     assert buckets("4") == ("02", d("0.00"), d("0.00"), d("5.00"), d("45.00"), d("0.1000"))
+    # outside the catalogue, classed on the sender's word: the memo says both (QA)
+    assert by_sn["4"]["memo"].startswith("目录外: class from the sender's chrgitm_lv 02")
+    assert "目录外" not in by_sn["1"]["memo"]  # listed: chrgitm_lv 01 agrees with the catalogue
     assert buckets("5") == ("03", d("80.00"), d("0.00"), d("0.00"), d("0.00"), d("1.0000"))
     assert "not in catalogue" in by_sn["5"]["memo"]
     assert buckets("6")[1:5] == (d("0.00"), d("0.00"), d("0.00"), d("12.35"))
@@ -201,7 +204,7 @@ def test_outpatient_visit_from_registration_to_settlement(api):
     # Settled lines are not settled again; reversing the settlement frees them.
     again = api.call("2207", {"data": settle_input}).json()
     assert again["infcode"] == -1 and "no unsettled fee lines" in again["err_msg"]
-    retry = api.ok("2207", {"data": settle_input}, msgid="visit-settle")
+    retry = api.ok("2207", {"data": {**settle_input, "invono": "INV1"}}, msgid="visit-settle")
     assert retry == done
     visit = api.client.get(f"/visits/{mdtrt_id}", headers=api.key("hospital")).json()
     assert {line["state"] for line in visit["feedetail"]} == {"settled"}

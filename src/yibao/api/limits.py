@@ -1,6 +1,10 @@
-"""Request body size limit (413 before the application reads anything too large)."""
+"""Request limits: the body's size (413 before the application reads anything too large),
+and no NUL character anywhere (400): PostgreSQL text cannot hold one, so an id carrying it
+would fail deep inside a write instead of being refused with a reason."""
 
 from __future__ import annotations
+
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,11 +34,30 @@ class BodySizeLimit:
         if body is None:
             await self._too_large(scope, receive, send)
             return
+        if (where := nul_character(scope, body)) is not None:
+            message = f"{where}: a NUL character (\\u0000) is not accepted"
+            await error_response(400, message)(scope, receive, send)
+            return
         await self.app(scope, replaying(body, receive), send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"request body larger than {self.max_bytes} bytes"
         await error_response(413, message)(scope, receive, send)
+
+
+# the JSON escape \u0000 not itself escaped (an even run of backslashes before it)
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def nul_character(scope: Scope, body: bytes) -> str | None:
+    """Where the request carries a NUL character (path, query or body), or None."""
+    if "\x00" in scope.get("path", ""):
+        return "path"
+    if b"%00" in scope.get("query_string", b"") or b"\x00" in scope.get("query_string", b""):
+        return "query"
+    if b"\x00" in body or _NUL_ESCAPE.search(body):
+        return "body"
+    return None
 
 
 async def read_body(receive: Receive, max_bytes: int | None = None) -> bytes | None:

@@ -32,6 +32,7 @@ from yibao.api.rendering import MoneyJSONResponse
 from yibao.api.security import Caller
 from yibao.service import persons, reconcile, settlement, visits
 from yibao.service.errors import Forbidden, ServiceError
+from yibao.service.messages import MessageId
 from yibao.service.principal import Principal
 from yibao.service.visits import Id, Node, Yuan, parse_input
 from yibao.store.db import Database
@@ -141,7 +142,9 @@ def _settle(m: Message) -> dict:
 
 def _reverse(m: Message) -> dict:
     req = parse_input(Reversal, m.data)
-    return settlement.reverse(m.db, m.who, req.psn_no, req.setl_id, m.msgid, m.infno, m.when)
+    return settlement.reverse(
+        m.db, m.who, req.psn_no, req.setl_id, m.msgid, m.infno, m.when, req.mdtrt_id
+    )
 
 
 def _statement(m: Message) -> dict:
@@ -321,7 +324,11 @@ def answer(envelope: Envelope, who: Principal, db: Database) -> MoneyJSONRespons
         db=db,
         who=who,
         infno=envelope.infno,
-        msgid=envelope.msgid,
+        msgid=MessageId(
+            envelope.msgid,
+            envelope.infno,
+            {"fixmedins_code": envelope.fixmedins_code, "input": envelope.input},
+        ),
         fixmedins_code=envelope.fixmedins_code or who.institution_code,
         when=envelope.inf_time,
         data=node if isinstance(node, dict) else envelope.input,

@@ -31,6 +31,7 @@ from yibao.money import fen_to_yuan
 from yibao.render.settlement_json import fund_detail_dict, line_dict
 from yibao.service import audit
 from yibao.service.errors import Conflict, Forbidden, NotFound, ServiceError
+from yibao.service.messages import fingerprint_of
 from yibao.service.output import freeze, national_time, rendered, settlement_output, thaw
 from yibao.service.persons import engine_view
 from yibao.service.principal import Principal
@@ -336,6 +337,7 @@ def settle(
                     "caller": who.name,
                     "infno": infno,
                     "response": answer.json,
+                    "fingerprint": fingerprint_of(msgid),
                 },
                 psn_no=psn_no,
                 year=year,
@@ -402,12 +404,14 @@ def reverse(
     msgid: str,
     infno: str,
     when: dt.datetime | None = None,
+    mdtrt_id: str | None = None,
 ) -> dict[str, Any]:
     """Reverse (撤销) a settlement: accumulators and accounts restored exactly, once.
 
     The reversal is dated when it happens (`when`: the request's inf_time; see
     `_message_time`), so a period already reconciled stays as it was. The year-to-date it
-    gives back is the original's year."""
+    gives back is the original's year. An `mdtrt_id` sent with it must be the settlement's
+    (a HIS that picked the wrong row is refused, not obeyed)."""
     when = _message_time(when)
     try:
         with db.transaction() as session:
@@ -429,9 +433,20 @@ def reverse(
                 raise Conflict(f"settlement {setl_id} is {row.status}: it cannot be reversed")
             _check_reversal_trade(row, infno)
             _check_reversal_day(row, when.date())
+            if mdtrt_id is not None and mdtrt_id != row.mdtrt_id:
+                made = f"visit {row.mdtrt_id}" if row.mdtrt_id else "no mdtrt_id"
+                raise ServiceError(
+                    f"mdtrt_id: {mdtrt_id} is not the visit of settlement {setl_id} ({made})"
+                )
             answer = _write_reversal(session, row, acc, msgid, when)
             session.add(
-                Idempotency(msgid=msgid, caller=who.name, infno=infno, response=freeze(answer))
+                Idempotency(
+                    msgid=msgid,
+                    caller=who.name,
+                    infno=infno,
+                    response=freeze(answer),
+                    fingerprint=fingerprint_of(msgid),
+                )
             )
             audit.record(
                 session,
@@ -514,6 +529,12 @@ def _replayed(stored: Any, msgid: str, who: Principal, infno: str | None) -> dic
         raise Conflict(f"msgid {msgid} was already used by another caller")
     if infno is not None and stored.infno != infno:
         raise Conflict(f"msgid {msgid} was already used for transaction {stored.infno}")
+    mine = fingerprint_of(msgid)
+    if mine is not None and stored.fingerprint is not None and stored.fingerprint != mine:
+        raise Conflict(
+            f"msgid {msgid} was already used for another {stored.infno} request (the same "
+            "msgid must carry the same input; a new request needs a new msgid)"
+        )
     return thaw(stored.response)
 
 

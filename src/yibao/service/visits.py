@@ -31,7 +31,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -61,6 +61,7 @@ from yibao.money import (
 )
 from yibao.service import audit, codes, settlement
 from yibao.service.errors import Conflict, NotFound, ServiceError
+from yibao.service.messages import fingerprint_of
 from yibao.service.output import freeze
 from yibao.service.principal import Principal
 from yibao.service.settlement import (
@@ -92,6 +93,9 @@ def _timestamp(value: Any) -> Any:
     return value
 
 
+MAX_COUNT = Decimal(10) ** 12  # a quantity (cnt); any real one is far below
+
+
 def _decimal(places: int, positive: bool = False, money: bool = True) -> Callable[[Any], Decimal]:
     def parse(value: Any) -> Decimal:
         try:
@@ -106,6 +110,8 @@ def _decimal(places: int, positive: bool = False, money: bool = True) -> Callabl
             raise ValueError("must be >= 0")
         if money and number > MAX_CLAIM_YUAN:  # it could never be settled
             raise ValueError(ABOVE_MAX_CLAIM)
+        if not money and number >= MAX_COUNT:  # nor could this, and its decimals overflow
+            raise ValueError(f"must be below {MAX_COUNT:,}")
         if number != number.quantize(Decimal(1).scaleb(-places)):
             raise ValueError(f"has more than {places} decimals")
         return number
@@ -264,10 +270,11 @@ class VisitSettlement(Node):
     mdtrt_id: Id
     med_type: str | None = None
     medfee_sumamt: Yuan | None = None
-    acct_used_flag: str | None = None
+    acct_used_flag: Literal["0", "1"] | None = None  # 个人账户使用标志
     insutype: str | None = None
     chrg_bchno: str | None = None
     endtime: Timestamp | None = None
+    mid_setl_flag: Literal["0", "1"] | None = None  # 中途结算标志
 
 
 def parse_input(model: type[M], raw: Any) -> M:
@@ -556,6 +563,7 @@ def pre_settle_visit(
         visit = _visit(session, inst, data.mdtrt_id, data.psn_no, infno in INPATIENT_TRADES)
         person = enrolled_person(session, visit.person_id)
         states = _states(session, visit)
+        _check_stay_unsettled(visit, states)
         lines = _free_lines(visit, states, data.chrg_bchno)
         claim = visit_claim(visit, inst, person, lines, data, when.date())
     return settlement.pre_settle(db, who, person.id, claim, inst.code, visit.mdtrt_id, when)
@@ -580,6 +588,7 @@ def settle_visit(
         visit = _visit(session, inst, data.mdtrt_id, data.psn_no, infno in INPATIENT_TRADES)
         person = enrolled_person(session, visit.person_id)
         states = _states(session, visit)
+        _check_stay_unsettled(visit, states)
         lines = [line for line in visit.items if line.get("reserved_by") == msgid]
         lines = lines or _free_lines(visit, states, data.chrg_bchno)
         claim = visit_claim(visit, inst, person, lines, data, when.date())
@@ -659,8 +668,51 @@ def visit_claim(
                 f"medfee_sumamt: {data.medfee_sumamt} is not the total of the visit's "
                 f"unsettled fee lines ({fen_to_yuan(uploaded)})"
             )
+    if data.mid_setl_flag == "1":
+        raise ServiceError(
+            "mid_setl_flag: 1 (中途结算) is not settled here: a stay settled in parts would be "
+            "charged its per-admission deductible once per part; settle it once, at discharge"
+        )
     discharge = data.endtime.date() if data.endtime is not None else None
-    return _claim(visit, inst, person, lines, day, med, data.acct_used_flag != "0", discharge)
+    claim = _claim(visit, inst, person, lines, day, med, data.acct_used_flag != "0", discharge)
+    _check_settles_after_care(visit, lines, claim)
+    return claim
+
+
+def _check_settles_after_care(
+    visit: Visit, lines: list[dict[str, Any]], claim: dict[str, Any]
+) -> None:
+    """A visit settles on its day (an outpatient claim: inf_time's date; a stay: its
+    discharge), which cannot come before the registration or any fee line: it would take
+    the year-to-date deductible and cap of an earlier year, and land in a period already
+    reconciled (QA: a 2207 dated a year back settled a visit registered today)."""
+    inpatient = "discharge_date" in claim
+    settles_on = dt.date.fromisoformat(claim["discharge_date" if inpatient else "date"])
+    field = "endtime" if inpatient else "inf_time"
+    if settles_on < visit.begin_date:
+        raise ServiceError(
+            f"{field}: {settles_on} is before the visit's registration ({visit.begin_date})"
+        )
+    for line in lines:
+        if dt.date.fromisoformat(line["fee_ocur_time"][:10]) > settles_on:
+            raise ServiceError(
+                f"{field}: {settles_on} is before fee line {line['feedetl_sn']} "
+                f"(fee_ocur_time {line['fee_ocur_time']})"
+            )
+
+
+def _check_stay_unsettled(visit: Visit, states: dict[str, tuple[str, str | None]]) -> None:
+    """A stay is one admission: settled once (its per-admission deductible and admission
+    count once); more fee lines after a settlement need the settlement reversed first."""
+    if not _is_inpatient(visit):
+        return
+    settled = sorted({setl_id for state, setl_id in states.values() if state == "settled"})
+    if settled:
+        raise ServiceError(
+            f"mdtrt_id: stay {visit.mdtrt_id} is already settled ({settled[0]}): a second "
+            "settlement would count a second admission; reverse it (2305) and settle the "
+            "whole stay once"
+        )
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -677,11 +729,24 @@ def _once(
                 return stored
             answer = work(session)
             session.add(
-                Idempotency(msgid=msgid, caller=who.name, infno=infno, response=freeze(answer))
+                Idempotency(
+                    msgid=msgid,
+                    caller=who.name,
+                    infno=infno,
+                    response=freeze(answer),
+                    fingerprint=fingerprint_of(msgid),
+                )
             )
             return answer
     except IntegrityError:
         return replay_after_race(db, msgid, who, infno)
+    except ServiceError:
+        # a twin of this msgid may have done the work while this one waited on the visit's
+        # lock, which then refuses it (lines already uploaded): the twin's answer is the answer
+        with db.sessions() as session:
+            if (stored := replay(session, msgid, who, infno)) is not None:
+                return stored
+        raise
 
 
 def _now() -> dt.datetime:
@@ -953,10 +1018,18 @@ def _line_buckets(
                 "chrgitm_lv": codes.CLASS_TO_CHRGITM_LV[part.category],
                 "med_chrgitm_type": line.get("med_chrgitm_type"),
                 "lmt_used_flag": "1" if entry is not None and entry.restricted else "0",
-                "memo": part.note,
+                "memo": _memo(part.note, entry is None, line.get("chrgitm_lv")),
             }
         )
     return rows
+
+
+def _memo(note: str, unlisted: bool, chrgitm_lv: str | None) -> str:
+    """The line's note; a code outside the catalogue says so, and whose word its class is."""
+    if not unlisted or not chrgitm_lv:
+        return note
+    said = f"目录外: class from the sender's chrgitm_lv {chrgitm_lv}"
+    return f"{said}; {note}" if note else said
 
 
 def _age(born: dt.date | None, day: dt.date) -> int | None:

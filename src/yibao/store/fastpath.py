@@ -111,6 +111,7 @@ class Stored:
     caller: str
     infno: str
     response: str
+    fingerprint: str | None
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ def _context_query():
         IDEMPOTENCY.c.caller.label("stored_caller"),
         IDEMPOTENCY.c.infno.label("stored_infno"),
         IDEMPOTENCY.c.response.label("stored_response"),
+        IDEMPOTENCY.c.fingerprint.label("stored_fingerprint"),
         INSTITUTIONS.c.status.label("institution_status"),
         INSTITUTIONS.c.region.label("institution_region"),
         INSTITUTIONS.c.level.label("institution_level"),
@@ -203,7 +205,12 @@ def read_context(
     first = rows[0]
     stored = None
     if first.stored_caller is not None:
-        stored = Stored(first.stored_caller, first.stored_infno, first.stored_response)
+        stored = Stored(
+            first.stored_caller,
+            first.stored_infno,
+            first.stored_response,
+            first.stored_fingerprint,
+        )
     person = None
     if first.person_id is not None:
         person = PersonRecord(*(getattr(first, f"person_{name}") for name in PERSON_FIELDS))

@@ -272,6 +272,8 @@ class Idempotency(Base):
     infno: Mapped[str] = mapped_column(String(10))
     response: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = _now()
+    # sha256 of the request (`service.messages`): the msgid sent with another one is refused
+    fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class AuditEntry(Base):
