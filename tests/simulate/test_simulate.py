@@ -301,7 +301,7 @@ def test_example_reforms_load_and_change_something(example):
     from yibao.simulate.measures import policy_changes
 
     region = example.stem.split("_")[0]
-    changes = policy_changes(region, example, [])
+    changes = policy_changes(region, example)
     assert changes and all(c["baseline"] != c["reform"] for c in changes)
 
 
@@ -313,7 +313,7 @@ def test_a_reform_from_mid_year_is_compared_with_the_version_it_splits(tmp_path)
     text = (EXAMPLES / "tongliao_poor_plus5.yaml").read_text("utf-8")
     overlay = tmp_path / "from_july.yaml"
     overlay.write_text(text.replace("region: tongliao", "region: tongliao\nfrom: 2023-07-01"))
-    changes = policy_changes("tongliao", overlay, [])
+    changes = policy_changes("tongliao", overlay)
     assert {c["version"] for c in changes} == {"tongliao/2023-07-01"}
     assert [(c["baseline"], c["reform"]) for c in changes] == [("5%", "10%")]
 

@@ -12,7 +12,7 @@ from html import escape
 
 import plotly.graph_objects as go
 
-from yibao.simulate.text import cell, projection_rows
+from yibao.simulate.text import cell, data_line, per_year, projection_rows, reform_title
 
 BASE, REFORM = "#7f8c9a", "#c0392b"
 STYLE = """
@@ -27,6 +27,7 @@ h1{font-size:1.5em;margin-bottom:.2em} h2{font-size:1.15em;margin-top:2em;
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
 td,th{padding:.25em .6em;border-bottom:1px solid #eee;text-align:right}
 td:first-child,th:first-child{text-align:left} .prov{text-align:left;color:#555}
+.note{background:#fff4d6;border-left:5px solid #e67e22;padding:.5em 1em;font-weight:600}
 """
 
 
@@ -74,7 +75,8 @@ def _outlay_chart(report: dict) -> go.Figure:
             go.Bar(name="reform", x=names, y=[_f(f["reform"]) for f in funds], marker_color=REFORM),
         ]
     )
-    return _layout(fig, "Fund outlay by fund and layer", "yuan / year")
+    unit = "year" if per_year(report["population"]) == "yr" else "the data's period"
+    return _layout(fig, "Fund outlay by fund and layer", f"yuan / {unit}")
 
 
 def _difference_chart(report: dict) -> go.Figure:
@@ -118,7 +120,7 @@ def _decile_chart(report: dict) -> go.Figure:
     return _layout(
         fig,
         "Per-capita personal burden by decile of annual medical cost (D10 = costliest)",
-        "yuan / person / year",
+        f"yuan / person / {'year' if per_year(report['population']) == 'yr' else 'the data'}",
     )
 
 
@@ -200,7 +202,7 @@ PER_HEAD = [
 def render_html(report: dict) -> str:
     pop, outlay, wl = report["population"], report["outlay"], report["winners_losers"]
     cat, proj, reform = report["catastrophic"], report["projection"], report["reform"]
-    total = outlay["total"]
+    total, over = outlay["total"], outlay["difference_over"]
     charts = [
         _outlay_chart(report),
         _difference_chart(report),
@@ -215,8 +217,9 @@ def render_html(report: dict) -> str:
     cards = [
         (
             "change in fund outlay",
-            f"{total['difference']:+,} yuan/yr",
-            f"{cell(total['difference_pct'])}% of {total['baseline']:,}",
+            f"{total['difference']:+,} yuan" + ("/yr" if over == "yr" else ""),
+            f"{cell(total['difference_pct'])}% of {total['baseline']:,}"
+            + ("" if over == "yr" else f"; {over}"),
         ),
         (
             "persons paying less",
@@ -276,15 +279,16 @@ def render_html(report: dict) -> str:
         )
     ]
     title = f"Reform {reform['file']}" + (f" — {reform['name']}" if reform["name"] else "")
+    unit = "year" if per_year(pop) == "yr" else per_year(pop)
     parts = [
         "<!DOCTYPE html><html lang='zh'><head><meta charset='utf-8'>",
         f"<title>{escape(title)} ({escape(report['region'])})</title>",
         f"<style>{STYLE}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
-        f"<p class='muted'>{escape(report['region'])} · {pop['persons']:,} persons "
-        f"({pop['persons_with_claims']:,} with claims), {pop['claims']:,} claims · data "
-        f"{escape(report['data'])} · policy {escape(', '.join(pop['policy_versions']))}</p>",
-        *(f"<p class='muted'>note: {escape(note)}</p>" for note in pop["notes"]),
+        f"<p class='muted'>{escape(report['region'])} · reform {escape(reform_title(reform))} · "
+        f"data {escape(report['data'])}: {escape(data_line(pop))}</p>",
+        # what the figures leave out or do not cover: before the headline, not under it
+        *(f"<p class='note'>note: {escape(note)}</p>" for note in pop["notes"]),
         f"<p class='headline'>{escape(report['headline'])}</p>",
         f"<div class='cards'>{card_html}</div>",
         "<h2>What the reform changes in the policy</h2>",
@@ -301,9 +305,10 @@ def render_html(report: dict) -> str:
         _table(money_head, pooling_rows),
         "<h2>Personal burden</h2>",
         html_charts[2],
-        "<p class='muted'>Deciles rank every insured person (claims or not) by annual medical "
-        "cost, which the reform does not change, so each decile holds the same persons in both "
-        "runs. Catastrophic: annual burden above "
+        f"<p class='muted'>Per-person amounts in yuan per {escape(unit)}. Deciles rank every "
+        "insured person the engine settled (claims or not) by medical cost, which the reform "
+        "does not change, so each decile holds the same persons in both runs. Catastrophic: "
+        "annual burden above "
         f"{cat['share_of_capacity']:.0%} of a capacity to pay of {cat['capacity_to_pay']:,} "
         f"yuan/yr ({escape(cat['capacity_basis'])}).</p>",
         _table(["decile (cost range, yuan)", *PER_HEAD], decile_rows),
@@ -331,7 +336,8 @@ def render_html(report: dict) -> str:
         + escape(", ".join(f"{s} {v:,}" for s, v in proj["contribution_per_person"].items()))
         + f" yuan/person/yr ({escape(proj['contribution_basis'])}), growing "
         f"{proj['income_growth']:.1%}/yr; outlay grows {proj['cost_growth']:.1%}/yr (assumed); "
-        f"opening balance {proj['opening_balance']:,} yuan.</p>",
+        f"opening balance {proj['opening_balance']:,} yuan. Year-1 outlay: "
+        f"{escape(proj['outlay_basis'])}.</p>",
         _table(
             [
                 "year",

@@ -8,17 +8,17 @@ print the same numbers.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import polars as pl
-import yaml
 
 from yibao.money import fen_to_yuan, round_half_up
 from yibao.policy.flatten import flatten
 from yibao.policy.loader import load_region, load_with_overlays
 from yibao.simulate.assumptions import CATASTROPHIC_SHARE, PROJECTED_FUNDS, Assumptions
-from yibao.simulate.paired import FUNDS, Paired, base_col, reform_col
+from yibao.simulate.paired import FUNDS, Paired, base_col, read_overlay, reform_col
 
 FUND_NAMES = {
     "hifp": "统筹基金 basic pooling",
@@ -225,19 +225,21 @@ def winners_losers(persons: pl.DataFrame) -> dict:
         lo, hi = int(moved["burden_change_fen"].min()), int(moved["burden_change_fen"].max())
         width = _nice_width(max(hi - lo, 1))
         start = (lo // width) * width
-        counts = (
+        counts = dict(
             moved.select(((pl.col("burden_change_fen") - start) // width).alias("bin"))
             .group_by("bin")
             .len()
-            .sort("bin")
+            .iter_rows()
         )
+        # every bin from the lowest to the highest, empty ones too: the chart's categorical
+        # axis would otherwise draw bins far apart side by side
         histogram = [
             {
                 "from": fen_to_yuan(start + b * width),
                 "to": fen_to_yuan(start + (b + 1) * width),
-                "persons": count,
+                "persons": counts.get(b, 0),
             }
-            for b, count in counts.iter_rows()
+            for b in range((hi - start) // width + 1)
         ]
     return {
         "gaining": {
@@ -265,12 +267,31 @@ def winners_losers(persons: pl.DataFrame) -> dict:
     }
 
 
-def projection(paired: Paired, assumptions: Assumptions) -> dict:
+def year_outlay(period: dict | None) -> tuple[int, int, str]:
+    """How the data's outlay becomes year 1's: × numerator / denominator, and the basis.
+    The data is one year when its claims fall in 12 calendar months; otherwise its outlay is
+    scaled to 12 months — an assumption (claims spread evenly over the year, no
+    seasonality), said so wherever the projection is printed."""
+    if period is None or period["months"] == 12:
+        return 1, 1, "the data's outlay (12 months of claims)"
+    months = period["months"]
+    return (
+        12,
+        months,
+        f"assumed: the data's outlay over {months} months ({period['first_claim']} … "
+        f"{period['last_claim']}) × 12/{months}, as if claims were spread evenly over the "
+        "year (no seasonality)",
+    )
+
+
+def projection(paired: Paired, assumptions: Assumptions, period: dict | None = None) -> dict:
     """Contribution income minus outlay of the contribution-financed funds, year by year."""
     counts = dict(paired.persons.group_by("scheme").len().iter_rows())
     income0 = sum(assumptions.contribution_fen.get(s, 0) * n for s, n in counts.items())
-    base0 = sum(paired.total(base_col(f)) for f in PROJECTED_FUNDS)
-    new0 = sum(paired.total(reform_col(f)) for f in PROJECTED_FUNDS)
+    num, den, outlay_basis = year_outlay(period)
+    # one division, in the year loop below, then one rounding: exact until then
+    base0 = Decimal(sum(paired.total(base_col(f)) for f in PROJECTED_FUNDS) * num) / den
+    new0 = Decimal(sum(paired.total(reform_col(f)) for f in PROJECTED_FUNDS) * num) / den
     years, b_balance, r_balance = (
         [],
         assumptions.opening_balance_fen,
@@ -299,6 +320,8 @@ def projection(paired: Paired, assumptions: Assumptions) -> dict:
             s: fen_to_yuan(f) for s, f in assumptions.contribution_fen.items()
         },
         "contribution_basis": assumptions.contribution_basis,
+        "outlay_basis": outlay_basis,
+        "outlay_scale": None if num == den else f"{num}/{den}",
         "cost_growth": assumptions.cost_growth,
         "income_growth": assumptions.income_growth,
         "years": years,
@@ -306,18 +329,48 @@ def projection(paired: Paired, assumptions: Assumptions) -> dict:
 
 
 def overlay_info(overlay: Path) -> dict:
-    raw = yaml.safe_load(overlay.read_text("utf-8")) or {}
+    """The overlay's own name, description and `from:` day (ISO text)."""
+    raw = read_overlay(overlay) or {}  # checked already (`paired.check_overlay`)
+    start = raw.get("from")
     return {
         "file": overlay.name,
         "name": raw.get("name"),
         "description": raw.get("description"),
-        "from": str(raw["from"]) if raw.get("from") is not None else None,
+        "from": start.isoformat() if isinstance(start, dt.date) else start and str(start),
     }
 
 
-def policy_changes(region: str, overlay: Path, versions: list[str]) -> list[dict]:
-    """The values the overlay changed in each policy version the data was settled under,
-    compared like `yibao policy diff`, with the reform value's provenance."""
+def data_period(first: dt.date | None, last: dt.date | None) -> dict | None:
+    """The settlement dates of the claims, and the calendar months they fall in: the data is
+    taken as one year's when that is 12 months (a full synthetic year whose first claim is on
+    5 January is still a year; `yibao synth erenhot --year 2022` writes 3 months)."""
+    if first is None or last is None:
+        return None
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    return {
+        "first_claim": first.isoformat(),
+        "last_claim": last.isoformat(),
+        "days": (last - first).days + 1,
+        "months": months,
+        "one_year": months == 12,
+    }
+
+
+def reform_reach(start: str | None, period: dict | None) -> str:
+    """Which claims of the data the reform run settled under the reform: "all", "part" (the
+    overlay's `from:` falls inside the data) or "none" (it starts after the last claim)."""
+    if period is None:
+        return "none"
+    if start is None or start <= period["first_claim"]:  # ISO dates compare as text
+        return "all"
+    return "none" if start > period["last_claim"] else "part"
+
+
+def policy_changes(region: str, overlay: Path, versions: list[str] | None = None) -> list[dict]:
+    """The values the overlay changed in each policy version the reform run settled the data
+    under (`versions`; None: every version), compared like `yibao policy diff`, with the
+    reform value's provenance. A reform version no claim reached is not listed: the data
+    never saw its changes."""
     base, new = load_region(region), load_with_overlays(region, (overlay,))
     rows = []
     for new_v in new.versions:
@@ -325,7 +378,7 @@ def policy_changes(region: str, overlay: Path, versions: list[str]) -> list[dict
         # baseline version in force on its first day
         old_v = base.version_on(new_v.valid_from)
         version = new.version_id(new_v)
-        if versions and not {version, base.version_id(old_v)} & set(versions):
+        if versions is not None and version not in versions:
             continue
         old = {r.path: r for r in flatten(old_v)}
         cur = {r.path: r for r in flatten(new_v)}
@@ -346,16 +399,39 @@ def policy_changes(region: str, overlay: Path, versions: list[str]) -> list[dict
     return rows
 
 
-def headline(outlay: dict, winners: dict) -> str:
+def difference_over(start: str | None, period: dict | None, reach: str) -> str:
+    """What the outlay difference is a sum over: "yr" only for one year of data, all of it
+    settled under the reform."""
+    if reach == "part":
+        return f"over the claims from {start} on, not a year"
+    if period is not None and not period["one_year"]:
+        return f"over the data's {period['days']:,} days, not a year"
+    return "yr"
+
+
+def not_reached(start: str | None, period: dict | None) -> str:
+    """The headline of a reform no claim of the data is settled under."""
+    if period is None:
+        return "The data holds no settled claim: these figures do not price the reform."
+    return (
+        f"The reform starts on {start}, after the last claim of the data "
+        f"({period['last_claim']}): no claim is settled under it, so these figures do not "
+        "price it."
+    )
+
+
+def headline(outlay: dict, winners: dict, over: str = "yr") -> str:
+    """The cost and the winners in one sentence; `over` from `difference_over`."""
     total = outlay["total"]
     diff, pct = total["difference"], total["difference_pct"]
     pct_text = f"{pct:+}%" if pct is not None else "n/a"
+    unit, where = ("yuan/yr", "") if over == "yr" else ("yuan", f" {over}")
     if diff > 0:
-        cost = f"The reform costs the funds {diff:,} yuan/yr more ({pct_text})"
+        cost = f"The reform costs the funds {diff:,} {unit} more ({pct_text}){where}"
     elif diff < 0:
-        cost = f"The reform saves the funds {-diff:,} yuan/yr ({pct_text})"
+        cost = f"The reform saves the funds {-diff:,} {unit} ({pct_text}){where}"
     else:
-        cost = "The reform leaves fund outlay unchanged"
+        cost = f"The reform leaves fund outlay unchanged{where}"
     gain, lose = winners["gaining"], winners["losing"]
     return (
         f"{cost}; {gain['share_pct']}% of persons pay less "

@@ -10,18 +10,19 @@ claims the population has (Tongliao's city-year: peak 3.4 GB kept claim by claim
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
-import yaml
 
+from yibao.batch.fallback import LISTED_TWICE
 from yibao.batch.prepare import of_persons
 from yibao.batch.run import LINES_PER_PARTITION, WORKERS, Tables, in_order
 from yibao.batch.settle import Settler
 from yibao.errors import InputError
-from yibao.policy.loader import PolicyError, load_with_overlays
+from yibao.policy.loader import PolicyError, load_with_overlays, read_policy_text, read_yaml
 
 FUNDS = ("hifp", "cvlserv", "hifes", "hifob", "hifmi", "maf", "oth")
 MONEY = ("medfee_sumamt", *FUNDS, "fund_pay_sumamt", "psn_part_amt")
@@ -43,9 +44,12 @@ class Paired:
     `claims` count) and per person, and what could not be paired."""
 
     by_med_type: pl.DataFrame
-    persons: pl.DataFrame
-    versions: list[str]
-    refused: dict[str, str] = field(default_factory=dict)
+    persons: pl.DataFrame  # every person of the region the engine settled (refused left out)
+    versions: list[str]  # the baseline run's policy versions
+    reform_versions: list[str] = field(default_factory=list)  # the reform run's own
+    first_day: dt.date | None = None  # settlement dates of the paired claims
+    last_day: dt.date | None = None
+    refused: dict[str, str] = field(default_factory=dict)  # person_id → the engine's reason
     unpaired_claims: int = 0
     claims_without_person: int = 0  # lines whose person_id is in no persons row (or null)
     from_claim_files: bool = False  # `Tables.from_claim_files`: persons with claims only
@@ -59,16 +63,20 @@ class Paired:
         return int(self.by_med_type.get_column(column).sum())
 
 
+def read_overlay(overlay: Path) -> object:
+    """The overlay's YAML, read as the policy loader reads it (so a file that is not UTF-8
+    or not YAML is the loader's one-line PolicyError, not a traceback)."""
+    return read_yaml(read_policy_text(overlay), overlay.name)
+
+
 def check_overlay(region: str, overlay: Path) -> None:
     """The overlay must load over `region` (and not name another region)."""
     if not overlay.is_file():
         raise InputError(f"{overlay}: no such reform overlay file")
     try:
-        raw = yaml.safe_load(overlay.read_text("utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(
-            f"{overlay}: cannot read the overlay ({str(exc).splitlines()[0]})"
-        ) from None
+        raw = read_overlay(overlay)
+    except PolicyError as exc:
+        raise InputError(str(exc)) from None
     named = raw.get("region") if isinstance(raw, dict) else None
     if named not in (None, region):
         raise InputError(f"{overlay.name}: the overlay is for {named!r}, not {region!r}")
@@ -91,7 +99,8 @@ def settle_pair(directory: Path, region: str, overlay: Path) -> Paired:
     n_lines = tables.lines.select(pl.len()).collect().item()
     parts = max(1, math.ceil(n_lines / LINES_PER_PARTITION))
     baseline, reform = Settler([region]), Settler([region], (overlay,))
-    keep = [*KEY, "med_type", "policy_version", *map(base_col, MONEY)]
+    keep = [*KEY, "setl_date", "med_type", "policy_version", *map(base_col, MONEY)]
+    reform_keep = [*KEY, pl.col("policy_version").alias("policy_version_reform")]
 
     def pair(k: int) -> tuple[Sums, dict[str, str], int, int]:
         """Partition k (as `yibao batch` cuts them) settled both ways, the claims paired, summed."""
@@ -106,7 +115,9 @@ def settle_pair(directory: Path, region: str, overlay: Path) -> Paired:
         base = baseline.settle(p_frame, l_frame)
         new = reform.settle(p_frame, l_frame)
         left = base.rows.select(keep)
-        right = new.rows.select(*KEY, *(pl.col(base_col(m)).alias(reform_col(m)) for m in MONEY))
+        right = new.rows.select(
+            *reform_keep, *(pl.col(base_col(m)).alias(reform_col(m)) for m in MONEY)
+        )
         joined = left.join(right, on=KEY, how="inner")
         refused = dict(base.errors) | dict(new.errors)
         unpaired = left.height + right.height - 2 * joined.height
@@ -114,20 +125,46 @@ def settle_pair(directory: Path, region: str, overlay: Path) -> Paired:
 
     if parts > 1:
         tables.partition_filters(parts)  # computed once, before the threads share them
-    sums, refused, unpaired, orphans = Sums([], [], set()), {}, 0, 0  # parts ≥ 1: never empty
+    sums, refused, unpaired, orphans = Sums.empty(), {}, 0, 0  # parts ≥ 1: never empty
     for part, refused_here, unpaired_here, orphans_here in in_order(pair, parts, WORKERS):
         sums.add(part)
         refused.update(refused_here)
         unpaired += unpaired_here
         orphans += orphans_here
+    refused = _with_listed_twice(refused, persons)
+    settled = persons.filter(~pl.col("person_id").is_in(list(refused)))
+    if refused and (settled.height == 0 or not sums.claims()):
+        raise InputError(every_person_refused(directory, region, refused))
     return Paired(
         by_med_type=sums.by_med_type(),
-        persons=_per_person(persons, sums.by_person()),
+        persons=_per_person(settled, sums.by_person()),
         versions=sorted(sums.versions),
+        reform_versions=sorted(sums.reform_versions),
+        first_day=min(sums.days, default=None),
+        last_day=max(sums.days, default=None),
         refused=refused,
         unpaired_claims=unpaired,
         claims_without_person=orphans,
         from_claim_files=tables.from_claim_files,
+    )
+
+
+def _with_listed_twice(refused: dict[str, str], persons: pl.DataFrame) -> dict[str, str]:
+    """The engine refuses a person listed twice in the persons table (`yibao batch` does the
+    same): such a person is refused here too even without claims, so no row of theirs counts
+    (before, both rows counted: "8,001 persons")."""
+    twice = persons.filter(pl.col("person_id").is_duplicated()).get_column("person_id")
+    return refused | {pid: LISTED_TWICE for pid in twice.unique().sort() if pid not in refused}
+
+
+def every_person_refused(directory: Path, region: str, refused: dict[str, str]) -> str:
+    """Nothing settled in both runs: a report would price nothing ("unchanged"), so the run
+    is refused, naming the first refusal (`yibao batch` lists every one)."""
+    pid = min(refused)
+    return (
+        f"{directory}: the engine refused every person of {region!r} with claims "
+        f"({len(refused):,} persons; first: {pid}: {refused[pid]}) — nothing to compare "
+        "(yibao batch lists every refusal)"
     )
 
 
@@ -140,25 +177,42 @@ def _money(names) -> list[str]:
 
 @dataclass
 class Sums:
-    """Paired claims summed: per person, per med type, and the policy versions met."""
+    """Paired claims summed: per person, per med type, the policy versions each run met and
+    the first and last settlement dates."""
 
     persons: list[pl.DataFrame]
     med_types: list[pl.DataFrame]
     versions: set[str]
+    reform_versions: set[str]
+    days: list[dt.date]
+
+    @classmethod
+    def empty(cls) -> Sums:
+        return cls([], [], set(), set(), [])
 
     @classmethod
     def of(cls, claims: pl.DataFrame) -> Sums:
         count = pl.len().cast(pl.Int64).alias("claims")
+        dates = claims.get_column("setl_date")
         return cls(
             [claims.group_by("person_id").agg(count, *map(pl.sum, _money(PERSON_SUMS)))],
             [claims.group_by("med_type").agg(count, *map(pl.sum, _money(MONEY)))],
             set(claims.get_column("policy_version").unique().to_list()),
+            set(claims.get_column("policy_version_reform").unique().to_list()),
+            [dates.min(), dates.max()] if claims.height else [],
         )
 
     def add(self, other: Sums) -> None:
         self.persons += other.persons
         self.med_types += other.med_types
         self.versions |= other.versions
+        self.reform_versions |= other.reform_versions
+        self.days += other.days
+
+    def claims(self) -> int:
+        return sum(
+            frame.height and int(frame.get_column("claims").sum()) for frame in self.med_types
+        )
 
     def by_person(self) -> pl.DataFrame:
         """Each person's sums (a person's claims are all in one partition: no re-summing)."""
@@ -170,7 +224,8 @@ class Sums:
 
 
 def _per_person(persons: pl.DataFrame, sums: pl.DataFrame) -> pl.DataFrame:
-    """Every insured person of the region (with or without claims) and their annual sums."""
+    """Every insured person of the region the engine settled (with or without claims; the
+    refused are left out by the caller) and their sums over the data."""
     money = _money(PERSON_SUMS)
     return (
         persons.join(sums, on="person_id", how="left")

@@ -43,14 +43,37 @@ def table(headers: list[str], rows: list[list[object]]) -> list[str]:
     return out
 
 
+def reform_title(reform: dict) -> str:
+    """The overlay's file, name and `from:` day, as both reports print it."""
+    return (
+        reform["file"]
+        + (f" ({reform['name']})" if reform["name"] else "")
+        + (f", in force from {reform['from']}" if reform["from"] else "")
+    )
+
+
+def data_line(pop: dict) -> str:
+    """Persons, claims, their dates and the policy versions each run settled them under."""
+    period = pop["period"]
+    dates = f" ({period['first_claim']} … {period['last_claim']})" if period else ""
+    base, new = pop["baseline_policy_versions"], pop["reform_policy_versions"]
+    policy = ", ".join(base) + ("" if new == base else f"; reform run {', '.join(new)}")
+    return (
+        f"{pop['persons']:,} persons ({pop['persons_with_claims']:,} with claims), "
+        f"{pop['claims']:,} claims{dates}, policy {policy}"
+    )
+
+
+def per_year(pop: dict) -> str:
+    """The unit of per-person amounts: a year only when the data is one year."""
+    return "yr" if pop["period"] is None or pop["period"]["one_year"] else "the data's period"
+
+
 def render_text(report: dict) -> str:
     pop, outlay, burden = report["population"], report["outlay"], report["burden"]
-    reform = report["reform"]
     lines = [
-        f"yibao simulate {report['region']} — reform {reform['file']}"
-        + (f" ({reform['name']})" if reform["name"] else ""),
-        f"data {report['data']}: {pop['persons']:,} persons ({pop['persons_with_claims']:,} "
-        f"with claims), {pop['claims']:,} claims, policy {', '.join(pop['policy_versions'])}",
+        f"yibao simulate {report['region']} — reform {reform_title(report['reform'])}",
+        f"data {report['data']}: {data_line(pop)}",
         *(f"note: {note}" for note in pop["notes"]),
         "",
         report["headline"],
@@ -87,7 +110,7 @@ def render_text(report: dict) -> str:
             row["catastrophic_reform"],
         ]
 
-    lines += ["", "Per-capita burden (yuan/person/yr) by decile of annual medical cost"]
+    lines += ["", f"Per-capita burden (yuan/person/{per_year(pop)}) by decile of medical cost"]
     lines += table(
         ["decile (cost range)", *per_head],
         [
@@ -111,7 +134,7 @@ def render_text(report: dict) -> str:
     wl = report["winners_losers"]
     lines += [
         "",
-        "Winners and losers (annual burden)",
+        f"Winners and losers (burden over {'a year' if per_year(pop) == 'yr' else 'the data'})",
         f"  pay less: {wl['gaining']['persons']:,} persons ({wl['gaining']['share_pct']}%), "
         f"{wl['gaining']['amount']:,} yuan in all",
         f"  pay more: {wl['losing']['persons']:,} persons ({wl['losing']['share_pct']}%), "
@@ -140,6 +163,7 @@ def render_text(report: dict) -> str:
         f"{', '.join(f'{s} {v:,}' for s, v in proj['contribution_per_person'].items())} "
         f"yuan/person/yr ({proj['contribution_basis']}); cost growth {proj['cost_growth']:.1%}, "
         f"income growth {proj['income_growth']:.1%}; opening balance {proj['opening_balance']:,})",
+        f"  year-1 outlay: {proj['outlay_basis']}",
     ]
     lines += table(
         ["year", "income", "outlay base", "outlay reform", "balance base", "balance reform"],
@@ -153,12 +177,6 @@ def render_text(report: dict) -> str:
         lines.append(
             f"  ~ {c['path']}: {c['baseline']} → {c['reform']}  [{c['reform_provenance']}]"
         )
-    if pop["refused_persons"] or pop["unpaired_claims"]:
-        lines += [
-            "",
-            f"note: {pop['refused_persons']} persons refused by the engine, "
-            f"{pop['unpaired_claims']} claims settled in one run only (left out)",
-        ]
     return "\n".join(lines)
 
 
