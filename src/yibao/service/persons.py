@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import delete, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yibao.engine.funds import INSUTYPE
@@ -98,6 +99,15 @@ def enroll(db: Database, who: Principal, region: str, person: PersonIn) -> dict:
     if region not in packaged_regions():
         raise ServiceError(f"region: {unknown_region(region)}")
     person = _agreeing_with_certno(person)
+    try:
+        return _enroll(db, who, region, person)
+    except IntegrityError:
+        # a twin request created the person first (PostgreSQL lets both see none): this one
+        # is then the update it would have been had it come second
+        return _enroll(db, who, region, person)
+
+
+def _enroll(db: Database, who: Principal, region: str, person: PersonIn) -> dict:
     with db.transaction() as session:
         _lock_certno(session, person.certno)
         row = session.get(Person, person.id)
@@ -196,6 +206,11 @@ def _open_account(session: Session, person: PersonIn) -> None:
     """The personal account: opened with `account_balance` (a ledger entry) when new; later
     the balance moves only through credits and settlements, so a different one is refused."""
     opening = person.account_balance or 0
+    if opening and person.scheme != "employee":  # as the claim file refuses one
+        raise ServiceError(
+            "person.account_balance: a resident has no personal account of their own (an "
+            "employee relative's may pay: family)"
+        )
     account = session.get(Account, person.id)
     if account is None:
         session.add(Account(person_id=person.id, balance=opening))
@@ -214,10 +229,23 @@ def _bind_family(session: Session, person: PersonIn, region: str) -> None:
     whose policy lets an account pay for family (EH-06, G-QD-12); another region's account is
     another fund's money."""
     session.execute(delete(FamilyBinding).where(FamilyBinding.person_id == person.id))
+    first: dict[str, int] = {}
     for k, link in enumerate(person.family):
+        # what settlement would refuse at every claim afterwards is refused here, once
+        if link.holder == person.id:
+            raise ServiceError(f"person.family[{k}].holder: the person's own account is not family")
+        if (earlier := first.setdefault(link.holder, k)) != k:
+            raise ServiceError(
+                f"person.family[{k}].holder: {link.holder} is listed twice (also [{earlier}])"
+            )
         holder = session.get(Person, link.holder)
         if holder is None:
             raise ServiceError(f"person.family: holder {link.holder!r} is not enrolled")
+        if holder.scheme != "employee":
+            raise ServiceError(
+                f"person.family[{k}].holder: {link.holder} is a resident: only an employee has "
+                "a personal account that may pay for family (EH-06, G-QD-12)"
+            )
         if holder.region != region:
             raise ServiceError(
                 f"person.family[{k}].holder: {link.holder} is insured in {holder.region}, not "
@@ -238,6 +266,10 @@ def credit_account(db: Database, who: Principal, person_id: str, amount_fen: int
         account = session.get(Account, person_id, with_for_update=True)
         if account is None:
             raise NotFound(f"person {person_id} is not enrolled")
+        if session.get(Person, person_id).scheme != "employee":
+            raise ServiceError(
+                f"person {person_id} is a resident: only an employee has a personal account"
+            )
         account.balance += amount_fen
         session.add(AccountEntry(person_id=person_id, amount=amount_fen, kind="credit", note=note))
         audit.record(session, who, "account.credit", audit_target(person_id), amount_fen=amount_fen)

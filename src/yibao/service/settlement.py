@@ -744,7 +744,9 @@ def _refund_accounts(
     """Give back what the person's own account and each family account (共济) paid."""
     refunds = [(person_id, paid["own"], "reversal", None)]
     refunds += [(h, fen, "mutual_aid_reversal", person_id) for h, fen in paid["family"].items()]
-    for holder, fen, kind, beneficiary in refunds:
+    # locked in id order, as a settlement locks them: spouses bound both ways would
+    # otherwise deadlock a reversal against the other's settlement (QA, PostgreSQL)
+    for holder, fen, kind, beneficiary in sorted(refunds, key=lambda refund: refund[0]):
         if fen:
             account = session.scalars(
                 select(Account).where(Account.person_id == holder).with_for_update()
