@@ -2,7 +2,9 @@
 
 The balance does not reset with the year, so it runs over the person's whole history:
 each eligible claim draws min(due, balance), hence balance after = max(0, opening − Σ due).
-The tables carry no relatives' accounts, so family mutual aid (共济) never pays here.
+The tables carry no relatives' accounts, so family mutual aid (共济) never pays here. Lines
+of a kind the account may not pay for (`acct_excl`, summed by `buckets.line_buckets`) are
+left to cash, as `engine/account.py` leaves them.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ PERSON = ["pid"]  # contiguous: the frame is sorted by person
 def pay_from_accounts(frame: pl.LazyFrame) -> pl.LazyFrame:
     """(acct_pay, acct_mulaid_pay, balc): own account first; `acct_ok` says the version's
     account pays this claim's med_type."""
-    due = pl.col("medfee") - pl.col("fund_total")
+    due = pl.col("medfee") - pl.col("fund_total") - pl.col("acct_excl")
     # the own account is an employee's (`engine/account.py`); relatives' are not in the tables
     own_account = pl.col("acct_ok") & (pl.col("scheme") == "employee")
     spend = pl.when(own_account & (due > 0)).then(due).otherwise(0)

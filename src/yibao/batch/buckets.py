@@ -17,9 +17,11 @@ import polars as pl
 from yibao.batch.exact import NotScalable, apply_ratio, scaled
 from yibao.batch.matching import any_code_starts_with
 from yibao.catalog.model import Catalog
-from yibao.policy.schema import RegionPolicy
+from yibao.policy.schema import RegionPolicy, SchemePolicy
 
-BUCKETS = ["medfee", "fulamt", "overlmt", "pre", "inscp"]
+# a claim's sums of its lines: the four buckets and their total, and the amount of the lines
+# whose catalogue kind the claim's account may not pay for (`engine/account.not_for_account`)
+BUCKETS = ["medfee", "fulamt", "overlmt", "pre", "inscp", "acct_excl"]
 
 
 @dataclass
@@ -62,6 +64,7 @@ def catalogues(
                 unscalable[vid] = str(exc)
                 continue
             vi = len(versions)
+            refusing = _schemes_refusing(version.schemes)
             versions.append(
                 {"version": vid, "vi": vi, "b_ratio": b_ratio, "waive": bool(waive and waive.value)}
             )
@@ -80,6 +83,8 @@ def catalogues(
                         "c_ratio": ratio,
                         "c_waivable": entry.selfpay_waivable,
                         "c_restricted": entry.restricted,
+                        "c_not_acct": entry.kind in refusing,
+                        "a_schemes": refusing.get(entry.kind),
                         "r_sex": rule.sex,
                         "r_min_age": rule.min_age,
                         "r_max_age": rule.max_age,
@@ -96,6 +101,8 @@ def catalogues(
         "c_ratio": pl.Int64,
         "c_waivable": pl.Boolean,
         "c_restricted": pl.Boolean,
+        "c_not_acct": pl.Boolean,
+        "a_schemes": pl.List(pl.String),
         "r_sex": pl.String,
         "r_min_age": pl.Int32,
         "r_max_age": pl.Int32,
@@ -114,6 +121,16 @@ def catalogues(
         list(indications),
         unscalable,
     )
+
+
+def _schemes_refusing(schemes: Mapping[str, SchemePolicy]) -> dict[str, list[str]]:
+    """Catalogue kind → the schemes whose account may not pay for it (`not_for_kinds`)."""
+    refusing: dict[str, list[str]] = {}
+    for name, scheme in sorted(schemes.items()):
+        rule = scheme.account.not_for_kinds if scheme.account is not None else None
+        for kind in rule.value if rule is not None else ():
+            refusing.setdefault(kind, []).append(name)
+    return refusing
 
 
 RESTRICTION = ["r_sex", "r_min_age", "r_max_age", "r_levels", "r_ind"]
@@ -159,6 +176,7 @@ def line_buckets(lines: pl.DataFrame, cat: Catalogues, claims: pl.DataFrame) -> 
         (pl.col("amount") - pl.col("over_line")).alias("base"),
         _selfpay_ratio().alias("line_ratio"),
         _refusals(frame, row, cat, claims).alias("refused"),
+        _not_for_account(frame, row, cat, claims).alias("not_acct"),
     )
     outside = (pl.col("line_class") == "C") | pl.col("refused")
     pre = apply_ratio(pl.col("base"), pl.col("line_ratio"))
@@ -169,10 +187,13 @@ def line_buckets(lines: pl.DataFrame, cat: Catalogues, claims: pl.DataFrame) -> 
         pl.when(outside).then(0).otherwise(pl.col("over_line")).alias("overlmt"),
         pl.when(outside).then(0).otherwise(pre).alias("pre"),
         pl.when(outside).then(0).otherwise(pl.col("base") - pre).alias("inscp"),
+        pl.when(pl.col("not_acct")).then(pl.col("amount")).otherwise(0).alias("acct_excl"),
     )
 
 
-ENTRY_COLUMNS = ["c_category", "c_price_limit", "c_ratio", "c_waivable", "c_restricted"]
+ENTRY_COLUMNS = [
+    "c_category", "c_price_limit", "c_ratio", "c_waivable", "c_restricted", "c_not_acct",
+]  # fmt: skip
 
 
 def _entry_rows(lines: pl.DataFrame, cat: Catalogues) -> pl.Series:
@@ -202,15 +223,32 @@ def _refusals(
     return refused.scatter(where, special.select(_refused(cat)).to_series())
 
 
-def _claim_fields(claims: pl.DataFrame, ck: pl.Series) -> pl.DataFrame:
-    """The CLAIM_FIELDS of the claims `ck`, in that order. The claims are sorted by `ck`
+def _not_for_account(
+    frame: pl.DataFrame, row: pl.Series, cat: Catalogues, claims: pl.DataFrame
+) -> pl.Series:
+    """Whether the line's catalogue kind is one its claim's scheme's account may not pay for
+    (False on every other line): only the few lines of such a kind look at their claim."""
+    refused = pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True).alias("not_acct")
+    where = frame.get_column("c_not_acct").fill_null(False).arg_true()
+    if where.is_empty():
+        return refused
+    schemes = cat.entries.get_column("a_schemes").gather(row.gather(where))
+    scheme = _claim_fields(claims, frame.get_column("ck").gather(where), ["scheme"])
+    found = schemes.list.contains(scheme.get_column("scheme")).fill_null(False)
+    return refused.scatter(where, found)
+
+
+def _claim_fields(
+    claims: pl.DataFrame, ck: pl.Series, fields: list[str] = CLAIM_FIELDS
+) -> pl.DataFrame:
+    """The `fields` of the claims `ck`, in that order. The claims are sorted by `ck`
     (their row numbers, some rows perhaps dropped): a binary search finds them."""
     keys = claims.get_column("ck")
     at = keys.search_sorted(ck).clip(0, max(claims.height - 1, 0))
     if claims.height and keys.is_sorted() and keys.gather(at).equals(ck, check_names=False):
-        return claims.select(CLAIM_FIELDS).gather(at)
+        return claims.select(fields).gather(at)
     found = ck.alias("ck").to_frame().join(claims, on="ck", how="left", maintain_order="left")
-    return found.select(CLAIM_FIELDS)
+    return found.select(fields)
 
 
 def claim_totals(buckets: pl.DataFrame) -> pl.DataFrame:

@@ -23,6 +23,16 @@ def split_lines(
     return [_split(item, catalog.get(item.code), policy, claim, sex, age) for item in claim.items]
 
 
+def line_kinds(claim: Claim, catalog: Catalog) -> tuple[str | None, ...]:
+    """Each line's catalogue `kind` (drug, service, daily_goods, ...), None when the catalogue
+    does not list the code: the kind is the catalogue's, whatever class the item gives itself."""
+    kinds = []
+    for item in claim.items:
+        entry = catalog.get(item.code)
+        kinds.append(entry.kind if entry is not None else None)
+    return tuple(kinds)
+
+
 def _split(
     item: Item,
     entry: CatalogEntry | None,

@@ -35,6 +35,8 @@ class ClaimContext:
     overflow_cost: Decimal = Decimal(0)
     disease_code: str | None = None
     benefit_id: str | None = None  # the pooling benefit that settled the claim, if any
+    kinds: tuple[str | None, ...] = ()  # each line's catalogue kind (`line_kinds`), by position
+    groups_claimed: frozenset[str] = frozenset()  # disease groups this claim showed (两病)
 
     @property
     def fund_total(self) -> int:

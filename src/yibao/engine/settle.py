@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from yibao.catalog.model import Catalog
 from yibao.engine import funds
 from yibao.engine.account import pay_from_accounts
-from yibao.engine.buckets import split_lines
+from yibao.engine.buckets import line_kinds, split_lines
 from yibao.engine.context import ClaimContext
 from yibao.engine.inputs import Claim, ClaimFile, Person
 from yibao.engine.layers import LAYERS, TITLES
@@ -56,7 +56,8 @@ def settle_claim(
     version_id = policy.version_id(version)
     ytd = state.for_year(day.year)
     age = person.age_on(day)
-    lines = split_lines(claim, catalogs[version_id], version.catalog, person.sex, age)
+    catalog = catalogs[version_id]
+    lines = split_lines(claim, catalog, version.catalog, person.sex, age)
     medfee = fulamt = overlmt = pre = inscp = 0
     for line in lines:
         medfee += line.amount
@@ -67,6 +68,7 @@ def settle_claim(
     ctx = ClaimContext(
         policy.region, person, claim, scheme, ytd, age, lines, medfee, fulamt, overlmt, pre, inscp
     )
+    ctx.kinds = line_kinds(claim, catalog)  # what the account may not pay for is by kind
     _pool_and_layers(ctx, scheme)
     acct_pay, mulaid = pay_from_accounts(ctx, scheme.account)
     info = _setlinfo(ctx, acct_pay, mulaid)
@@ -80,6 +82,7 @@ def settle_claim(
         setldetail=ctx.details,
         lines=lines,
         trace=ctx.trace,
+        groups_claimed=ctx.groups_claimed,
     )
     return settlement, ytd
 
@@ -140,9 +143,11 @@ def _setlinfo(ctx: ClaimContext, acct_pay: int, mulaid: int) -> SetlInfo:
 def settle_history(
     claim_file: ClaimFile, policy: RegionPolicy, catalogs: Mapping[str, Catalog]
 ) -> tuple[list[Settlement], YearToDate]:
-    """Settle a person's claims in settlement-date order, carrying year-to-date state."""
+    """Settle a person's claims in settlement-date order, claims of one day by claim id
+    (string order), carrying year-to-date state. The tie rule is the batch's too: the same
+    file settles the same way whatever order its claims are listed in (docs/claim-file.md)."""
     state = YearToDate.for_person(claim_file.person)
-    order = sorted(enumerate(claim_file.claims), key=lambda pair: (pair[1].settle_date, pair[0]))
+    order = sorted(enumerate(claim_file.claims), key=lambda pair: (pair[1].settle_date, pair[1].id))
     settlements = []
     for k, claim in order:
         try:

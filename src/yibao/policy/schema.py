@@ -286,10 +286,17 @@ class Commercial(Cites):
 
 
 class Account(Cites):
-    """个人账户: pays the person's part; family mutual aid (共济) draws on relatives' accounts."""
+    """个人账户: pays the person's part; family mutual aid (共济) draws on relatives' accounts.
+
+    `not_for_kinds`: catalogue kinds (the catalogue's `kind` column, e.g. `daily_goods`) the
+    account may not pay for, own or relatives' (EH-08 "个人账户不得用于…养生保健消费等不属于基本
+    医疗保险保障范围的支出"); lines of those kinds are left to cash. A line the catalogue does not
+    list has no kind and stays payable.
+    """
 
     med_types: list[MedType]
     family_mutual_aid: CitedFlag
+    not_for_kinds: CitedChoice | None = None
 
 
 class SchemePolicy(Strict):
