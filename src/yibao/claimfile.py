@@ -41,14 +41,15 @@ def read_json_object(path: str, refusal: str = "must be a JSON object") -> dict[
     return _json_object(read_text(path), f"{path}: ", refusal)
 
 
-def parse_claim_files(path: str) -> list[ClaimFile]:
-    """All claim files in `path`: one object for .json, one per line for .jsonl (stdin: either)."""
-    return read_claim_files(path)[0]
+def parse_claim_files(path: str, one_per_person: bool = False) -> list[ClaimFile]:
+    """All claim files in `path`: one object for .json, one per line for .jsonl (stdin: either);
+    `one_per_person`: see `claim_files_of`."""
+    return read_claim_files(path, one_per_person)[0]
 
 
-def read_claim_files(file: str) -> tuple[list[ClaimFile], bool]:
+def read_claim_files(file: str, one_per_person: bool = False) -> tuple[list[ClaimFile], bool]:
     """The claim files of `file` and whether it holds one per line (errors name the line)."""
-    found, by_line = claim_files_of(file)
+    found, by_line = claim_files_of(file, one_per_person)
     return list(found), by_line
 
 
@@ -57,24 +58,46 @@ def is_json_lines(file: str) -> bool:
     return file.lower().endswith(".jsonl")
 
 
-def claim_files_of(file: str) -> tuple[Iterator[ClaimFile], bool]:
+def claim_files_of(file: str, one_per_person: bool = False) -> tuple[Iterator[ClaimFile], bool]:
     """`read_claim_files`, each claim file parsed only when it is reached (a large .jsonl
-    then needs no memory for the ones already used). Stdin (-) may be JSON Lines too, when
-    a second document follows the first."""
+    then needs no memory for the ones already used, but for the person ids when
+    `one_per_person`). Stdin (-) may be JSON Lines too, when a second document follows the
+    first. `one_per_person` (`yibao settle`, `yibao batch`): a person on two lines is refused,
+    naming both, since a person's claims settle as one history — two lines settled apart would
+    each start the year afresh (two annual caps). Supervision reads monthly exports, where a
+    person is on a line of each, and leaves it off."""
     text = read_text(file)
     lines = is_json_lines(file) or (file == "-" and several_documents(text))
-    return _claim_files_in(text, lines), lines
+    found = _claim_files_in(text, lines)
+    if lines and one_per_person:
+        found = _once_per_person(found)
+    return (claim_file for _, claim_file in found), lines
 
 
-def _claim_files_in(text: str, by_line: bool) -> Iterator[ClaimFile]:
+def _claim_files_in(text: str, by_line: bool) -> Iterator[tuple[int, ClaimFile]]:
+    """Each claim file with its line (1 when the text is one document)."""
     if not text.strip():
         return  # the caller says the input holds no claim file
     if not by_line:
-        yield _parse(text, "")
+        yield 1, _parse(text, "")
         return
     for i, line in enumerate(text.splitlines(), 1):
         if line.strip():
-            yield _parse(line, f"line {i}: ")
+            yield i, _parse(line, f"line {i}: ")
+
+
+def _once_per_person(found: Iterator[tuple[int, ClaimFile]]) -> Iterator[tuple[int, ClaimFile]]:
+    """`found`, refused at the second line of a person (by id: the batch's persons table
+    holds one row per id)."""
+    first: dict[str, int] = {}
+    for i, claim_file in found:
+        pid = claim_file.person.id
+        if (earlier := first.setdefault(pid, i)) != i:
+            raise InputError(
+                f"person {pid} is on lines {earlier} and {i}: one line per person, their "
+                "claims settle as one history"
+            )
+        yield i, claim_file
 
 
 def several_documents(text: str) -> bool:

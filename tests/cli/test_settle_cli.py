@@ -219,3 +219,21 @@ def test_a_byte_order_mark_on_stdin_and_empty_stdin():
         "",
         "error: -: holds no claim file\n",
     )
+
+
+def test_a_person_on_two_lines_of_a_jsonl_is_refused_naming_the_lines(tmp_path):
+    # each line settled as a history of its own: two fresh years, two annual caps (QA: 350.00
+    # of pooling against Tongliao's 300); the claims belong on one line
+    first = json.loads(json.dumps(CONTRACT_EXAMPLE))
+    later = json.loads(json.dumps(CONTRACT_EXAMPLE))
+    other = json.loads(json.dumps(CONTRACT_EXAMPLE))
+    other["person"]["id"] = "P002"
+    later["claims"] = [{**c, "id": c["id"] + "-B"} for c in later["claims"]]
+    path = tmp_path / "many.jsonl"
+    path.write_text("\n".join(json.dumps(f) for f in (first, other, later)) + "\n", "utf-8")
+    done = run("settle", str(path))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.strip() == (
+        "error: person P001 is on lines 1 and 3: one line per person, their claims settle as "
+        "one history"
+    )

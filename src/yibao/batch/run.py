@@ -44,6 +44,7 @@ from yibao.batch.tables import (
     unbatchable,
 )
 from yibao.claimfile import parse_claim_files
+from yibao.engine.inputs import ClaimFile
 from yibao.errors import InputError, first_error
 from yibao.policy.overlays import check_overlay_regions, overlays_for
 from yibao.settling import settle_file
@@ -202,7 +203,7 @@ class Tables:
             self.persons = pl.scan_parquet(persons)
             self.lines = pl.scan_parquet(lines)
         elif (directory / JSONL_FILE).is_file():
-            files = parse_claim_files(str(directory / JSONL_FILE))
+            files = _claim_files(directory / JSONL_FILE)
             if (problem := unbatchable(files)) is not None:
                 raise InputError(f"{directory / JSONL_FILE}: {problem}")
             people, rows = claim_files_to_frames(files)
@@ -259,6 +260,17 @@ class Tables:
         return self.persons.filter(mine).collect(), self.lines.filter(mine).collect()
 
 
+def _claim_files(path: Path) -> list[ClaimFile]:
+    """The claim files of `claims.jsonl`, one line per person as `yibao settle` reads them;
+    an error names the file (once: a read error does already)."""
+    try:
+        return parse_claim_files(str(path), one_per_person=True)
+    except InputError as exc:
+        message = str(exc)
+        located = message if message.startswith(f"{path}: ") else f"{path}: {message}"
+        raise InputError(located) from None
+
+
 def missing_columns(have: list[str], schema: dict[str, pl.DataType]) -> list[str]:
     """The columns of `schema` a table lacks, leaving out the optional ones (those settlement
     does not read: null when absent)."""
@@ -275,10 +287,14 @@ def _with_optional(frame: pl.LazyFrame, schema: dict[str, pl.DataType]) -> pl.La
 
 def _not_whole(found: pl.Schema, schema: dict[str, pl.DataType]) -> str | None:
     """Why an integer column of `schema` (money in fen, quantities) cannot be read as one: a
-    float column would be truncated silently by the cast (yuan exported as 12.5 → 12 fen)."""
+    float column, or a Decimal one with decimals, would be truncated silently by the cast
+    (yuan exported as 12.5 → 12 fen, 1.9 boxes → 1). A Decimal of scale 0 holds integers:
+    cast, a value beyond the integer type stops the run (the cast is strict)."""
     for name, wanted in schema.items():
         have = found.get(name)
-        if wanted.is_integer() and have is not None and have.is_float():
+        if not wanted.is_integer() or have is None:
+            continue
+        if have.is_float() or (isinstance(have, pl.Decimal) and (have.scale or 0) > 0):
             return f"{name}: must be an integer column ({wanted}), not {have}"
     return None
 

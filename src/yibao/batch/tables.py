@@ -56,6 +56,10 @@ LINES_SCHEMA: dict[str, pl.DataType] = {
     "fraud_label": pl.String(),
 }
 
+# the largest quantity LINES_SCHEMA's Int32 column holds (the claim file's has no bound of
+# its own: 0.01 yuan × 3,000,000,000 is within a claim's limit)
+MAX_QUANTITY = 2**31 - 1
+
 CLAIM_FIELDS = (
     "claim_id",
     "date",
@@ -86,8 +90,8 @@ def unbatchable(files: Iterable[ClaimFile]) -> str | None:
         if (field := next(_without_column(cf), None)) is not None:
             return (
                 f"line {i}: {field}: the batch tables have no column for it (a fractional "
-                "quantity, a carried-in year-to-date, family accounts, acct_used false); "
-                "settle such persons with `yibao settle`"
+                f"quantity or one above {MAX_QUANTITY:,}, a carried-in year-to-date, family "
+                "accounts, acct_used false); settle such persons with `yibao settle`"
             )
     return None
 
@@ -101,12 +105,13 @@ def _without_column(cf: ClaimFile) -> Iterator[str]:
     yield from (f"claims[{k}].acct_used" for k, c in enumerate(cf.claims) if not c.acct_used)
     for k, claim in enumerate(cf.claims):
         for n, item in enumerate(claim.items):
-            if item.quantity != int(item.quantity):
+            if item.quantity != int(item.quantity) or item.quantity > MAX_QUANTITY:
                 yield f"claims[{k}].items[{n}].quantity"
 
 
 def claim_files_to_frames(files: Iterable[ClaimFile]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Claim files → (persons, claim_lines). Quantities must be whole numbers."""
+    """Claim files → (persons, claim_lines). Quantities must be whole numbers that fit the
+    Int32 column (`unbatchable` names the line of one that does not)."""
     persons, lines = [], []
     for cf in files:
         p = cf.person
@@ -142,8 +147,10 @@ def claim_files_to_frames(files: Iterable[ClaimFile]) -> tuple[pl.DataFrame, pl.
                 "institution": claim.institution,
             }
             for n, item in enumerate(claim.items, 1):
-                if item.quantity != int(item.quantity):
-                    raise ValueError(f"{claim.id}: tables hold whole quantities only")
+                if item.quantity != int(item.quantity) or item.quantity > MAX_QUANTITY:
+                    raise ValueError(
+                        f"{claim.id}: tables hold whole quantities up to {MAX_QUANTITY:,} only"
+                    )
                 lines.append(
                     {
                         **head,

@@ -66,7 +66,8 @@ def settle(
         typer.Option("--policy", help="Reform overlay YAML merged over the packaged policy."),
     ] = None,
 ) -> None:
-    """Settle every claim in FILE in date order, carrying year-to-date state."""
+    """Settle every claim in FILE in date order (one day's claims by claim id), carrying
+    year-to-date state."""
     from yibao.cli.settle_cmd import run_settle
 
     chosen = format or (Format.text if explain else Format.json)

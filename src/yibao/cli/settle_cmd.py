@@ -37,7 +37,7 @@ def _settle_into(spool, file: str, fmt: str, explain: bool, overlays: tuple[Path
     from yibao.render.settlement_json import result_dict
     from yibao.settling import settle_file
 
-    claim_files, by_line = claim_files_of(file)
+    claim_files, by_line = claim_files_of(file, one_per_person=True)
     regions: set[str] = set()
     for i, claim_file in enumerate(claim_files):
         regions.add(claim_file.region)

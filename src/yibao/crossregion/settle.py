@@ -109,17 +109,18 @@ def settle_file_cross_region(
     filing_on: Callable[[dt.date], Filing | None],
     rules: CrossRegionRules | None = None,
 ) -> tuple[list[CrossSettlement], YearToDate]:
-    """Every claim of the file in settlement-date order, year-to-date carried, each with the
-    filing `filing_on(day)` finds valid on its settlement date (None: unfiled)."""
+    """Every claim of the file in settlement-date order (one day's by claim id, as
+    `engine.settle.settle_history`), year-to-date carried, each with the filing
+    `filing_on(day)` finds valid on its settlement date (None: unfiled)."""
     rules = rules or load_rules()
     if treating_region == claim_file.region:
         raise InputError(f"treating_region: {treating_region} is the insured region")
     insured, _ = _loaded(claim_file.region, "region")
     treating, treating_catalogs = _loaded(treating_region, "treating_region")
     state = YearToDate.for_person(claim_file.person)
-    order = sorted(enumerate(claim_file.claims), key=lambda pair: (pair[1].settle_date, pair[0]))
+    order = sorted(claim_file.claims, key=lambda claim: (claim.settle_date, claim.id))
     results = []
-    for _, claim in order:
+    for claim in order:
         filing = filing_on(claim.settle_date)
         try:
             result, state = settle_cross_region(

@@ -45,9 +45,13 @@ def _fen(value: Any) -> int:
 
 def _decimal(value: Any) -> Decimal:
     try:
-        return to_decimal(value)
+        number = to_decimal(value)
     except MoneyError as exc:
         raise ValueError(str(exc)) from None
+    if not number.is_finite():
+        # a NaN cannot be compared with the bounds (sNaN raises), nor settle anything
+        raise ValueError("must be a finite number")
+    return number
 
 
 def _ratio(value: Any) -> Decimal:
@@ -64,9 +68,19 @@ def _quantity(value: Any) -> Decimal:
     return quantity
 
 
+def _no_control_character(code: str) -> str:
+    """A diagnosis or disease code holding a control character (U+0000–U+001F, U+007F) is
+    refused: no code has one, and `yibao batch` joins a claim's codes with U+001F, so one
+    inside a code would split it and match a listed disease the engine does not see."""
+    if any(c < " " or c == "\x7f" for c in code):
+        raise ValueError("holds a control character")
+    return code
+
+
 Fen = Annotated[int, BeforeValidator(_fen)]
 Ratio = Annotated[Decimal, BeforeValidator(_ratio)]
 Quantity = Annotated[Decimal, BeforeValidator(_quantity)]
+Code = Annotated[str, AfterValidator(_no_control_character)]
 MedType = Literal["11", "14", "21", "41"]
 
 
@@ -180,8 +194,8 @@ class Claim(Input):
     referral: bool = False
     admit_date: dt.date | None = None
     discharge_date: dt.date | None = None
-    diagnoses: tuple[str, ...] = ()
-    disease: str | None = None
+    diagnoses: tuple[Code, ...] = ()
+    disease: Code | None = None
     institution: str | None = None
     acct_used: bool = True
     items: tuple[Item, ...] = Field(min_length=1)
