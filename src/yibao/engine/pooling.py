@@ -84,7 +84,8 @@ def _select(ctx: ClaimContext) -> PoolBenefit | None:
         if ok:
             ctx.disease_code = disease.code if disease else None
             if disease and benefit.match and benefit.match.diseases:
-                ctx.ytd.groups_seen |= groups_claimed(benefit.match.diseases, ctx.claim)
+                ctx.groups_claimed = frozenset(groups_claimed(benefit.match.diseases, ctx.claim))
+                ctx.ytd.groups_seen |= ctx.groups_claimed
             return benefit
     return None
 

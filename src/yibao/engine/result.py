@@ -78,3 +78,6 @@ class Settlement:
     setldetail: list[FundDetail] = field(default_factory=list)
     lines: list[LineResult] = field(default_factory=list)
     trace: list[TraceEntry] = field(default_factory=list)
+    # the disease groups the claim showed (not rendered): a reversal keeps a group in the
+    # year's `groups_seen` while another standing settlement showed it
+    groups_claimed: frozenset[str] = frozenset()

@@ -318,7 +318,7 @@ def settle(
             balances = fastpath.balances(conn, [psn_no, *ctx.holders], lock=True)
             settled, before, after = _run(ctx, claim, acc, balances)
             setl_id = new_setl_id(claim.settle_date)
-            delta = _delta(before, after, ctx.holders)
+            delta = _delta(before, after, ctx.holders, settled.groups_claimed)
             answer = settlement_output(
                 settled,
                 ctx.person,
@@ -575,8 +575,12 @@ def _lock_accumulator(db: Database, session: Session, psn_no: str, year: int) ->
     return acc
 
 
-def _delta(before: YearToDate, after: YearToDate, holders: list[str]) -> dict[str, Any]:
-    """What this settlement changed: reversing it subtracts exactly this."""
+def _delta(
+    before: YearToDate, after: YearToDate, holders: list[str], claimed: frozenset[str]
+) -> dict[str, Any]:
+    """What this settlement changed: reversing it subtracts exactly this. The disease groups
+    the claim showed (`groups_claimed`) are kept too: a group first seen here stays seen
+    after a reversal while a later standing settlement showed it."""
     keys = before.amounts.keys() | after.amounts.keys()
     counts = before.counts.keys() | after.counts.keys()
     return {
@@ -591,6 +595,7 @@ def _delta(before: YearToDate, after: YearToDate, holders: list[str]) -> dict[st
             if after.count(k) != before.count(k)
         },
         "groups_added": sorted(after.groups_seen - before.groups_seen),
+        "groups_claimed": sorted(claimed),
         "accounts": {
             "own": before.account_balance - after.account_balance,
             "family": {
@@ -704,7 +709,7 @@ def _write_reversal(
     """Reverse `row` (冲正): undo its year-to-date share, refund the accounts it debited and
     write a reversal settlement dated `when` with negated amounts and fund rows."""
     delta = row.ytd_delta
-    _undo_year_to_date(acc, delta)
+    _undo_year_to_date(acc, delta, _groups_still_shown(session, row))
     reversal_id = new_setl_id(when.date())
     _refund_accounts(session, row.person_id, delta["accounts"], reversal_id)
     row.status = "reversed"
@@ -730,12 +735,36 @@ def _write_reversal(
     return {"setlinfo": info, "setldetail": [fund_detail_dict(f) for f in funds]}
 
 
-def _undo_year_to_date(acc: Accumulator, delta: dict[str, Any]) -> None:
-    """Take the reversed settlement's own contribution back out of the accumulator."""
+def _undo_year_to_date(acc: Accumulator, delta: dict[str, Any], still_shown: set[str]) -> None:
+    """Take the reversed settlement's own contribution back out of the accumulator; a disease
+    group it saw first stays while another standing settlement of the year showed it (QA: a
+    两病 visit's reversal took hypertension from a later diabetes-and-hypertension visit, and
+    the next claim's cap fell from 600 to 500)."""
     acc.amounts = _minus(acc.amounts, delta["amounts"])
     acc.counts = _minus(acc.counts, delta["counts"])
-    acc.groups_seen = sorted(set(acc.groups_seen) - set(delta["groups_added"]))
+    dropped = set(delta["groups_added"]) - still_shown
+    acc.groups_seen = sorted(set(acc.groups_seen) - dropped)
     acc.settlements = max(0, (acc.settlements or 0) - 1)
+
+
+def _groups_still_shown(session: Session, row: Settlement) -> set[str]:
+    """The disease groups the person's other standing settlements of `row`'s year showed (a
+    settlement stored before `groups_claimed` was kept counts the groups it added)."""
+    year = row.setl_date.year
+    deltas = session.scalars(
+        select(Settlement.ytd_delta).where(
+            Settlement.person_id == row.person_id,
+            Settlement.status == "settled",
+            Settlement.setl_id != row.setl_id,
+            Settlement.setl_date >= dt.date(year, 1, 1),
+            Settlement.setl_date <= dt.date(year, 12, 31),
+        )
+    )
+    shown: set[str] = set()
+    for delta in deltas:
+        if delta:
+            shown.update(delta.get("groups_claimed", delta.get("groups_added", [])))
+    return shown
 
 
 def _refund_accounts(
