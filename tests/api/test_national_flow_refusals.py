@@ -156,3 +156,23 @@ def test_input_that_cannot_be_held_is_refused_with_a_reason(api):
     assert path.status_code == 400 and path.json()["err_msg"].startswith("path: a NUL")
     flag = {"psn_no": "P2", "mdtrt_id": mdtrt_id, "acct_used_flag": "x"}
     assert _refused(api, "2206", {"data": flag}).startswith("acct_used_flag: ")
+
+
+def test_a_pharmacy_registers_purchases_only(api):
+    from yibao.service import institutions
+    from yibao.service.errors import ServiceError
+    from yibao.service.principal import SYSTEM
+
+    institutions.add_institution(api.world.db, "PH1", "定点药店", 3, "pharmacy", "erenhot")
+
+    def register(**data: Any) -> dict:
+        raw = {"psn_no": "P2", "begntime": DAY, "ipt_otp_no": "RX1", **data}
+        return visits.register(api.world.db, SYSTEM, raw, "PH1", f"rx-{len(data)}", "2201")
+
+    opened = register()["data"]["mdtrt_id"]  # no med_type: a purchase (41), not 11
+    assert api.client.get(f"/visits/{opened}", headers=api.key("bureau")).json()["med_type"] == "41"
+    try:  # refused when registered, not first at settlement (QA)
+        register(med_type="14")
+        raise AssertionError("a chronic-disease visit was registered at a pharmacy")
+    except ServiceError as exc:
+        assert exc.message.startswith("med_type: 14 (门诊慢特病) cannot be settled at pharmacy PH1")

@@ -65,6 +65,7 @@ from yibao.service.messages import fingerprint_of
 from yibao.service.output import freeze
 from yibao.service.principal import Principal
 from yibao.service.settlement import (
+    PHARMACY_MED_TYPES,
     enrolled_person,
     parse_claim,
     replay,
@@ -323,8 +324,8 @@ def register(
         inst = settling_institution(session, who, fixmedins_code)
         person = enrolled_person(session, data.psn_no)
         _check_insutype(person, data.insutype)
-        med_type = data.med_type or "11"
-        _med_type(person, med_type, "med_type", inpatient=False)
+        med_type = data.med_type or ("41" if inst.kind == "pharmacy" else "11")
+        _med_type(person, med_type, "med_type", inpatient=False, at=inst)
         visit = _open_visit(session, inst, person, med_type, data.begntime, "outpatient")
         visit.info = {
             **visit.info,
@@ -359,7 +360,7 @@ def admit(
         inst = settling_institution(session, who, fixmedins_code)
         person = enrolled_person(session, info.psn_no)
         _check_insutype(person, info.insutype)
-        _med_type(person, info.med_type, "mdtrtinfo.med_type", inpatient=True)
+        _med_type(person, info.med_type, "mdtrtinfo.med_type", inpatient=True, at=inst)
         visit = _open_visit(session, inst, person, info.med_type, info.begntime, "inpatient")
         diagnoses = _diagnoses(data.diseinfo)
         if not diagnoses and info.dscg_maindiag_code:
@@ -392,7 +393,7 @@ def record_visit_info(
         inst = settling_institution(session, who, fixmedins_code)
         visit = _visit(session, inst, info.mdtrt_id, info.psn_no)
         person = enrolled_person(session, visit.person_id)
-        _med_type(person, info.med_type, "mdtrtinfo.med_type", _is_inpatient(visit))
+        _med_type(person, info.med_type, "mdtrtinfo.med_type", _is_inpatient(visit), at=inst)
         visit.med_type = info.med_type
         visit.info = {
             **visit.info,
@@ -802,13 +803,23 @@ def _is_inpatient(visit: Visit) -> bool:
     return visit.info.get("kind") == "inpatient"
 
 
-def _med_type(person: Person, code: str, path: str, inpatient: bool) -> codes.MedType:
+def _med_type(
+    person: Person, code: str, path: str, inpatient: bool, at: Institution | None = None
+) -> codes.MedType:
+    """The medical type `code` means in the person's region; `at`: the institution opening
+    or describing the visit, where a pharmacy takes its purchase types only (refused when the
+    visit is registered, not first at settlement)."""
     med = codes.medical_type(person.region, code)
     if med is None:
         raise ServiceError(f"{path}: {code} is not a medical type settled in {person.region}")
     if med.inpatient != inpatient:
         kind = "an inpatient" if med.inpatient else "an outpatient"
         raise ServiceError(f"{path}: {code} ({med.name}) is {kind} type; this visit is not")
+    if at is not None and at.kind == "pharmacy" and med.engine not in PHARMACY_MED_TYPES:
+        raise ServiceError(
+            f"{path}: {code} ({med.name}) cannot be settled at pharmacy {at.code} (a pharmacy "
+            f"settles only {', '.join(sorted(PHARMACY_MED_TYPES))} 定点药店购药)"
+        )
     return med
 
 
