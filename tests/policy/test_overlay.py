@@ -130,10 +130,21 @@ def test_a_level_table_can_be_patched_directly(tmp_path):
 
 
 def test_an_error_in_the_merged_policy_names_the_overlay(tmp_path):
+    # named where the analyst wrote it: the overlay's path, a list item by its id (QA: the
+    # merged policy's `versions[0]…benefits[1].deductable` named neither)
     typo = tmp_path / "typo.yaml"
     typo.write_text(REFORM.replace("deductible:", "deductable:"), "utf-8")
-    with pytest.raises(PolicyError, match=r"^tongliao.yaml \+ typo.yaml: .*deductable"):
+    expected = (
+        r"^typo.yaml: changes\.schemes\.resident\.pooling\.benefits\[id=inpatient\]"
+        r"\.deductable: Extra inputs are not permitted$"
+    )
+    with pytest.raises(PolicyError, match=expected):
         load_with_overlays("tongliao", (typo,))
+    # two overlays: the merged path, with the files it came through
+    other = tmp_path / "other.yaml"
+    other.write_text("changes: {}\n", "utf-8")
+    with pytest.raises(PolicyError, match=r"^tongliao.yaml \+ typo.yaml \+ other.yaml: "):
+        load_with_overlays("tongliao", (typo, other))
 
 
 def test_an_overlay_cannot_add_a_scheme_the_region_does_not_run(tmp_path):

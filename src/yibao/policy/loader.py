@@ -120,9 +120,34 @@ def parse_region(text: str, file: str, overlays: tuple[Path, ...] = ()) -> Regio
     try:
         return RegionPolicy.model_validate({**raw, "versions": versions})
     except ValidationError as exc:
+        if len(overlays) == 1 and (where := _overlay_place(exc, versions)) is not None:
+            raise PolicyError(overlays[0].name, *where) from None
         # the path is the merged policy's: name the overlays it came through
         merged = " + ".join([file, *(overlay.name for overlay in overlays)])
         raise PolicyError(merged, "", first_error(exc)) from None
+
+
+def _overlay_place(exc: ValidationError, versions: list[dict]) -> tuple[str, str] | None:
+    """(path, reason) of the merged policy's first error in the terms of the one overlay it
+    came through — `changes.…`, a list item by its id as overlays name them — when the error
+    lies inside a version (the packaged policy alone validates, so the overlay brought it).
+    The merged path (`versions[0]…programs[1].ratoi`) names neither the overlay's place nor
+    its item."""
+    err = exc.errors(include_url=False)[0]
+    loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+    if len(loc) < 3 or loc[0] != "versions" or not isinstance(loc[1], int):
+        return None
+    path, node = "changes", versions[loc[1]]
+    for part in loc[2:]:
+        if isinstance(part, int) and isinstance(node, list) and part < len(node):
+            item = node[part]
+            named = isinstance(item, dict) and "id" in item
+            path += f"[id={item['id']}]" if named else f"[{part}]"
+            node = item
+        else:
+            path += f".{part}"
+            node = node.get(part) if isinstance(node, dict) else None
+    return path, err["msg"].removeprefix("Value error, ")
 
 
 def load_with_overlays(region: str, overlays: tuple[Path, ...]) -> RegionPolicy:
