@@ -38,6 +38,23 @@ def postgres_problem() -> str | None:
     return None
 
 
+def empty_database_url(kind: str, tmp_path: Path, prefix: str) -> Iterator[str]:
+    """The URL of a new, empty database of `kind` (sqlite, postgresql: dropped afterwards;
+    skipped, saying why, when PostgreSQL is not reachable) — for migration tests, which
+    start from no schema rather than from the migrated templates."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'm.db'}"
+        return
+    if problem := postgres_problem():
+        pytest.skip(problem)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    _admin(f"CREATE DATABASE {name}")
+    try:
+        yield PG_URL.format(name=name)
+    finally:
+        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 class Templates:
     """Migrated template databases, made once per test session."""
 

@@ -5,7 +5,6 @@ reversal rows get none, and the partial unique index then refuses a second settl
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -13,7 +12,7 @@ from alembic import command
 from sqlalchemy import create_engine, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from tests.databases import PG_URL, _admin, postgres_problem
+from tests.databases import empty_database_url
 from yibao.store.migrate import alembic_config
 from yibao.store.models import AMOUNT_COLUMNS, Institution, Person, Settlement
 
@@ -30,17 +29,7 @@ ROWS = [
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'm.db'}"
-        return
-    if problem := postgres_problem():
-        pytest.skip(problem)
-    name = f"yibao_m9_{uuid.uuid4().hex[:10]}"
-    _admin(f"CREATE DATABASE {name}")
-    try:
-        yield PG_URL.format(name=name)
-    finally:
-        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    yield from empty_database_url(request.param, tmp_path, "yibao_m9")
 
 
 def _settlement(setl_id: str, claim_id: str, status: str, mdtrt_id: str | None) -> dict:

@@ -6,30 +6,19 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.databases import PG_URL, _admin, postgres_problem
+from tests.databases import empty_database_url
 
 UPGRADE = "import sys; from yibao.store.migrate import upgrade; upgrade(sys.argv[1])"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'm.db'}"
-        return
-    if problem := postgres_problem():
-        pytest.skip(problem)
-    name = f"yibao_lock_{uuid.uuid4().hex[:10]}"
-    _admin(f"CREATE DATABASE {name}")
-    try:
-        yield PG_URL.format(name=name)
-    finally:
-        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    yield from empty_database_url(request.param, tmp_path, "yibao_lock")
 
 
 def test_concurrent_upgrades_of_a_fresh_database_all_succeed(url):

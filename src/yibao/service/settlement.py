@@ -439,15 +439,7 @@ def reverse(
                     f"mdtrt_id: {mdtrt_id} is not the visit of settlement {setl_id} ({made})"
                 )
             answer = _write_reversal(session, row, acc, msgid, when)
-            session.add(
-                Idempotency(
-                    msgid=msgid,
-                    caller=who.name,
-                    infno=infno,
-                    response=freeze(answer),
-                    fingerprint=fingerprint_of(msgid),
-                )
-            )
+            session.add(stored_answer(msgid, who, infno, answer))
             audit.record(
                 session,
                 who,
@@ -512,6 +504,17 @@ def _check_not_ahead(claim: Claim) -> None:
 
 def new_setl_id(day: dt.date) -> str:
     return f"S{day:%Y%m%d}{uuid.uuid4().hex[:16].upper()}"
+
+
+def stored_answer(msgid: str, who: Principal, infno: str, answer: dict[str, Any]) -> Idempotency:
+    """The row that answers `msgid` again (`replay`), with its request's fingerprint."""
+    return Idempotency(
+        msgid=msgid,
+        caller=who.name,
+        infno=infno,
+        response=freeze(answer),
+        fingerprint=fingerprint_of(msgid),
+    )
 
 
 def replay(

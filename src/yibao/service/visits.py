@@ -61,8 +61,6 @@ from yibao.money import (
 )
 from yibao.service import audit, codes, settlement
 from yibao.service.errors import Conflict, NotFound, ServiceError
-from yibao.service.messages import fingerprint_of
-from yibao.service.output import freeze
 from yibao.service.principal import Principal
 from yibao.service.settlement import (
     PHARMACY_MED_TYPES,
@@ -72,10 +70,11 @@ from yibao.service.settlement import (
     replay_after_race,
     settling_institution,
     still_to_come,
+    stored_answer,
 )
 from yibao.settling import policy_and_catalogs
 from yibao.store.db import Database
-from yibao.store.models import Idempotency, Institution, Person, Settlement, Visit
+from yibao.store.models import Institution, Person, Settlement, Visit
 
 INPATIENT_TRADES = frozenset({"2301", "2302", "2303", "2304", "2401", "2402", "2404"})
 # A line reserved by a settling message that neither finished nor failed cleanly (a crash)
@@ -729,15 +728,7 @@ def _once(
             if (stored := replay(session, msgid, who, infno)) is not None:
                 return stored
             answer = work(session)
-            session.add(
-                Idempotency(
-                    msgid=msgid,
-                    caller=who.name,
-                    infno=infno,
-                    response=freeze(answer),
-                    fingerprint=fingerprint_of(msgid),
-                )
-            )
+            session.add(stored_answer(msgid, who, infno, answer))
             return answer
     except IntegrityError:
         return replay_after_race(db, msgid, who, infno)
