@@ -129,3 +129,15 @@ def test_file_clear_and_stats_on_a_database(tmp_path):
     assert [(r["direction"], r["visits"], r["fund_pay_sumamt"]) for r in rows] == [
         ("inbound", 1, 5400)
     ]
+
+
+def test_a_person_on_two_lines_of_a_jsonl_is_refused(tmp_path):
+    # each line would settle as its own history: the annual deductible charged twice (QA)
+    one = json.loads((EXAMPLE / "tongliao_resident_in_qingdao.json").read_text("utf-8"))
+    two = json.loads(json.dumps(one))
+    two["claims"][0]["id"] = "C2"
+    file = tmp_path / "twice.jsonl"
+    file.write_text(json.dumps(one) + "\n" + json.dumps(two) + "\n", "utf-8")
+    result = run("settle", str(file), "--treating-region", "qingdao")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"person {one['person']['id']} is on lines 1 and 2: one line per person" in result.stderr

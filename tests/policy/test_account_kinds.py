@@ -37,3 +37,24 @@ def test_an_uncited_kind_list_fails_at_load():
     message = str(caught.value)
     assert "schemes.employee.account.not_for_kinds" in message
     assert "needs exactly one of `source:`" in message
+
+
+def test_a_misspelt_kind_is_refused_not_matched_to_nothing(tmp_path):
+    # QA: an overlay with [daily_good] silently let the account pay for goods again
+    from yibao.policy.loader import load_with_overlays
+
+    overlay = tmp_path / "typo.yaml"
+    overlay.write_text(
+        "changes:\n  schemes:\n    employee:\n      account:\n        not_for_kinds:\n"
+        "          value: [daily_good]\n          assumed: true\n          reason: G-EH-1\n",
+        "utf-8",
+    )
+    with pytest.raises(PolicyError, match=r"not_for_kinds\.value\[0\]: Input should be 'drug'"):
+        load_with_overlays("erenhot", (overlay,))
+
+
+def test_a_catalogue_kind_outside_the_list_is_refused():
+    from yibao.catalog.load import _kind
+
+    with pytest.raises(ValueError, match="kind 'daily_good' is not one of drug, service"):
+        _kind("daily_good")

@@ -101,6 +101,9 @@ def test_a_reform_starting_after_the_data_is_said_not_priced(data, overlays):
     assert "in force from 2024-01-01" in page
     assert page.index("after the data&#x27;s last claim") < page.index("class='headline'")
     assert "The overlay changes no value." in page
+    # nor is its 0 a yearly figure (QA: the card read "+0.00 yuan/yr")
+    assert report["outlay"]["difference_over"].startswith("reaching no claim of the data")
+    assert "+0.00 yuan/yr" not in page and "+0.00 yuan" in page
 
 
 def test_a_reform_from_mid_year_records_its_version_and_is_not_called_a_year(data, overlays):

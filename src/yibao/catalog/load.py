@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
 
-from yibao.catalog.model import Catalog, CatalogEntry, Restriction
+from yibao.catalog.model import KINDS, Catalog, CatalogEntry, Restriction
 from yibao.money import MoneyError, yuan_to_fen
 
 COLUMNS = (
@@ -66,7 +66,7 @@ def _entry(row: dict[str, str]) -> CatalogEntry:
         code=row["code"].strip(),
         name=row["name"].strip(),
         category=category,  # type: ignore[arg-type]
-        kind=row["kind"].strip() or "drug",
+        kind=_kind(row["kind"].strip() or "drug"),
         price_limit_fen=_opt(row["price_limit"], yuan_to_fen),
         selfpay_ratio=ratio,
         restriction=restriction,
@@ -86,3 +86,9 @@ def catalogs_for(policy) -> dict[str, Catalog]:
         policy.version_id(version): load_packaged(tuple(version.catalog.files))
         for version in policy.versions
     }
+
+
+def _kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    return kind

@@ -27,6 +27,12 @@ class Restriction:
 _NO_RESTRICTION = Restriction()
 
 
+# what an item is (the catalogue's `kind` column): policies name kinds (an account's
+# `not_for_kinds`), so a kind outside this list is refused rather than matching nothing
+Kind = Literal["drug", "service", "material", "bed", "nursing", "daily_goods"]
+KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogEntry:
     code: str

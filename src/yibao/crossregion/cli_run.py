@@ -45,7 +45,8 @@ def run_settle(file: str, treating_region: str, filing: str | None) -> None:
     outputs = []
     try:
         filing_on = given_filing(filing)
-        for claim_file in parse_claim_files(file):
+        # one line per person, as `yibao settle`: two lines would be two histories (QA)
+        for claim_file in parse_claim_files(file, one_per_person=True):
             results, state = settle_file_cross_region(claim_file, treating_region, filing_on)
             outputs.append(result_dict(claim_file, treating_region, results, state))
     except (InputError, PolicyError) as exc:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from yibao.catalog.model import Kind
 from yibao.policy.provenance import (
     CitedAge,
     CitedBands,
@@ -285,6 +286,12 @@ class Commercial(Cites):
     annual_cap: CitedMoney
 
 
+class CitedKinds(Provenance):
+    """Catalogue kinds (`catalog.model.Kind`): a misspelt one would match no line, silently."""
+
+    value: list[Kind] = Field(min_length=1)
+
+
 class Account(Cites):
     """个人账户: pays the person's part; family mutual aid (共济) draws on relatives' accounts.
 
@@ -296,7 +303,7 @@ class Account(Cites):
 
     med_types: list[MedType]
     family_mutual_aid: CitedFlag
-    not_for_kinds: CitedChoice | None = None
+    not_for_kinds: CitedKinds | None = None
 
 
 class SchemePolicy(Strict):

@@ -280,7 +280,8 @@ def year_outlay(period: dict | None) -> tuple[int, int, str]:
         months,
         f"assumed: the data's outlay over {months} months ({period['first_claim']} … "
         f"{period['last_claim']}) × 12/{months}, as if claims were spread evenly over the "
-        "year (no seasonality)",
+        "year (no seasonality); it understates a year, since annual deductibles and caps "
+        "start afresh at the data's first claim",
     )
 
 
@@ -402,6 +403,8 @@ def policy_changes(region: str, overlay: Path, versions: list[str] | None = None
 def difference_over(start: str | None, period: dict | None, reach: str) -> str:
     """What the outlay difference is a sum over: "yr" only for one year of data, all of it
     settled under the reform."""
+    if reach == "none":
+        return "reaching no claim of the data: not a price of the reform"
     if reach == "part":
         return f"over the claims from {start} on, not a year"
     if period is not None and not period["one_year"]:

@@ -77,7 +77,8 @@ def period_notes(period: dict | None) -> list[str]:
         f"{period['last_claim']} ({period['months']} calendar months): amounts, per-capita "
         "burden and the catastrophic count (an annual threshold) are over the data, not per "
         f"year; the projection scales the data's outlay × 12/{period['months']} to a year "
-        "(assumed: claims spread evenly over the year)"
+        "(assumed: claims spread evenly over the year), which understates a year's outlay and "
+        "the reform's cost: annual deductibles and caps start afresh at the data's first claim"
     ]
 
 
