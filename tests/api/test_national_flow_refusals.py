@@ -176,3 +176,56 @@ def test_a_pharmacy_registers_purchases_only(api):
         raise AssertionError("a chronic-disease visit was registered at a pharmacy")
     except ServiceError as exc:
         assert exc.message.startswith("med_type: 14 (门诊慢特病) cannot be settled at pharmacy PH1")
+
+
+def test_a_stay_is_not_settled_batch_by_batch(api):
+    # a batch leaving lines out would strand them: every later 2304 is refused (QA)
+    mdtrt_id, data = _stay(api)
+    more = fee("D2", "XC08CAA001", "12.50", "2", "25.00", mdtrt_id=mdtrt_id, med_type="21")
+    more |= {"fee_ocur_time": "2023-04-05 10:00:00", "chrg_bchno": "B2"}
+    at = {"inf_time": "2023-04-06 10:00:00"}
+    api.ok("2301", {"feedetail": [more]}, **at)
+    message = _refused(api, "2304", {"data": {**data, "chrg_bchno": "B2"}}, **at)
+    assert message == (
+        f"chrg_bchno: stay {mdtrt_id} has unsettled fee lines outside batch B2 (D1): a stay "
+        "settles all its fee lines at once"
+    )
+    assert api.ok("2304", {"data": data}, **at)["setlinfo"]["medfee_sumamt"] == Decimal("75.00")
+
+
+def test_a_copy_of_a_stay_settlement_replays_it(api, monkeypatch):
+    # the copy that lost the race finds the stay settled by its own msgid (QA, PostgreSQL)
+    _, data = _stay(api)
+    at = {"inf_time": "2023-04-06 10:00:00", "msgid": "STAY-1"}
+    first = api.ok("2304", {"data": data}, **at)
+    stored = visits.replay
+
+    def none_first(*a: Any, **k: Any) -> None:
+        monkeypatch.setattr(visits, "replay", stored)  # only the copy's first look misses
+        return None
+
+    monkeypatch.setattr(visits, "replay", none_first)
+    assert api.ok("2304", {"data": data}, **at) == first
+
+
+def test_endtime_must_be_the_recorded_discharge(api):
+    mdtrt_id, data = _stay(api)
+    discharged = {"mdtrt_id": mdtrt_id, "psn_no": "P2", "endtime": "2023-04-04 09:00:00"}
+    api.ok("2402", {"dscginfo": discharged}, inf_time="2023-04-04 10:00:00")
+    message = _refused(api, "2304", {"data": data}, inf_time="2023-04-06 10:00:00")
+    assert message == "endtime: 2023-04-06 is not the discharge 2402 recorded (2023-04-04)"
+    same = {**data, "endtime": "2023-04-04 09:00:00"}
+    assert api.ok("2304", {"data": same}, inf_time="2023-04-06 10:00:00")["setlinfo"]
+
+
+def test_a_lone_surrogate_and_an_empty_mdtrt_id(api):
+    body = '{"infno": "1101", "msgid": "S1", "inf_time": "2023-03-01 10:00:00", '
+    body += '"fixmedins_code": "H001", "input": {"data": {"psn_no": "P\\ud800"}}}'
+    headers = {**api.key("hospital"), "content-type": "application/json"}
+    answer = api.client.post("/api/transactions", content=body.encode(), headers=headers)
+    assert answer.status_code == 400 and "lone UTF-16 surrogate" in answer.json()["err_msg"]
+    one = _visit(api)
+    api.ok("2204", {"feedetail": lines(one)[:1]})
+    setl_id = api.ok("2207", {"data": {"psn_no": "P2", "mdtrt_id": one}})["setlinfo"]["setl_id"]
+    empty = {"psn_no": "P2", "setl_id": setl_id, "mdtrt_id": ""}  # none given, as absent
+    assert api.ok("2208", {"data": empty})["setlinfo"]["setl_id"] != setl_id

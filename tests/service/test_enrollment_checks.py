@@ -80,3 +80,28 @@ def test_reversals_refund_accounts_in_id_order():
 
     settlement._refund_accounts(Session(), "Z9", refunds, "S1")
     assert locked == ["A0", "Z9"]
+
+
+def test_a_holder_cannot_become_a_resident_while_their_account_pays_for_family(world):
+    enroll(world.db, "K1", family=[{"holder": "P1", "relation": "child"}])
+    with pytest.raises(ServiceError) as refused:
+        enroll(world.db, "P1", scheme="resident", employment=None)
+    assert refused.value.message.startswith("person.scheme: P1's account pays for family (K1)")
+    enroll(world.db, "K1")  # unbound: P1 may now become a resident
+    enroll(world.db, "P1", scheme="resident", employment=None)
+
+
+def test_one_person_with_family_enrolled_twenty_times_at_once(world):
+    # each enrollment deletes and re-adds the person's bindings: two at once collided on
+    # PostgreSQL (QA: 13 of 20 answered 500)
+    raw = {"id": "RACE2", "scheme": "employee", "employment": "in_service"}
+    raw["family"] = [{"holder": "P1", "relation": "spouse"}]
+
+    def once(_: int) -> bool:
+        return persons.enroll(world.db, SYSTEM, "erenhot", persons.parse_person(raw))["created"]
+
+    with ThreadPoolExecutor(20) as pool:
+        created = list(pool.map(once, range(20)))
+    assert created.count(True) == 1
+    with world.db.sessions() as session:
+        assert session.query(FamilyBinding).filter_by(person_id="RACE2").count() == 1

@@ -58,3 +58,26 @@ def test_a_group_another_standing_settlement_showed_stays_seen(db):
     expected = settle_file(standing)[0][1].setlinfo.hifp_pay
     assert expected == 9_000
     assert third["hifp_pay"] == Decimal("90.00")
+
+
+def test_reversing_every_settlement_that_showed_a_group_drops_it(db):
+    # G1 (I10) then G2 (E11.9 + I10), reverse G1 and then G2: no standing settlement shows
+    # hypertension, so a diabetes-only G3 has the diabetes cap 500, not the 600 of both
+    # (QA: G2 had added only diabetes, so hypertension stayed seen and G3 was paid 600.00)
+    institutions.add_institution(db, "Q001", "青岛社区医院", 1, "hospital", "qingdao")
+    persons.enroll(db, SYSTEM, "qingdao", persons.parse_person(PERSON))
+
+    def settle(claim: dict, msgid: str) -> dict:
+        return settlement.settle(db, SYSTEM, "QG1", claim, "Q001", msgid, "2207", when=WHEN)
+
+    first = settle(G1, "m1")["setlinfo"]
+    second = settle(G2, "m2")["setlinfo"]
+    settlement.reverse(db, SYSTEM, "QG1", first["setl_id"], "m3", "2208", WHEN)
+    settlement.reverse(db, SYSTEM, "QG1", second["setl_id"], "m4", "2208", WHEN)
+    third = settle(G3, "m5")["setlinfo"]
+    standing = ClaimFile.model_validate(
+        {"region": "qingdao", "person": PERSON, "claims": [G3 | {"hospital_level": 1}]}
+    )
+    expected = settle_file(standing)[0][0].setlinfo.hifp_pay
+    assert expected == 50_000  # 850 × ratio, held to the diabetes cap 500 (G-QD-6)
+    assert third["hifp_pay"] == Decimal("500.00")

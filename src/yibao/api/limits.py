@@ -1,6 +1,7 @@
 """Request limits: the body's size (413 before the application reads anything too large),
-and no NUL character anywhere (400): PostgreSQL text cannot hold one, so an id carrying it
-would fail deep inside a write instead of being refused with a reason."""
+and no NUL character nor lone UTF-16 surrogate anywhere (400): PostgreSQL text cannot hold
+the one and UTF-8 cannot encode the other, so an id carrying either would fail deep inside a
+write (or the msgid's fingerprint) instead of being refused with a reason."""
 
 from __future__ import annotations
 
@@ -38,6 +39,10 @@ class BodySizeLimit:
             message = f"{where}: a NUL character (\\u0000) is not accepted"
             await error_response(400, message)(scope, receive, send)
             return
+        if lone_surrogate(body):
+            message = "body: a lone UTF-16 surrogate (\\ud800–\\udfff) is not text"
+            await error_response(400, message)(scope, receive, send)
+            return
         await self.app(scope, replaying(body, receive), send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -47,6 +52,19 @@ class BodySizeLimit:
 
 # the JSON escape \u0000 not itself escaped (an even run of backslashes before it)
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+# \uD800–\uDBFF not followed by \uDC00–\uDFFF, or one of those not after the first kind
+_HIGH, _LOW = rb"\\u[dD][89abAB][0-9a-fA-F]{2}", rb"\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+_LONE_SURROGATE = re.compile(
+    rb"(?<!\\)(?:\\\\)*(?:" + _HIGH + rb"(?!" + _LOW + rb")|(?<!" + _HIGH + rb")" + _LOW + rb")"
+)
+
+
+def lone_surrogate(body: bytes) -> bool:
+    """Whether a JSON string escape in `body` is half a surrogate pair (Python reads it into a
+    str that UTF-8 cannot encode)."""
+    return b"\\u" in body and _LONE_SURROGATE.search(body) is not None
 
 
 def nul_character(scope: Scope, body: bytes) -> str | None:

@@ -110,6 +110,7 @@ def enroll(db: Database, who: Principal, region: str, person: PersonIn) -> dict:
 def _enroll(db: Database, who: Principal, region: str, person: PersonIn) -> dict:
     with db.transaction() as session:
         _lock_certno(session, person.certno)
+        _lock_certno(session, f"person:{person.id}")  # its bindings are deleted and re-added
         row = session.get(Person, person.id)
         created = row is None
         if created and certno_problem(person.id) is None:
@@ -118,6 +119,8 @@ def _enroll(db: Database, who: Principal, region: str, person: PersonIn) -> dict
             raise ServiceError("person.id: must not be an ID number; use certno")
         if created or row.certno != person.certno:  # twins enrolled before stay updatable
             _certno_free(session, person)
+        if not created and person.scheme != "employee":
+            _check_no_dependants(session, person.id)
         if row is None:
             row = Person(id=person.id)
             session.add(row)
@@ -176,8 +179,9 @@ def _agreeing_with_certno(person: PersonIn) -> PersonIn:
 
 
 def _lock_certno(session: Session, certno: str | None) -> None:
-    """On PostgreSQL, enrollments of one ID number wait for each other (a transaction-scoped
-    advisory lock), so two at once cannot both find it free; SQLite writes one at a time."""
+    """On PostgreSQL, enrollments of one ID number (or one person, keyed `person:ID`) wait
+    for each other (a transaction-scoped advisory lock), so two at once cannot both find it
+    free, nor both re-add the person's family bindings; SQLite writes one at a time."""
     if certno and session.get_bind().dialect.name == "postgresql":
         key = certno.upper()
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
@@ -221,6 +225,20 @@ def _open_account(session: Session, person: PersonIn) -> None:
         raise ServiceError(
             f"person.account_balance: the account holds {fen_to_yuan(account.balance)}; "
             f"change it with POST /persons/{person.id}/account/credits"
+        )
+
+
+def _check_no_dependants(session: Session, person_id: str) -> None:
+    """A person whose account pays for relatives cannot become a resident while it does: only
+    an employee's account may pay for family (QA: a former employee's account kept paying 共济)."""
+    dependants = session.scalars(
+        select(FamilyBinding.person_id).where(FamilyBinding.holder_id == person_id).limit(6)
+    ).all()
+    if dependants:
+        listed = ", ".join(sorted(dependants)[:5]) + (", …" if len(dependants) > 5 else "")
+        raise ServiceError(
+            f"person.scheme: {person_id}'s account pays for family ({listed}): re-enroll them "
+            "without this holder first; only an employee's account may pay for family"
         )
 
 

@@ -433,7 +433,7 @@ def reverse(
                 raise Conflict(f"settlement {setl_id} is {row.status}: it cannot be reversed")
             _check_reversal_trade(row, infno)
             _check_reversal_day(row, when.date())
-            if mdtrt_id is not None and mdtrt_id != row.mdtrt_id:
+            if mdtrt_id and mdtrt_id != row.mdtrt_id:  # "" is none given
                 made = f"visit {row.mdtrt_id}" if row.mdtrt_id else "no mdtrt_id"
                 raise ServiceError(
                     f"mdtrt_id: {mdtrt_id} is not the visit of settlement {setl_id} ({made})"
@@ -745,7 +745,8 @@ def _undo_year_to_date(acc: Accumulator, delta: dict[str, Any], still_shown: set
     the next claim's cap fell from 600 to 500)."""
     acc.amounts = _minus(acc.amounts, delta["amounts"])
     acc.counts = _minus(acc.counts, delta["counts"])
-    dropped = set(delta["groups_added"]) - still_shown
+    shown = set(delta["groups_added"]) | set(delta.get("groups_claimed", []))
+    dropped = shown - still_shown  # also a group an earlier, already reversed one added
     acc.groups_seen = sorted(set(acc.groups_seen) - dropped)
     acc.settlements = max(0, (acc.settlements or 0) - 1)
 

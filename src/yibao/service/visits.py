@@ -564,7 +564,7 @@ def pre_settle_visit(
         person = enrolled_person(session, visit.person_id)
         states = _states(session, visit)
         _check_stay_unsettled(visit, states)
-        lines = _free_lines(visit, states, data.chrg_bchno)
+        lines = _free_lines(visit, states, _batch(visit, states, data.chrg_bchno))
         claim = visit_claim(visit, inst, person, lines, data, when.date())
     return settlement.pre_settle(db, who, person.id, claim, inst.code, visit.mdtrt_id, when)
 
@@ -588,9 +588,9 @@ def settle_visit(
         visit = _visit(session, inst, data.mdtrt_id, data.psn_no, infno in INPATIENT_TRADES)
         person = enrolled_person(session, visit.person_id)
         states = _states(session, visit)
-        _check_stay_unsettled(visit, states)
+        _check_stay_unsettled(visit, states, msgid)
         lines = [line for line in visit.items if line.get("reserved_by") == msgid]
-        lines = lines or _free_lines(visit, states, data.chrg_bchno)
+        lines = lines or _free_lines(visit, states, _batch(visit, states, data.chrg_bchno))
         claim = visit_claim(visit, inst, person, lines, data, when.date())
         now = _now().isoformat()
         taken = {line["feedetl_sn"] for line in lines}
@@ -674,6 +674,11 @@ def visit_claim(
             "charged its per-admission deductible once per part; settle it once, at discharge"
         )
     discharge = data.endtime.date() if data.endtime is not None else None
+    if discharge is not None and visit.end_date is not None and discharge != visit.end_date:
+        # the fees after the recorded discharge, or the year, would move with it (QA)
+        raise ServiceError(
+            f"endtime: {discharge} is not the discharge 2402 recorded ({visit.end_date})"
+        )
     claim = _claim(visit, inst, person, lines, day, med, data.acct_used_flag != "0", discharge)
     _check_settles_after_care(visit, lines, claim)
     return claim
@@ -701,18 +706,50 @@ def _check_settles_after_care(
             )
 
 
-def _check_stay_unsettled(visit: Visit, states: dict[str, tuple[str, str | None]]) -> None:
+def _check_stay_unsettled(
+    visit: Visit, states: dict[str, tuple[str, str | None]], msgid: str | None = None
+) -> None:
     """A stay is one admission: settled once (its per-admission deductible and admission
-    count once); more fee lines after a settlement need the settlement reversed first."""
+    count once); more fee lines after a settlement need the settlement reversed first. The
+    settlement of `msgid` itself is no other one: a copy of the message replays it."""
     if not _is_inpatient(visit):
         return
-    settled = sorted({setl_id for state, setl_id in states.values() if state == "settled"})
+    settled = sorted(
+        {
+            setl_id
+            for line in visit.items
+            for state, setl_id in [states[line["feedetl_sn"]]]
+            if state == "settled" and (msgid is None or line.get("reserved_by") != msgid)
+        }
+    )
     if settled:
         raise ServiceError(
             f"mdtrt_id: stay {visit.mdtrt_id} is already settled ({settled[0]}): a second "
             "settlement would count a second admission; reverse it (2305) and settle the "
             "whole stay once"
         )
+
+
+def _batch(
+    visit: Visit, states: dict[str, tuple[str, str | None]], batch: str | None
+) -> str | None:
+    """The batch (`chrg_bchno`) to settle: an outpatient visit settles batch by batch; a stay
+    settles all its lines at once, so a batch that leaves some out is refused (QA: the rest
+    of the stay could then never settle)."""
+    if batch is None or not _is_inpatient(visit):
+        return batch
+    outside = [
+        line["feedetl_sn"]
+        for line in visit.items
+        if states[line["feedetl_sn"]][0] == "free" and line.get("chrg_bchno") != batch
+    ]
+    if outside:
+        raise ServiceError(
+            f"chrg_bchno: stay {visit.mdtrt_id} has unsettled fee lines outside batch {batch} "
+            f"({', '.join(outside[:5])}{', …' if len(outside) > 5 else ''}): a stay settles "
+            "all its fee lines at once"
+        )
+    return batch
 
 
 # --- helpers ----------------------------------------------------------------------------
