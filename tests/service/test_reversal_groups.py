@@ -5,7 +5,10 @@ diabetes-and-hypertension visit, and the next claim's cap fell from 600 to 500).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
+
+import pytest
 
 from yibao.engine.inputs import ClaimFile
 from yibao.service import institutions, persons, settlement
@@ -34,13 +37,17 @@ G2 = _claim("G2", "2023-02-10", ["E11.9", "I10"], 30)
 G3 = _claim("G3", "2023-03-10", ["E11.9"], 30)
 
 
-def test_a_group_another_standing_settlement_showed_stays_seen(db):
+@pytest.fixture
+def settle(db) -> Callable[[dict, str], dict]:
+    """Settle a claim for the Qingdao resident QG1 at a level-1 hospital (with msgid)."""
     institutions.add_institution(db, "Q001", "青岛社区医院", 1, "hospital", "qingdao")
     persons.enroll(db, SYSTEM, "qingdao", persons.parse_person(PERSON))
+    return lambda claim, msgid: settlement.settle(
+        db, SYSTEM, "QG1", claim, "Q001", msgid, "2207", when=WHEN
+    )
 
-    def settle(claim: dict, msgid: str) -> dict:
-        return settlement.settle(db, SYSTEM, "QG1", claim, "Q001", msgid, "2207", when=WHEN)
 
+def test_a_group_another_standing_settlement_showed_stays_seen(db, settle):
     first = settle(G1, "m1")["setlinfo"]
     settle(G2, "m2")
     settlement.reverse(db, SYSTEM, "QG1", first["setl_id"], "m3", "2208", WHEN)
@@ -60,16 +67,10 @@ def test_a_group_another_standing_settlement_showed_stays_seen(db):
     assert third["hifp_pay"] == Decimal("90.00")
 
 
-def test_reversing_every_settlement_that_showed_a_group_drops_it(db):
+def test_reversing_every_settlement_that_showed_a_group_drops_it(db, settle):
     # G1 (I10) then G2 (E11.9 + I10), reverse G1 and then G2: no standing settlement shows
     # hypertension, so a diabetes-only G3 has the diabetes cap 500, not the 600 of both
     # (QA: G2 had added only diabetes, so hypertension stayed seen and G3 was paid 600.00)
-    institutions.add_institution(db, "Q001", "青岛社区医院", 1, "hospital", "qingdao")
-    persons.enroll(db, SYSTEM, "qingdao", persons.parse_person(PERSON))
-
-    def settle(claim: dict, msgid: str) -> dict:
-        return settlement.settle(db, SYSTEM, "QG1", claim, "Q001", msgid, "2207", when=WHEN)
-
     first = settle(G1, "m1")["setlinfo"]
     second = settle(G2, "m2")["setlinfo"]
     settlement.reverse(db, SYSTEM, "QG1", first["setl_id"], "m3", "2208", WHEN)
