@@ -229,3 +229,23 @@ def test_a_lone_surrogate_and_an_empty_mdtrt_id(api):
     setl_id = api.ok("2207", {"data": {"psn_no": "P2", "mdtrt_id": one}})["setlinfo"]["setl_id"]
     empty = {"psn_no": "P2", "setl_id": setl_id, "mdtrt_id": ""}  # none given, as absent
     assert api.ok("2208", {"data": empty})["setlinfo"]["setl_id"] != setl_id
+
+
+def test_a_msgid_raced_onto_another_visit_frees_its_lines(api, monkeypatch):
+    # the copy for visit two lost the race to visit one's settlement under the same msgid:
+    # refused, and visit two's lines are free at once, not reserved for the timeout (QA)
+    one, two = _visit(api), _visit(api)
+    api.ok("2204", {"feedetail": lines(one)[:1]})
+    api.ok("2204", {"feedetail": lines(two)[1:2]})
+    api.ok("2207", {"data": {"psn_no": "P2", "mdtrt_id": one}}, msgid="SEQ-RACE")
+    stored = visits.replay
+
+    def none_first(*a: Any, **k: Any) -> None:
+        monkeypatch.setattr(visits, "replay", stored)
+        return None
+
+    monkeypatch.setattr(visits, "replay", none_first)
+    message = _refused(api, "2207", {"data": {"psn_no": "P2", "mdtrt_id": two}}, msgid="SEQ-RACE")
+    assert "already used for another 2207 request" in message
+    view = api.client.get(f"/visits/{two}", headers=api.key("hospital")).json()
+    assert {line["state"] for line in view["feedetail"]} == {"free"}

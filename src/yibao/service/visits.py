@@ -944,9 +944,13 @@ def _release(db: Database, mdtrt_id: str, msgid: str) -> None:
         ).first()
         if visit is None:
             return
+        # this visit's settlement by msgid: the msgid may have settled another visit (a
+        # sender reusing it), whose settlement must not keep these lines reserved (QA)
         settled = session.scalars(
             select(Settlement.setl_id).where(
-                Settlement.person_id == visit.person_id, Settlement.msgid == msgid
+                Settlement.person_id == visit.person_id,
+                Settlement.msgid == msgid,
+                Settlement.mdtrt_id == mdtrt_id,
             )
         ).first()
         if settled is not None:
