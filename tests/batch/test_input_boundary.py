@@ -172,3 +172,20 @@ def test_a_person_on_two_lines_of_a_jsonl_is_refused_naming_the_lines(tmp_path, 
         f"error: {path}: person TL-1 is on lines 1 and 2: one line per person, their claims "
         "settle as one history"
     )
+
+
+def test_a_disease_code_is_matched_by_equality_not_as_an_icd_prefix():
+    # "child_cerebral_palsy" upper-cased begins with C, the 恶性肿瘤 prefix: both engines paid
+    # a claim whose named disease the person no longer fits as cancer (QA, by hand: 0.00)
+    adult = {**person("employee", employment="in_service", birth_date="2004-11-20"), "id": "E1"}
+    visit = claim("M1", "2022-11-20", "14", level=2, items=[item("3000")], diagnoses=["G80.0"])
+    files = [
+        {
+            "region": "erenhot",
+            "person": adult,
+            "claims": [visit | {"disease": "child_cerebral_palsy"}],
+        }
+    ]
+    persons, lines = frames(files)
+    result = assert_same(persons, lines)
+    assert result.rows.get_column("hifp_pay_fen").to_list() == [0]

@@ -451,3 +451,19 @@ def test_eh17_b_class_first_selfpay_10_percent_for_waivable_catalogue_drug():
     assert (info.preselfpay_amt, info.inscp_scp_amt) == (fen("150"), fen("10350"))
     assert info.hifp_pay == fen("8117.50")
     assert info.psn_part_amt == fen("2382.50")
+
+
+def test_a_disease_code_is_no_icd_prefix():
+    # 儿童脑瘫 (child_cerebral_palsy, G80.0) is for persons up to 17 (G-ALL-10): on his 18th
+    # birthday the claim names a disease he no longer fits, and G80 is on no other list, so
+    # the fund pays 0.00 of the 3,000.00. The code began with C and was matched as the
+    # 恶性肿瘤 prefix "C": paid 2,025.00 as cancer (QA, by hand).
+    who = employee(birth_date="2004-11-20", sex="M")
+    line = [item("3000.00", code="S008")]
+    visit = claim("M1", "2022-11-20", "14", 2, items=line, diagnoses=["G80.0"])
+    s, _ = settle(R, who, [visit | {"disease": "child_cerebral_palsy"}])
+    assert s[0].setlinfo.hifp_pay == 0
+    # the day before, he fits it: 门诊大病, no deductible (G-EH-6), 88% at level 2 = 2,640.00
+    younger = employee(birth_date="2004-11-21", sex="M")
+    s, _ = settle(R, younger, [visit | {"disease": "child_cerebral_palsy"}])
+    assert s[0].setlinfo.hifp_pay == fen("2640")

@@ -1,9 +1,8 @@
 """Policy conditions as column expressions, the columnar twin of `engine/matching.py`.
 
-A claim's codes are held as one string, each code preceded by a separator and the whole
-closed by one (`codes_str`: the `disease` code upper-cased, then the diagnoses; `dx_str`: the
-diagnoses only), so "a code starts with P" is a literal search for SEP + P and "the claim
-shows code C" (one of its diagnoses starts with C) one for SEP + C.
+A claim's diagnoses are held as one string (`dx_str`), each code preceded by a separator and
+the whole closed by one, so "a code starts with P" is a literal search for SEP + P. The
+claim's `disease` code names a listed disease by equality (`_named`), never by prefix.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ SEP = "\x1f"
 CATEGORY_PREFIX = "cat_"
 
 
-def any_code_starts_with(prefixes: Iterable[str], column: str = "codes_str") -> pl.Expr:
+def any_code_starts_with(prefixes: Iterable[str], column: str = "dx_str") -> pl.Expr:
     """Some code of the claim starts with one of `prefixes` (`str.startswith(tuple)`)."""
     prefixes = list(prefixes)
     if not prefixes:
@@ -103,7 +102,7 @@ def disease_index(diseases: DiseaseList) -> pl.Expr:
     """`find_disease` as the index of the listed disease (−1: none): the claim's `disease`
     code first (even when the person does not fit it), else the disease that fits of the
     earliest code matching one (list order breaks a tie): each disease's rank is its first
-    matching code's place in `codes_str` × the list's length + its index, the least wins."""
+    matching code's place in `dx_str` × the list's length + its index, the least wins."""
     chain = None
     for k, disease in enumerate(diseases.items):
         value = pl.when(person_fits(disease)).then(k).otherwise(-1)
@@ -124,7 +123,7 @@ def disease_index(diseases: DiseaseList) -> pl.Expr:
     return chain.otherwise(-1).cast(pl.Int32)
 
 
-def first_code_at(prefixes: Iterable[str], column: str = "codes_str") -> pl.Expr:
+def first_code_at(prefixes: Iterable[str], column: str = "dx_str") -> pl.Expr:
     """Where in `column` the first code starting with one of `prefixes` begins (null: none)."""
     places = [
         pl.when(pl.col(column) != "").then(pl.lit(0, pl.Int64))

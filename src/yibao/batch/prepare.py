@@ -260,7 +260,6 @@ def _claims(
     )
     return claims.with_columns(
         _age(pl.col("setl_date")).alias("age"),
-        _codes_str().alias("codes_str"),
         _version(policies).alias("version"),
     )
 
@@ -288,16 +287,6 @@ def _dx_str() -> pl.Expr:
         .then(pl.concat_str(pl.lit(SEP), dx.list.join(SEP), pl.lit(SEP)))
         .otherwise(pl.lit(""))
     )
-
-
-def _codes_str() -> pl.Expr:
-    """The `disease` code upper-cased, then the diagnoses, each between separators; `dx_str`
-    alone when no disease is named."""
-    disease = pl.col("disease")
-    named = disease.is_not_null() & (disease != "")
-    tail = pl.when(pl.col("dx").list.len() > 0).then(pl.col("dx_str")).otherwise(pl.lit(SEP))
-    head = pl.concat_str(pl.lit(SEP), disease.str.to_uppercase(), tail)
-    return pl.when(named).then(head).otherwise(pl.col("dx_str"))
 
 
 def _by_run(first: pl.DataFrame, people: pl.DataFrame) -> pl.Series | None:

@@ -9,14 +9,15 @@ from yibao.policy.schema import BenefitMatch, Disease, DiseaseList
 def find_disease(
     diseases: DiseaseList, claim: Claim, person: Person, age: int | None
 ) -> Disease | None:
-    """The listed disease this claim is for: by the claim's `disease` code, else by its codes
-    in their order — the primary diagnosis first, so a diabetes visit that also lists
-    hypertension is a diabetes visit (the list's order only breaks a tie on one code)."""
-    codes = ([claim.disease.upper()] if claim.disease else []) + list(claim.diagnoses)
+    """The listed disease this claim is for: by the claim's `disease` code, else by its
+    diagnoses in their order — the primary diagnosis first, so a diabetes visit that also
+    lists hypertension is a diabetes visit (the list's order only breaks a tie on one code).
+    The `disease` code names a listed disease; it is no ICD code, so it is not matched by
+    prefix (QA: `child_cerebral_palsy` on an 18-year-old began with C and was paid as 恶性肿瘤)."""
     for disease in diseases.items:
         if claim.disease is not None and claim.disease == disease.code:
             return disease if _person_fits(disease, person, age) else None
-    for code in codes:
+    for code in claim.diagnoses:
         for disease in diseases.items:
             prefixes = tuple(disease.icd)
             if prefixes and code.startswith(prefixes) and _person_fits(disease, person, age):
@@ -25,12 +26,13 @@ def find_disease(
 
 
 def groups_claimed(diseases: DiseaseList, claim: Claim) -> set[str]:
-    """Every disease group the claim's diagnoses show (one visit may show both 两病)."""
-    codes = ([claim.disease.upper()] if claim.disease else []) + list(claim.diagnoses)
+    """Every disease group the claim shows, by its `disease` code or its diagnoses' ICD
+    prefixes (one visit may show both 两病)."""
     return {
         d.group
         for d in diseases.items
-        if d.group and (claim.disease == d.code or any(c.startswith(tuple(d.icd)) for c in codes))
+        if d.group
+        and (claim.disease == d.code or any(c.startswith(tuple(d.icd)) for c in claim.diagnoses))
     }
 
 
