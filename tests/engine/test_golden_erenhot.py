@@ -8,7 +8,7 @@ Inpatient and 门诊大病 (G-EH-4 / G-EH-6): deductible 300 / 500 / 800 per adm
 2nd admission; none for 门诊大病), 90% / 88% / 85% in service, +3 retired; basic cap 150000
 shared with outpatient pooling (EH-16); 大额 90% of the cost above it within 400000 combined.
 公务员补助 (G-EH-5): 50% of the in-scope burden above 1000 a year. 职工大病 (G-EH-5): 70% of the
-cumulative burden above 15000, cap 300000. Layer order 大额 → 公务员 → 大病 (EH-31, G-ALL-3).
+cumulative burden above 15000, cap 300000. Layer order 大额 → 公务员 → 大病 (EH-31, G-ALL-11).
 """
 
 from tests.contract_example import CONTRACT_EXAMPLE
