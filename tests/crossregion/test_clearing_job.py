@@ -3,6 +3,8 @@ sums, reversals, idempotence, crash-resume, roles."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 
@@ -62,14 +64,36 @@ def test_gross_and_nets_match_the_settlements(march):
     assert sum(run["positions"].values()) == 0
 
 
-def test_reversed_settlements_are_not_cleared(march):
+def test_a_stay_reversed_within_its_month_nets_to_nothing(march):
     world, paid = march
     first = paid[("TL1", "Q3")]["setlinfo"]["setl_id"]
-    settlement.reverse(world.db, world.hospital["Q3"], "TL1", first, "REV1", "2305")
+    when = dt.datetime(2023, 3, 20, 9, 0)
+    settlement.reverse(world.db, world.hospital["Q3"], "TL1", first, "REV1", "2305", when)
     run = jobs.run_clearing(world.db, world.bureau, "2023-03")
     pairs = {(g["insured_region"], g["treating_region"]) for g in run["gross"]}
     assert ("tongliao", "qingdao") not in pairs
     assert len(pairs) == 3
+
+
+def test_a_stay_reversed_after_its_month_was_cleared_is_paid_back_in_the_next(march):
+    # QA: counting only settlements still `settled` lost the reversal: Tongliao kept paying
+    # Qingdao 5,400.00 for a stay that no longer exists
+    world, paid = march
+    jobs.run_clearing(world.db, world.bureau, "2023-03")
+    first = paid[("TL1", "Q3")]["setlinfo"]["setl_id"]
+    when = dt.datetime(2023, 4, 10, 9, 0)
+    settlement.reverse(world.db, world.hospital["Q3"], "TL1", first, "REV1", "2305", when)
+    april = jobs.run_clearing(world.db, world.bureau, "2023-04")
+    gross = {(g["insured_region"], g["treating_region"]): g for g in april["gross"]}
+    back = gross[("tongliao", "qingdao")]
+    assert (back["gross_fen"], back["visits"]) == (-540_000, -1)
+
+
+def test_a_month_still_running_is_not_cleared(db):
+    world = build(db)
+    month = f"{dt.date.today():%Y-%m}"
+    with pytest.raises(ServiceError, match=f"month: {month} is not over"):
+        jobs.run_clearing(world.db, world.bureau, month)
 
 
 def test_rerunning_a_done_month_writes_nothing(march):

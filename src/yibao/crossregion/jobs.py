@@ -7,16 +7,18 @@
    most the pair being written and a re-run writes only the missing lines.
 3. One transaction computes the nets from the stored lines and marks the run `done`.
 
-Only settlements still `settled` count: a reversed settlement and its reversal both drop out.
-Clear a month once it is closed: settlements dated in a month after its run is done are not
-added to it.
+Every settlement counts in the month it is dated, and so does every reversal, with negated
+amounts: reversed within its month a stay nets to nothing there; reversed after its month was
+cleared, it is paid back in the reversal's month. A month is cleared once it is over (a month
+still running is refused); a settlement dated in a month after its run is done is not added.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -42,7 +44,13 @@ def run_clearing(db: Database, who: Principal, month: str) -> dict[str, Any]:
     """Clear `month` (YYYY-MM); answers the run and how many lines this call wrote."""
     if who.role != "bureau":
         raise Forbidden("only the bureau runs clearing")
-    _month(month)
+    _, last = _month(month)
+    if last >= dt.date.today():
+        # a month still running would be closed with settlements yet to come left out (QA)
+        raise ServiceError(
+            f"month: {month} is not over (today is {dt.date.today()}): clear a month once it "
+            "has closed"
+        )
     if _open_run(db, who, month) == "done":
         return {**clearing_view(db, who, month), "written": 0}
     written = 0
@@ -69,21 +77,24 @@ def _open_run(db: Database, who: Principal, month: str) -> str:
 
 
 def month_flows(db: Database, month: str) -> dict[tuple[str, str], PairGross]:
-    """The month's settled cross-region settlements summed per (insured, treating) pair."""
+    """The month's cross-region settlements and reversals, each in the month it is dated,
+    summed per (insured, treating) pair: a reversal's negated amounts (one visit less) are
+    cleared in its own month, so a stay reversed after its month was cleared is paid back
+    then (QA: counting only settlements still `settled` lost such a reversal for good). A
+    pair whose month nets to nothing is left out."""
     first, last = _month(month)
     person, inst = aliased(Person), aliased(Institution)
     query = (
         select(
             person.region,
             inst.region,
-            func.count(),
+            func.sum(case((Settlement.status == "reversal", -1), else_=1)),
             func.sum(Settlement.medfee_sumamt),
             func.sum(Settlement.fund_pay_sumamt),
         )
         .join(person, person.id == Settlement.person_id)
         .join(inst, inst.code == Settlement.institution_code)
         .where(
-            Settlement.status == "settled",
             Settlement.setl_date >= first,
             Settlement.setl_date <= last,
             person.region != inst.region,
@@ -92,10 +103,15 @@ def month_flows(db: Database, month: str) -> dict[tuple[str, str], PairGross]:
     )
     with db.sessions() as session:
         rows = session.execute(query).all()
-    return gross_by_pair(
+    flows = gross_by_pair(
         Flow(insured, treating, int(medfee), int(fund), int(visits))
         for insured, treating, visits, medfee, fund in rows
     )
+    return {
+        pair: gross
+        for pair, gross in flows.items()
+        if (gross.visits, gross.medfee_fen, gross.gross_fen) != (0, 0, 0)
+    }
 
 
 def write_line(db: Database, who: Principal, month: str, gross: PairGross) -> bool:
