@@ -175,3 +175,11 @@ def test_accounts_errors_are_one_line(url):
         ),
         "--amount: ",
     )  # fmt: skip
+    for typed in ("1e1", "+5", "\uff15"):  # read as the API reads amounts (QA)
+        one_line_error(
+            run(
+                "accounts", "pay-contribution", "EH001", "--for", "EH009", "--year", "2023",
+                "--amount", typed, "--database-url", url,
+            ),
+            f"--amount: {typed!r} must be yuan like 100.00",
+        )  # fmt: skip

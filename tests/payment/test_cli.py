@@ -93,6 +93,9 @@ BUDGET = ("payment", "budget", "set", CENTRAL, "--year", "2023", "--budget")
         (("payment", "assess", "NOPE", "--year", "2023", "--score", "90"), "NOPE not found"),
         ((*BUDGET, "1.001"), "--budget: 1.001"),
         ((*BUDGET, "-5"), "--budget: must be"),
+        ((*BUDGET, "1e5"), "--budget: '1e5' must be yuan like 100.00"),  # read as the API
+        ((*BUDGET, "+5"), "--budget: '+5' must be yuan like 100.00"),
+        ((*BUDGET, "\uff15"), "must be yuan like 100.00"),  # a full-width 5
         (("payment", "statement", CENTRAL, "--year", "2023"), "no 2023 statement"),
         (("payment", "year-end", "atlantis", "--year", "2023"), "region: no payment terms"),
         (("payment", "agreement", "add", CENTRAL, "--kind", "hospital", "--ownership", "public",
@@ -133,3 +136,27 @@ def test_drg_file_errors_name_the_place(tmp_path, monkeypatch, content, message)
 def test_drg_missing_file():
     done = run("payment", "drg", "/nonexistent/stay.json")
     assert done.exit_code == 2 and "cannot read" in done.stderr
+
+
+def test_correcting_the_budget_keeps_the_vbp_figures(url):
+    # QA: a second `set` with --budget alone zeroed the VBP budget and paid, and moved the
+    # year-end payable by 20,000.00
+    first = run(*BUDGET, "500000.00", "--vbp-budget", "50000.00", "--vbp-paid", "30000.00",
+                "--database-url", url)  # fmt: skip
+    assert first.exit_code == 0, first.output
+    fixed = run(*BUDGET, "520000.00", "--database-url", url)
+    assert fixed.exit_code == 0, fixed.output
+    view = json.loads(fixed.stdout, parse_float=Decimal)
+    assert (view["budget"], view["vbp_budget"], view["vbp_paid"]) == (
+        Decimal("520000.00"), Decimal("50000.00"), Decimal("30000.00"),
+    )  # fmt: skip
+
+
+def test_the_drg_text_is_in_yuan_without_internals():
+    # QA: "flag=None" and "base rate 1000000 fen" in the text `make run` shows
+    done = run("payment", "drg", str(EXAMPLES / "stay_outlier.json"), "--format", "text")
+    assert done.exit_code == 0, done.output
+    assert done.stdout.splitlines()[0] == "drg_outlier group=FM19"
+    assert "base rate 10,000.00 × weight 2.8" in done.stdout
+    assert "cost 90,000.00 > 3 × price = 84,000.00" in done.stdout
+    assert "None" not in done.stdout and " fen" not in done.stdout

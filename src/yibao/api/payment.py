@@ -103,8 +103,8 @@ class BudgetIn(BaseModel):
     institution_code: str = Field(min_length=1, max_length=30)
     year: int = Field(ge=2000, le=2100, strict=True)
     budget: PositiveYuan
-    vbp_budget: Yuan = Decimal(0)
-    vbp_paid: Yuan = Decimal(0)
+    vbp_budget: Yuan | None = None  # left out: the stored figure is kept (new: 0)
+    vbp_paid: Yuan | None = None
 
 
 class BudgetOut(BaseModel):
@@ -219,13 +219,17 @@ def add_assessment(
     return respond(yuan_view(view), AssessmentOut, status_code=201)
 
 
+def _fen_or_none(amount: Decimal | None) -> int | None:
+    return None if amount is None else yuan_to_fen(amount)
+
+
 @router.post("/budgets", response_model=BudgetOut, tags=["payment"])
 def set_budget(body: BudgetIn, who: Bureau, request: Request) -> MoneyJSONResponse:
     """Set an institution-year's global budget (总额), VBP budget and what the fund paid
     manufacturers for its VBP items (bureau); a year with a statement is closed (409)."""
     view = service.set_budget(
         db_of(request), who, body.institution_code, body.year, yuan_to_fen(body.budget),
-        yuan_to_fen(body.vbp_budget), yuan_to_fen(body.vbp_paid),
+        _fen_or_none(body.vbp_budget), _fen_or_none(body.vbp_paid),
     )  # fmt: skip
     return respond(yuan_view(view), BudgetOut)
 

@@ -69,16 +69,16 @@ def pay_contribution(
 ) -> None:
     """Pay a spouse's, parent's or child's contribution from PAYER's account (EH-07)."""
     from yibao.contributions.service.payments import pay_contribution as pay
-    from yibao.money import MoneyError, yuan_to_fen
+    from yibao.money import MoneyError, positive_yuan, yuan_to_fen
     from yibao.render.jsontext import dumps
     from yibao.service.principal import SYSTEM
 
     fen = None
-    if amount is not None:
+    if amount is not None:  # read as the API reads it ("1e1", "+5", "５" refused)
         try:
-            fen = yuan_to_fen(amount)
+            fen = yuan_to_fen(positive_yuan(amount))
         except MoneyError as exc:
-            fail(f"--amount: {exc}")
+            fail(f"--amount: {amount!r} {exc}")
     done = _with_db(
         database_url, lambda db: pay(db, SYSTEM, payer, beneficiary, purpose, year, fen)
     )

@@ -55,9 +55,17 @@ def _date(option: str, text: str):
         fail(f"{option}: must be a date YYYY-MM-DD, got {text!r}")
 
 
-def _fen(option: str, text: str) -> int:
-    from yibao.money import MoneyError, yuan_to_fen
+def _fen_or_none(option: str, text: str | None) -> int | None:
+    return None if text is None else _fen(option, text)
 
+
+def _fen(option: str, text: str) -> int:
+    """Yuan typed at the command line, read as the API reads them: plain digits ("1e5", "+5"
+    and full-width digits are refused, as `cases recover` refuses them)."""
+    from yibao.money import YUAN_TEXT, MoneyError, yuan_to_fen
+
+    if not YUAN_TEXT.fullmatch(text):
+        fail(f"{option}: {text!r} must be yuan like 100.00")
     try:
         fen = yuan_to_fen(text)
     except MoneyError as exc:
@@ -162,18 +170,21 @@ def budget_set(
     code: Code,
     year: YearOption,
     budget: Annotated[str, typer.Option(help="Global budget in yuan (总额).")],
-    vbp_budget: Annotated[str, typer.Option(help="VBP budget in yuan (带量采购).")] = "0",
+    vbp_budget: Annotated[
+        str | None, typer.Option(help="VBP budget in yuan (带量采购); left out: kept (new: 0).")
+    ] = None,
     vbp_paid: Annotated[
-        str, typer.Option(help="Yuan the fund paid manufacturers for its VBP items.")
-    ] = "0",
+        str | None,
+        typer.Option(help="Yuan the fund paid manufacturers for its VBP items; left out: kept."),
+    ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Set an institution-year's global budget and VBP figures (before its year-end run)."""
     from yibao.payment import service
     from yibao.service.principal import SYSTEM
 
-    amounts = (_fen("--budget", budget), _fen("--vbp-budget", vbp_budget))
-    paid = _fen("--vbp-paid", vbp_paid)
+    amounts = (_fen("--budget", budget), _fen_or_none("--vbp-budget", vbp_budget))
+    paid = _fen_or_none("--vbp-paid", vbp_paid)
     view = _run(
         database_url,
         lambda db: service.set_budget(db, SYSTEM, code, year, amounts[0], amounts[1], paid),
@@ -236,5 +247,6 @@ def drg(
     if format == Format.json:
         _echo_json(paid)
         return
-    typer.echo(f"{paid['method']} group={paid['group']} flag={paid['flag']}")
+    flag = f" flag={paid['flag']}" if paid["flag"] else ""  # why it is not paid by group
+    typer.echo(f"{paid['method']} group={paid['group'] or 'none'}{flag}")
     typer.echo(lines_text(paid["lines"]))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from yibao.money import round_half_up
+from yibao.money import round_half_up, yuan_str
 from yibao.payment.lines import Line
 from yibao.payment.terms import DrgGroup, DrgTerms
 
@@ -91,7 +91,7 @@ def price_stay(stay: Stay, terms: DrgTerms) -> StayPayment:
         "drg_price",
         f"{group.code} {group.name} price",
         price,
-        f"base rate {base} fen × weight {group.weight.value} [{group.weight.cite()}; "
+        f"base rate {yuan_str(base)} × weight {group.weight.value} [{group.weight.cite()}; "
         f"{terms.base_rate.cite()}]",
     )
     if stay.total_fen > high or stay.total_fen < low:
@@ -99,8 +99,8 @@ def price_stay(stay: Stay, terms: DrgTerms) -> StayPayment:
         bound = high if side == "high" else low
         multiple = terms.high_outlier if side == "high" else terms.low_outlier
         why = (
-            f"{side} outlier: cost {stay.total_fen} {'>' if side == 'high' else '<'} "
-            f"{multiple.value} × price = {bound}: fee for service [{multiple.cite()}]"
+            f"{side} outlier: cost {yuan_str(stay.total_fen)} {'>' if side == 'high' else '<'} "
+            f"{multiple.value} × price = {yuan_str(bound)}: fee for service [{multiple.cite()}]"
         )
         line = Line("drg_outlier_fund", "DRG outlier fund (fee for service)", fund_ffs, why)
         return StayPayment("drg_outlier", group.code, stay.total_fen, fund_ffs, (price_line, line))

@@ -337,18 +337,24 @@ def _assessment_view(row: Assessment) -> dict[str, Any]:
     }
 
 
+def _given_or(given: int | None, stored: int | None) -> int:
+    return given if given is not None else (stored or 0)
+
+
 def set_budget(
     db: Database,
     who: Principal,
     code: str,
     year: int,
     budget_fen: int,
-    vbp_budget_fen: int = 0,
-    vbp_paid_fen: int = 0,
+    vbp_budget_fen: int | None = None,
+    vbp_paid_fen: int | None = None,
 ) -> dict[str, Any]:
-    """Set an institution-year's global budget and VBP figures (bureau); a closed year: 409."""
+    """Set an institution-year's global budget and VBP figures (bureau); a closed year: 409.
+    A VBP figure not given (None) keeps the one stored (0 for a new year): correcting the
+    budget alone must not wipe them (QA: the year-end payable moved by 20,000.00)."""
     _bureau(who)
-    if budget_fen <= 0 or vbp_budget_fen < 0 or vbp_paid_fen < 0:
+    if budget_fen <= 0 or (vbp_budget_fen or 0) < 0 or (vbp_paid_fen or 0) < 0:
         raise ServiceError("budget: must be > 0; vbp amounts >= 0")
     with db.transaction() as session:
         _institution(session, code)
@@ -358,6 +364,8 @@ def set_budget(
         if row is None:
             row = Budget(institution_code=code, year=year)
             session.add(row)
+        vbp_budget_fen = _given_or(vbp_budget_fen, row.vbp_budget)
+        vbp_paid_fen = _given_or(vbp_paid_fen, row.vbp_paid)
         row.budget, row.vbp_budget, row.vbp_paid = budget_fen, vbp_budget_fen, vbp_paid_fen
         _flush_or_conflict(session, f"the {year} budget of {code} is being set concurrently")
         audit.record(
