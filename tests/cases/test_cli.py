@@ -52,8 +52,12 @@ def test_a_case_from_flags_to_recovery(url, tmp_path):
         == "error: case 1: re-review: inspector reviewed this case and may not re-review it\n"
     )
     ok(url, "re-review", "1", *review, "--actor", "inspector-2")
+    # the operator holds the database: "not found" would send them after the wrong problem
     assert refused(url, "appeal", "1", "--reason", "x", "--institution", "H002") == (
-        "error: case 1 not found\n"
+        "error: --institution: case 1 names institution H001, not H002\n"
+    )
+    assert refused(url, "appeal", "99", "--reason", "x", "--institution", "H002") == (
+        "error: case 99 not found\n"
     )
     assert "now appealed" in ok(
         url, "appeal", "1", "--reason", "given twice", "--institution", "H001"

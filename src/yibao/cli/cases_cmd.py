@@ -302,10 +302,16 @@ def run_step(
     **fields,
 ) -> None:
     from yibao.cases import service
+    from yibao.service.errors import NotFound
 
     who = _who(actor, ROLE_OF_STEP[action], institution)
     with migrated_database(explicit_url) as db:
-        view = service.advance(db, who, case_id, action, **fields)
+        try:
+            view = service.advance(db, who, case_id, action, **fields)
+        except NotFound:
+            if institution is not None:
+                _check_institution(db, case_id, institution)
+            raise
     step = view["steps"][-1]
     typer.echo(f"case #{case_id}: {action.replace('_', '-')} recorded, now {view['status']}")
     if step["action"] == "recovery":
@@ -315,6 +321,22 @@ def run_step(
             f"recovered {yuan_str(view['recovered_fen'])} of "
             f"{yuan_str(view['amount_at_risk_fen'])} yuan at risk"
         )
+
+
+def _check_institution(db, case_id: int, institution: str) -> None:
+    """The operator has the database, so "not found" for a case of another institution is
+    said as it is (the API says "not found" to an institution: it may not learn of others)."""
+    from yibao.cases import service
+    from yibao.service.errors import NotFound, ServiceError
+    from yibao.service.principal import SYSTEM
+
+    try:
+        named = service.case_view(db, SYSTEM, case_id)["institution"]
+    except NotFound:
+        return
+    raise ServiceError(
+        f"--institution: case {case_id} names institution {named}, not {institution}"
+    )
 
 
 def run_recover(
