@@ -68,18 +68,19 @@ def claim_files_of(file: str, one_per_person: bool = False) -> tuple[Iterator[Cl
     person is on a line of each, and leaves it off."""
     text = read_text(file)
     lines = is_json_lines(file) or (file == "-" and several_documents(text))
-    found = _claim_files_in(text, lines)
+    found = _claim_files_in(text, lines, file)
     if lines and one_per_person:
         found = _once_per_person(found)
     return (claim_file for _, claim_file in found), lines
 
 
-def _claim_files_in(text: str, by_line: bool) -> Iterator[tuple[int, ClaimFile]]:
-    """Each claim file with its line (1 when the text is one document)."""
+def _claim_files_in(text: str, by_line: bool, file: str) -> Iterator[tuple[int, ClaimFile]]:
+    """Each claim file with its line (1 when the text is one document, whose text that is
+    not a JSON object is said of the file: a field's path needs no file name)."""
     if not text.strip():
         return  # the caller says the input holds no claim file
     if not by_line:
-        yield 1, _parse(text, "")
+        yield 1, _parse(text, "", "" if file == "-" else f"{file}: ")
         return
     for i, line in enumerate(text.splitlines(), 1):
         if line.strip():
@@ -110,8 +111,11 @@ def several_documents(text: str) -> bool:
     return bool(text[end:].strip())
 
 
-def _parse(text: str, where: str) -> ClaimFile:
-    raw = _json_object(text, where, "a claim file must be a JSON object")
+CLAIM_FILE_OBJECT = "a claim file must be a JSON object"
+
+
+def _parse(text: str, where: str, text_where: str | None = None) -> ClaimFile:
+    raw = _json_object(text, where if text_where is None else text_where, CLAIM_FILE_OBJECT)
     if _SURROGATE_ESCAPE.search(text) and (path := _lone_surrogate(raw)) is not None:
         # json accepts "\ud800" alone; no UTF-8 output could carry it
         raise InputError(f"{where}{path}: not valid Unicode text (a lone surrogate escape)")

@@ -237,3 +237,12 @@ def test_a_person_on_two_lines_of_a_jsonl_is_refused_naming_the_lines(tmp_path):
         "error: person P001 is on lines 1 and 3: one line per person, their claims settle as "
         "one history"
     )
+
+
+def test_a_file_that_is_not_json_is_named(tmp_path):
+    # QA: "error: not valid JSON: …" did not say which file
+    notes = tmp_path / "README.md"
+    notes.write_text("# not a claim file\n", "utf-8")
+    done = run("settle", str(notes))
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == f"error: {notes}: not valid JSON: Expecting value at line 1\n"
