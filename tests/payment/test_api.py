@@ -118,6 +118,14 @@ def test_errors_are_structured(api):
         headers=bureau,
     )
     assert cents.status_code == 422 and "vbp_paid" in body(cents)["err_msg"]
+    for typed in ("1e5", "+5", "\uff11\uff10\uff10", " 5"):  # as the CLI and credits (QA)
+        loose = client.post(
+            "/budgets",
+            json={"institution_code": CENTRAL, "year": 2023, "budget": "1.00", "vbp_budget": typed},
+            headers=bureau,
+        )
+        assert loose.status_code == 422, typed
+        assert "vbp_budget: must be yuan like 100.00" in body(loose)["err_msg"]
 
 
 def test_drg_grouping_is_pure_and_open_to_every_role(api):

@@ -91,8 +91,9 @@ BUDGET = ("payment", "budget", "set", CENTRAL, "--year", "2023", "--budget")
         ((*ASSESS, "abc"), "--score: not a number"),
         ((*ASSESS, "90"), "no agreement in force"),
         (("payment", "assess", "NOPE", "--year", "2023", "--score", "90"), "NOPE not found"),
-        ((*BUDGET, "1.001"), "--budget: 1.001"),
-        ((*BUDGET, "-5"), "--budget: must be"),
+        ((*BUDGET, "1.001"), "--budget: '1.001' has more than two decimals"),
+        ((*BUDGET, "-5"), "--budget: '-5' must be >= 0"),
+        ((*BUDGET, "99999999999999999999"), "must be below 1,000,000,000,000"),  # not a crash
         ((*BUDGET, "1e5"), "--budget: '1e5' must be yuan like 100.00"),  # read as the API
         ((*BUDGET, "+5"), "--budget: '+5' must be yuan like 100.00"),
         ((*BUDGET, "\uff15"), "must be yuan like 100.00"),  # a full-width 5

@@ -18,7 +18,7 @@ from yibao.api.errors import ERROR_RESPONSES
 from yibao.api.models import IsoDate, Money, Number, PositiveYuan, Region
 from yibao.api.rendering import MoneyJSONResponse, respond
 from yibao.api.security import Bureau, Caller
-from yibao.money import MoneyError, to_decimal, yuan_to_fen
+from yibao.money import MoneyError, entered_yuan, yuan_to_fen
 from yibao.payment import service
 from yibao.payment.lines import yuan_view
 from yibao.payment.pricing import price_stay_request
@@ -31,20 +31,25 @@ Year = Annotated[int, Path(ge=2000, le=2100, description="calendar year")]
 
 
 def _yuan_or_zero(value: Any) -> Decimal:
+    """Read as every amount a person enters (`money.entered_yuan`), 0 included."""
     try:
-        amount = to_decimal(value)
-        yuan_to_fen(amount)
+        return entered_yuan(value)
     except MoneyError as exc:
         raise ValueError(str(exc)) from None
-    if not Decimal(0) <= amount <= Decimal(10) ** 12:
-        raise ValueError("must be >= 0 and <= 1000000000000")
-    return amount
 
 
 Yuan = Annotated[
     Decimal,
     BeforeValidator(_yuan_or_zero),
-    WithJsonSchema({"type": "number", "minimum": 0, "description": "yuan, two decimals"}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^[0-9]{1,12}(\.[0-9]{1,2})?$"},
+                {"type": "number", "minimum": 0, "exclusiveMaximum": 1_000_000_000_000},
+            ],
+            "description": "yuan, at most two decimals (a string keeps it exact)",
+        }
+    ),
 ]
 
 

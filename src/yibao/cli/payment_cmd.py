@@ -60,19 +60,15 @@ def _fen_or_none(option: str, text: str | None) -> int | None:
 
 
 def _fen(option: str, text: str) -> int:
-    """Yuan typed at the command line, read as the API reads them: plain digits ("1e5", "+5"
-    and full-width digits are refused, as `cases recover` refuses them)."""
-    from yibao.money import YUAN_TEXT, MoneyError, yuan_to_fen
+    """Yuan typed at the command line, read as the API reads them (`money.entered_yuan`):
+    plain digits below 10¹² ("1e5", "+5" and full-width digits are refused, as `cases
+    recover` refuses them)."""
+    from yibao.money import MoneyError, entered_yuan, yuan_to_fen
 
-    if not YUAN_TEXT.fullmatch(text):
-        fail(f"{option}: {text!r} must be yuan like 100.00")
     try:
-        fen = yuan_to_fen(text)
+        return yuan_to_fen(entered_yuan(text))
     except MoneyError as exc:
-        fail(f"{option}: {exc}")
-    if fen < 0:
-        fail(f"{option}: must be >= 0")
-    return fen
+        fail(f"{option}: {text!r} {exc}")
 
 
 def _run(explicit_url: str | None, use_case) -> Any:
