@@ -103,21 +103,30 @@ MAX_AMOUNT_YUAN = Decimal(10) ** 12  # a credit, budget or recovery entered by a
 def positive_yuan(value: object) -> Decimal:
     """An amount a person enters (a credit, a budget, a recovery): yuan > 0 and below 10¹²
     with at most two decimals; text must be plain digits ("1e1", "+5" and "１" are refused)."""
-    amount = entered_yuan(value)
+    amount = _typed_yuan(value)
     if amount <= 0:
         raise MoneyError("must be > 0")
-    return amount
+    return _within_bounds(amount)
 
 
 def entered_yuan(value: object) -> Decimal:
     """`positive_yuan` where 0 is an answer too (a VBP budget, a deposit deduction)."""
+    amount = _typed_yuan(value)
+    if amount < 0:
+        raise MoneyError("must be >= 0")
+    return _within_bounds(amount)
+
+
+def _typed_yuan(value: object) -> Decimal:
     if isinstance(value, str) and not YUAN_TEXT.fullmatch(value):
         raise MoneyError("must be yuan like 100.00")
     amount = to_decimal(value)
     if not amount.is_finite():
         raise MoneyError("must be yuan like 100.00")
-    if amount < 0:
-        raise MoneyError("must be >= 0")
+    return amount
+
+
+def _within_bounds(amount: Decimal) -> Decimal:
     if amount >= MAX_AMOUNT_YUAN:
         raise MoneyError(f"must be below {MAX_AMOUNT_YUAN:,}")
     if amount != amount.quantize(Decimal("0.01")):

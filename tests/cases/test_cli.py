@@ -284,3 +284,13 @@ def test_another_place_on_a_flagged_day_adds_only_its_own_visit(url, tmp_path):
         ("C1", ["T0", "T1", "T2", "T3"], Decimal("80.00")),
         ("A0", ["T4"], Decimal("20.00")),
     ]
+
+
+def test_an_appeal_for_a_case_without_institution_says_so(monkeypatch):
+    from yibao.cases import service
+    from yibao.cli import cases_cmd
+    from yibao.service.errors import ServiceError
+
+    monkeypatch.setattr(service, "case_view", lambda *_a: {"institution": None})
+    with pytest.raises(ServiceError, match="case 7 names no institution, not H002"):
+        cases_cmd._check_institution(None, 7, "H002")

@@ -191,3 +191,15 @@ def test_a_crash_before_the_run_is_marked_done_resumes(march, monkeypatch):
     with world.db.sessions() as session:
         run = session.get(ClearingRun, "2023-03")
         assert run.pairs == 4 and run.gross_fen == sum(g["gross_fen"] for g in resumed["gross"])
+
+
+def test_a_reversal_is_not_dated_into_a_month_already_cleared(march):
+    # it would be counted in no clearing: Tongliao would keep paying the stay (QA round 4)
+    world, paid = march
+    jobs.run_clearing(world.db, world.bureau, "2023-03")
+    first = paid[("TL1", "Q3")]["setlinfo"]["setl_id"]
+    back = dt.datetime(2023, 3, 28, 9, 0)
+    with pytest.raises(ServiceError, match="inf_time: 2023-03-28 is in 2023-03, whose cross-"):
+        settlement.reverse(world.db, world.hospital["Q3"], "TL1", first, "REV1", "2305", back)
+    later = dt.datetime(2023, 4, 2, 9, 0)
+    settlement.reverse(world.db, world.hospital["Q3"], "TL1", first, "REV2", "2305", later)

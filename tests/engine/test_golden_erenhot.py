@@ -467,3 +467,15 @@ def test_a_disease_code_is_no_icd_prefix():
     younger = employee(birth_date="2004-11-21", sex="M")
     s, _ = settle(R, younger, [visit | {"disease": "child_cerebral_palsy"}])
     assert s[0].setlinfo.hifp_pay == fen("2640")
+
+
+def test_an_unlisted_disease_code_is_named_in_the_trace():
+    # "I25.1" is an ICD code, not one of the list's codes: nothing is paid, and the trace
+    # says why instead of "none of its diseases is on the claim" (QA round 4)
+    line = [item("100.00", code="S008")]
+    visit = claim("M1", "2023-03-01", "14", 2, items=line) | {"disease": "I25.1"}
+    s, _ = settle(R, employee(birth_date="1970-01-01"), [visit])
+    assert s[0].setlinfo.hifp_pay == 0
+    assert "its disease code 'I25.1' is none of its diseases" in " ".join(
+        t.detail for t in s[0].trace
+    )

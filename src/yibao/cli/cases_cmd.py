@@ -334,9 +334,8 @@ def _check_institution(db, case_id: int, institution: str) -> None:
         named = service.case_view(db, SYSTEM, case_id)["institution"]
     except NotFound:
         return
-    raise ServiceError(
-        f"--institution: case {case_id} names institution {named}, not {institution}"
-    )
+    names = f"names institution {named}" if named else "names no institution"
+    raise ServiceError(f"--institution: case {case_id} {names}, not {institution}")
 
 
 def run_recover(

@@ -68,6 +68,10 @@ def mismatch(match: BenefitMatch, claim: Claim, person: Person) -> str:
         return "it is for treatment in the region only"
     if match.requires_person_flag and match.requires_person_flag not in person.flags:
         return f"the person lacks the flag {match.requires_person_flag!r}"
+    if claim.disease and match.diseases is not None:
+        codes = [d.code for d in match.diseases.items]
+        if claim.disease not in codes:  # a code is matched exactly, not as an ICD prefix
+            return f"its disease code {claim.disease!r} is none of its diseases {codes}"
     return "none of its diseases is on the claim"
 
 

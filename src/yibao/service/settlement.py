@@ -38,6 +38,7 @@ from yibao.service.principal import Principal
 from yibao.service.reconcile import check_period
 from yibao.service.warnings import may_warn, readmission_warnings
 from yibao.store import fastpath
+from yibao.store.cross_region import ClearingRun
 from yibao.store.db import Database
 from yibao.store.models import (
     AMOUNT_COLUMNS,
@@ -433,6 +434,7 @@ def reverse(
                 raise Conflict(f"settlement {setl_id} is {row.status}: it cannot be reversed")
             _check_reversal_trade(row, infno)
             _check_reversal_day(row, when.date())
+            _check_month_open(session, row, when.date())
             if mdtrt_id and mdtrt_id != row.mdtrt_id:  # "" is none given
                 made = f"visit {row.mdtrt_id}" if row.mdtrt_id else "no mdtrt_id"
                 raise ServiceError(
@@ -486,6 +488,23 @@ def _check_reversal_day(row: Settlement, day: dt.date) -> None:
         )
     if (ahead := still_to_come(day)) is not None:
         raise ServiceError(f"inf_time: {ahead}")
+
+
+def _check_month_open(session: Session, row: Settlement, day: dt.date) -> None:
+    """A cross-region settlement's reversal may not be dated in a month already cleared:
+    clearing counts a reversal in its own month and never revisits a done one, so the fund
+    part would stay paid to the treating region (QA: 5,400.00 for a reversed stay)."""
+    month = f"{day:%Y-%m}"
+    run = session.get(ClearingRun, month)
+    if run is None or run.status != "done":
+        return
+    insured = session.get(Person, row.person_id)
+    treating = session.get(Institution, row.institution_code)
+    if insured is not None and treating is not None and insured.region != treating.region:
+        raise ServiceError(
+            f"inf_time: {day} is in {month}, whose cross-region clearing is done: date the "
+            "reversal in a month not yet cleared"
+        )
 
 
 def _check_not_ahead(claim: Claim) -> None:
