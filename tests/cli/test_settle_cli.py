@@ -246,3 +246,11 @@ def test_a_file_that_is_not_json_is_named(tmp_path):
     done = run("settle", str(notes))
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == f"error: {notes}: not valid JSON: Expecting value at line 1\n"
+
+
+def test_a_bad_line_of_a_jsonl_names_the_file_and_the_line(tmp_path):
+    path = tmp_path / "claims.jsonl"
+    path.write_text(json.dumps(CONTRACT_EXAMPLE) + "\n{\n", "utf-8")
+    done = run("settle", str(path))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith(f"error: {path}: line 2: not valid JSON")

@@ -245,7 +245,12 @@ def test_html_report_and_text(data, overlays, raised, tmp_path):
         (["--reform", "{other}", "--data", "{data}"], "is for 'tongliao', not 'erenhot'"),
         (["--reform", "{raise}", "--data", "{missing}"], "not a directory"),
         (["--reform", "{raise}", "--data", "{empty}"], "needs persons.parquet"),
-        (["--reform", "{raise}", "--data", "{data}", "--capacity-to-pay", "x"], "not a number"),
+        (["--reform", "{raise}", "--data", "{data}", "--capacity-to-pay", "x"], "'x' must be yuan"),
+        (  # typed as every amount is read (QA): not 1e5, 1_000 or +5
+            ["--reform", "{raise}", "--data", "{data}", "--opening-balance", "1e5"],
+            "--opening-balance: '1e5' must be yuan like 100.00",
+        ),
+        (["--reform", "{raise}", "--data", "{data}", "--capacity-to-pay", "1_000"], "'1_000'"),
         (  # 0.001 yuan per employee once became an income of 0.00, silently
             ["--reform", "{raise}", "--data", "{data}", "--contribution-employee", "0.001"],
             "more than two decimals",

@@ -26,7 +26,9 @@ def run_settle(file: str, fmt: str, explain: bool, overlays: tuple[Path, ...]) -
         try:
             _settle_into(spool, file, fmt, explain, overlays)
         except (InputError, PolicyError) as exc:
-            fail(str(exc))
+            message = str(exc)
+            # a line of a .jsonl is a place in the file: name the file with it
+            fail(f"{file}: {message}" if message.startswith("line ") and file != "-" else message)
         spool.seek(0)
         shutil.copyfileobj(spool, sys.stdout)
 

@@ -37,9 +37,13 @@ def _decimal(text: str | None, option: str, minimum: Decimal = Decimal(0)) -> De
 
 
 def _yuan(text: str | None, option: str, minimum: Decimal = Decimal(0)) -> Decimal | None:
-    """A yuan amount: exact to the fen (a third decimal would be rounded away silently)."""
+    """A yuan amount: exact to the fen (a third decimal would be rounded away silently), typed
+    as plain digits as every amount a person enters is read ("1e5", "1_000", "+5" refused)."""
     from yibao.cli.common import fail
+    from yibao.money import YUAN_TEXT
 
+    if text is not None and not YUAN_TEXT.fullmatch(text):
+        fail(f"{option}: {text!r} must be yuan like 100.00")
     value = _decimal(text, option, minimum)
     if value is not None and value != value.quantize(Decimal("0.01")):
         fail(f"{option}: {text!r} has more than two decimals (yuan, to the fen)")
