@@ -183,3 +183,14 @@ def test_accounts_errors_are_one_line(url):
             ),
             f"--amount: {typed!r} must be yuan like 100.00",
         )  # fmt: skip
+
+
+def test_a_purpose_other_than_the_resident_contribution_needs_its_amount(url):
+    # its amount is in no rate table; the message spoke of the resident contribution (QA)
+    one_line_error(
+        run(
+            "accounts", "pay-contribution", "EH001", "--for", "EH009", "--year", "2023",
+            "--purpose", "ltc_contribution", "--database-url", url,
+        ),
+        "amount: required for ltc_contribution",
+    )  # fmt: skip

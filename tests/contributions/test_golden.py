@@ -148,11 +148,13 @@ def test_liaoyang_bankrupt_retirees_financed_by_government_without_account():
 
 def test_liaoyang_entrusted_enterprise_withholding_memo():
     # Employer 6% × (1,000.00 + 2,000.00) = 180.00; pooling part 70% (G-LY-2), the centre
-    # keeps 10% of it (G-LY-4): 180.00 × 0.07 = 12.60, returned 167.40. Memos only.
+    # keeps 10% of it (G-LY-4): 180.00 × 0.07 = 12.60. It returns the rest of the pooling
+    # fund and the account fund (LY-04): 180.00 + the members' own 2% × 3,000.00 = 60.00,
+    # less 12.60 = 227.40 (QA: the members' 60.00 was left out). Memos only.
     raw = unit("liaoyang", [in_service("P1", "1000"), in_service("P2", "2000")], entrusted=True)
     bill = compute_unit_bill(raw, "2006-03")
     memos = {m.item: m.amount_fen for m in bill.memos}
-    assert memos == {"withheld_by_centre": 1_260, "returned_to_enterprise": 16_740}
+    assert memos == {"withheld_by_centre": 1_260, "returned_to_enterprise": 22_740}
     assert bill.total_fen == 18_000 + 6_000  # memos never add to the total
 
 

@@ -75,9 +75,10 @@ def test_unit_bill_parts_sum_to_the_total_and_every_line_is_cited(case):
             # the amount is what the line shows it is made of, rounded half-up once
             assert round_half_up(shown_product(line)) == line.amount_fen, line
     memos = {m.item: m.amount_fen for m in bill.memos}
-    if memos:  # what the centre keeps and returns is exactly the employer part
-        employer = sum(x.amount_fen for x in bill.lines if x.item == "employer_contribution")
-        assert memos["withheld_by_centre"] + memos["returned_to_enterprise"] == employer
+    if memos:  # what the centre keeps and returns is exactly what the unit paid in
+        paid = {"employer_contribution", "personal_contribution"}
+        paid_in = sum(x.amount_fen for x in bill.lines if x.item in paid)
+        assert memos["withheld_by_centre"] + memos["returned_to_enterprise"] == paid_in
 
 
 CATEGORIES = ["poverty_registered", "dibao", "tekun", "low_income_marginal", "civil_servant"]

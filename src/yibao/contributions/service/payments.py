@@ -54,7 +54,9 @@ def pay_contribution(
         payer, beneficiary = _enrolled_pair(session, payer_id, beneficiary_id)
         relation = _relation(session, payer_id, beneficiary_id)
         decision = _allowed_purpose(session, payer, beneficiary, relation, purpose)
-        amount = amount_fen if amount_fen is not None else _owed(session, beneficiary, year)
+        amount = (
+            amount_fen if amount_fen is not None else _owed(session, beneficiary, purpose, year)
+        )
         if amount <= 0:
             raise ServiceError("amount: must be > 0")
         account = _funded_account(session, payer_id, amount)
@@ -176,9 +178,13 @@ def _refuse_repeat(session, beneficiary_id: str, purpose: str, year: int) -> Non
         raise Conflict(f"year: {purpose} {year} of {beneficiary_id} is already paid")
 
 
-def _owed(session, beneficiary: Person, year: int) -> int:
+def _owed(session, beneficiary: Person, purpose: str, year: int) -> int:
     """The beneficiary's own share of the resident contribution of `year`, from the rates of
-    the beneficiary's region (after category subsidies)."""
+    the beneficiary's region (after category subsidies); another purpose's amount is not in
+    the rates and must be given (QA: the message spoke of the resident contribution)."""
+    if purpose != "resident_contribution":
+        raise ServiceError(f"amount: required for {purpose} (only a resident contribution's "
+                           "amount follows from the region's rates)")  # fmt: skip
     region = beneficiary.region
     rates = load_rates(region) if region in contribution_regions() else None
     if rates is None or rates.resident is None:
