@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import delete, select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yibao.engine.funds import INSUTYPE
@@ -99,18 +98,11 @@ def enroll(db: Database, who: Principal, region: str, person: PersonIn) -> dict:
     if region not in packaged_regions():
         raise ServiceError(f"region: {unknown_region(region)}")
     person = _agreeing_with_certno(person)
-    try:
-        return _enroll(db, who, region, person)
-    except IntegrityError:
-        # a twin request created the person first (PostgreSQL lets both see none): this one
-        # is then the update it would have been had it come second
-        return _enroll(db, who, region, person)
-
-
-def _enroll(db: Database, who: Principal, region: str, person: PersonIn) -> dict:
     with db.transaction() as session:
         _lock_certno(session, person.certno)
-        _lock_certno(session, f"person:{person.id}")  # its bindings are deleted and re-added
+        # a twin enrollment waits here, then finds the person and updates it (its bindings
+        # are deleted and re-added: two at once would collide)
+        _lock_certno(session, f"person:{person.id}")
         row = session.get(Person, person.id)
         created = row is None
         if created and certno_problem(person.id) is None:
