@@ -562,9 +562,7 @@ def pre_settle_visit(
         inst = settling_institution(session, who, fixmedins_code)
         visit = _visit(session, inst, data.mdtrt_id, data.psn_no, infno in INPATIENT_TRADES)
         person = enrolled_person(session, visit.person_id)
-        states = _states(session, visit)
-        _check_stay_unsettled(visit, states)
-        lines = _free_lines(visit, states, _batch(visit, states, data.chrg_bchno))
+        lines = _lines_to_settle(visit, _states(session, visit), data.chrg_bchno)
         claim = visit_claim(visit, inst, person, lines, data, when.date())
     return settlement.pre_settle(db, who, person.id, claim, inst.code, visit.mdtrt_id, when)
 
@@ -587,10 +585,7 @@ def settle_visit(
         inst = settling_institution(session, who, fixmedins_code)
         visit = _visit(session, inst, data.mdtrt_id, data.psn_no, infno in INPATIENT_TRADES)
         person = enrolled_person(session, visit.person_id)
-        states = _states(session, visit)
-        _check_stay_unsettled(visit, states, msgid)
-        lines = [line for line in visit.items if line.get("reserved_by") == msgid]
-        lines = lines or _free_lines(visit, states, _batch(visit, states, data.chrg_bchno))
+        lines = _lines_to_settle(visit, _states(session, visit), data.chrg_bchno, msgid)
         claim = visit_claim(visit, inst, person, lines, data, when.date())
         now = _now().isoformat()
         taken = {line["feedetl_sn"] for line in lines}
@@ -704,6 +699,20 @@ def _check_settles_after_care(
                 f"{field}: {settles_on} is before fee line {line['feedetl_sn']} "
                 f"(fee_ocur_time {line['fee_ocur_time']})"
             )
+
+
+def _lines_to_settle(
+    visit: Visit,
+    states: dict[str, tuple[str, str | None]],
+    batch: str | None,
+    msgid: str | None = None,
+) -> list[dict[str, Any]]:
+    """The lines a pre-settlement (`msgid` None) or a settlement takes: those `msgid`
+    reserved already (a retry resumes them), else the free ones of `batch` — a stay's all
+    at once, and a stay only while none of its lines is settled."""
+    _check_stay_unsettled(visit, states, msgid)
+    reserved = [line for line in visit.items if msgid and line.get("reserved_by") == msgid]
+    return reserved or _free_lines(visit, states, _batch(visit, states, batch))
 
 
 def _check_stay_unsettled(
