@@ -12,7 +12,14 @@ from html import escape
 
 import plotly.graph_objects as go
 
-from yibao.simulate.text import cell, data_line, per_year, projection_rows, reform_title
+from yibao.simulate.text import (
+    cell,
+    data_line,
+    one_year,
+    per_year,
+    projection_rows,
+    reform_title,
+)
 
 BASE, REFORM = "#7f8c9a", "#c0392b"
 STYLE = """
@@ -75,7 +82,7 @@ def _outlay_chart(report: dict) -> go.Figure:
             go.Bar(name="reform", x=names, y=[_f(f["reform"]) for f in funds], marker_color=REFORM),
         ]
     )
-    unit = "year" if per_year(report["population"]) == "yr" else "the data's period"
+    unit = "year" if one_year(report["population"]) else "the data's period"
     return _layout(fig, "Fund outlay by fund and layer", f"yuan / {unit}")
 
 
@@ -120,7 +127,7 @@ def _decile_chart(report: dict) -> go.Figure:
     return _layout(
         fig,
         "Per-capita personal burden by decile of annual medical cost (D10 = costliest)",
-        f"yuan / person / {'year' if per_year(report['population']) == 'yr' else 'the data'}",
+        f"yuan / person / {'year' if one_year(report['population']) else 'the data'}",
     )
 
 
@@ -279,7 +286,7 @@ def render_html(report: dict) -> str:
         )
     ]
     title = f"Reform {reform['file']}" + (f" — {reform['name']}" if reform["name"] else "")
-    unit = "year" if per_year(pop) == "yr" else per_year(pop)
+    unit = "year" if one_year(pop) else per_year(pop)
     parts = [
         "<!DOCTYPE html><html lang='zh'><head><meta charset='utf-8'>",
         f"<title>{escape(title)} ({escape(report['region'])})</title>",

@@ -272,7 +272,7 @@ def year_outlay(period: dict | None) -> tuple[int, int, str]:
     The data is one year when its claims fall in 12 calendar months; otherwise its outlay is
     scaled to 12 months — an assumption (claims spread evenly over the year, no
     seasonality), said so wherever the projection is printed."""
-    if period is None or period["months"] == 12:
+    if period is None or period["one_year"]:
         return 1, 1, "the data's outlay (12 months of claims)"
     months = period["months"]
     return (

@@ -64,9 +64,14 @@ def data_line(pop: dict) -> str:
     )
 
 
+def one_year(pop: dict) -> bool:
+    """Whether the data is one year of claims (`measures.data_period`)."""
+    return pop["period"] is None or pop["period"]["one_year"]
+
+
 def per_year(pop: dict) -> str:
     """The unit of per-person amounts: a year only when the data is one year."""
-    return "yr" if pop["period"] is None or pop["period"]["one_year"] else "the data's period"
+    return "yr" if one_year(pop) else "the data's period"
 
 
 def render_text(report: dict) -> str:
@@ -134,7 +139,7 @@ def render_text(report: dict) -> str:
     wl = report["winners_losers"]
     lines += [
         "",
-        f"Winners and losers (burden over {'a year' if per_year(pop) == 'yr' else 'the data'})",
+        f"Winners and losers (burden over {'a year' if one_year(pop) else 'the data'})",
         f"  pay less: {wl['gaining']['persons']:,} persons ({wl['gaining']['share_pct']}%), "
         f"{wl['gaining']['amount']:,} yuan in all",
         f"  pay more: {wl['losing']['persons']:,} persons ({wl['losing']['share_pct']}%), "
