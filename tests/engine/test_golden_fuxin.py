@@ -170,6 +170,27 @@ def test_g_fx5_tekun_100_percent_limit_20000():
     assert [x.setlinfo.psn_part_amt for x in s] == [0, fen("2840")]
 
 
+def test_g_fx5_tekun_with_a_listed_disease_takes_the_disease_programme():
+    # G-FX-5: the eight diseases 65% / 50000 whatever the category; 特困 100% / 20000 for
+    # "other illness" only. 特困, 2019, L3, 甲类 100000 each:
+    # C1 I63.9 (not listed): basic (100000 − 800) × 60% = 59520; burden 40480 → 大病 (threshold
+    #     5000, FX-11) 35480 × 60% = 21288; 救助 特困 100% × 19192 = 19192 (room 20000).
+    # C2 N18.5 (终末期肾病, FX-21): basic 59520; burden 40480, year 80960 → 大病 9520 × 60%
+    #     + 30960 × 65% = 25836; left 14644; 救助 重特大疾病 65% = 9518.60 from its own 50000,
+    #     not the 808 left of the 特困 limit. Person 5125.40 (under 10% of cost: no top-up).
+    s, _ = settle(
+        R,
+        person(categories=["tekun"]),
+        [
+            claim("C1", "2019-03-10", diagnoses=["I63.9"], items=[item("100000")]),
+            claim("C2", "2019-06-10", diagnoses=["N18.5"], items=[item("100000")]),
+        ],
+    )
+    assert [x.setlinfo.hifmi_pay for x in s] == [fen("21288"), fen("25836")]
+    assert [x.setlinfo.maf_pay for x in s] == [fen("19192"), fen("9518.60")]
+    assert [x.setlinfo.psn_part_amt for x in s] == [0, fen("5125.40")]
+
+
 def test_g_fx5_dibao_general_assistance_limit_20000():
     # 低保, 2019, L3.
     # C1 150800: basic 150000 × 60% = 90000; burden 60800; 大病 45000 × 60% + 10800 × 65%
