@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from yibao.api.rendering import MoneyJSONResponse
 from yibao.service.output import Answer, rendered, thaw
 from yibao.store.models import Idempotency
@@ -22,7 +24,7 @@ def test_the_body_is_the_stored_answer_and_a_retry_the_same_bytes(api):
     first = api.call("2207", {"psn_no": "P1", "claim": CLAIM}, msgid="once-1")
     again = api.call("2207", {"psn_no": "P1", "claim": CLAIM}, msgid="once-1")
     with api.world.db.sessions() as s:
-        stored = s.get(Idempotency, "once-1").response
+        stored = s.scalars(select(Idempotency).where(Idempotency.msgid == "once-1")).one().response
     assert first.status_code == again.status_code == 200
     assert first.content == again.content
     assert first.content.decode() == '{"infcode":0,"err_msg":null,"output":' + stored + "}"

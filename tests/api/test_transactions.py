@@ -86,15 +86,39 @@ def test_the_same_msgid_returns_the_first_answer_and_settles_once(api):
     assert again.text == first.text
     totals = api.ok("3201", {"stmt_begndate": "2023-01-01", "stmt_enddate": "2023-12-31"})
     assert totals["setl_cnt"] == 1
-    # Another caller may not reuse the msgid.
-    stolen = api.call(
+    # Another caller's msgid of the same text is another message: its own settlement.
+    theirs = api.call(
         "2207",
-        {"psn_no": "P2", "claim": claim},
+        {"psn_no": "P2", "claim": {**claim, "hospital_level": 1}},  # H002's level
         who="other",
         fixmedins_code="H002",
         msgid="retry-me",
     )
-    assert stolen.json()["infcode"] == -1 and "another caller" in stolen.json()["err_msg"]
+    assert theirs.json()["infcode"] == 0, theirs.text
+    assert (
+        theirs.json()["output"]["setlinfo"]["setl_id"]
+        != first.json()["output"]["setlinfo"]["setl_id"]
+    )
+    assert api.call("2207", {"psn_no": "P2", "claim": claim}, msgid="retry-me").text == first.text
+
+
+def test_another_caller_cannot_take_an_institutions_next_msgid(api):
+    # A national msgid is the institution's code, a timestamp and a sequence number: easy to
+    # guess. Taken first by another caller, it must neither refuse nor reveal the owner's.
+    taken = api.call(
+        "9001",
+        {"signIn": {"opter_no": "1", "mac": "m", "ip": "1"}},
+        who="other",
+        fixmedins_code="H002",
+        msgid="H00120261201110000001",
+    )
+    assert taken.json()["infcode"] == 0, taken.text
+    mine = api.call(
+        "2207",
+        {"psn_no": "P2", "claim": outpatient("C1", "2023-03-01", "2000")},
+        msgid="H00120261201110000001",
+    )
+    assert mine.json()["infcode"] == 0, mine.text
 
 
 def test_business_errors_answer_200_with_the_field_path(api):

@@ -91,7 +91,7 @@ def test_every_row_of_a_settlement_is_written(world):
         row = s.get(Settlement, setl_id)
         lines = s.scalars(select(SettlementLine).where(SettlementLine.setl_id == setl_id)).all()
         funds = s.scalars(select(SettlementFund).where(SettlementFund.setl_id == setl_id)).all()
-        stored = s.get(Idempotency, "rows-1")
+        stored = s.scalars(select(Idempotency).where(Idempotency.msgid == "rows-1")).one()
         audit = s.scalars(select(AuditEntry).where(AuditEntry.target == setl_id)).one()
         acc = s.get(Accumulator, ("P1", 2023))
     assert (row.status, row.msgid, row.setl_date) == ("settled", "rows-1", dt.date(2023, 3, 1))
@@ -140,8 +140,8 @@ def test_the_context_is_read_in_one_statement(world):
     )
     day = dt.date(2023, 6, 1)
     with db.sessions() as s:
-        ctx = fastpath.read_context(s.connection(), "none", "H001", "Q1", day)
-        missing = fastpath.read_context(s.connection(), "none", "NOPE", "NOBODY", day)
+        ctx = fastpath.read_context(s.connection(), "h", "none", "H001", "Q1", day)
+        missing = fastpath.read_context(s.connection(), "h", "none", "NOPE", "NOBODY", day)
     # Two categories × two bindings are four joined rows; each is read once.
     assert ctx.categories == {"civil_servant", "dibao"}
     assert ctx.links == (("P1", "child"), ("P2", "spouse"))

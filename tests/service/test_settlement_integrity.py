@@ -86,8 +86,8 @@ def test_the_context_read_brings_the_level_and_kind_in_its_one_statement(world):
     db = world.db
     _pharmacy(db)
     with db.engine.connect() as conn:
-        hospital = fastpath.read_context(conn, None, "H001", "P1", dt.date(2023, 3, 1))
-        pharmacy = fastpath.read_context(conn, None, "P001", "P1", dt.date(2023, 3, 1))
+        hospital = fastpath.read_context(conn, "h", None, "H001", "P1", dt.date(2023, 3, 1))
+        pharmacy = fastpath.read_context(conn, "h", None, "P001", "P1", dt.date(2023, 3, 1))
     assert (hospital.institution_level, hospital.institution_kind) == (3, "hospital")
     assert (pharmacy.institution_level, pharmacy.institution_kind) == (1, "pharmacy")
 

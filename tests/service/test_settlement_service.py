@@ -91,8 +91,10 @@ def test_idempotent_retry_returns_the_first_answer_and_settles_once(world):
     assert totals["setl_cnt"] == 1
     assert _acc(db, "P2")[1] == {}  # outpatient: no admission counted, settled once
     assert _acc(db, "P2")[0]["pool"] == 65_000  # (2000 − 1000) × 65%, once
-    with pytest.raises(Conflict, match="another caller"):
-        settlement.settle(db, world.other_hospital, "P2", claim, "H002", "same-msg", "2207")
+    # the same msgid from another caller is its own message, not a replay of this one
+    at_h002 = {**claim, "hospital_level": 1}
+    theirs = settlement.settle(db, world.other_hospital, "P2", at_h002, "H002", "same-msg", "2207")
+    assert theirs["setlinfo"]["setl_id"] != first["setlinfo"]["setl_id"]
 
 
 def test_pre_settle_changes_nothing(world):

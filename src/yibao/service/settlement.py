@@ -113,7 +113,7 @@ def _settling_context(
     settled before, and the claim's level and type at this institution; with the warnings
     the claim as settled there carries (an unfiled cross-region visit)."""
     code = fixmedins_code or who.institution_code
-    ctx = fastpath.read_context(conn, msgid, code, psn_no, claim.settle_date, claim_key)
+    ctx = fastpath.read_context(conn, who.name, msgid, code, psn_no, claim.settle_date, claim_key)
     if ctx.stored is not None:
         return ctx, code, claim, []
     code = settling_code(who, fixmedins_code)
@@ -540,15 +540,13 @@ def replay(
     session: Session, msgid: str, who: Principal, infno: str | None = None
 ) -> dict[str, Any] | None:
     """The stored first answer to `msgid`, if any; a msgid is never reused for another trade."""
-    stored = session.get(Idempotency, msgid, populate_existing=True)
+    stored = session.get(Idempotency, (who.name, msgid), populate_existing=True)
     if stored is None:
         return None
     return _replayed(stored, msgid, who, infno)
 
 
 def _replayed(stored: Any, msgid: str, who: Principal, infno: str | None) -> dict[str, Any]:
-    if stored.caller != who.name:
-        raise Conflict(f"msgid {msgid} was already used by another caller")
     if infno is not None and stored.infno != infno:
         raise Conflict(f"msgid {msgid} was already used for transaction {stored.infno}")
     mine = fingerprint_of(msgid)

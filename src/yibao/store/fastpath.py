@@ -145,7 +145,13 @@ def _context_query():
     psn = bindparam("psn_no", type_=PERSONS.c.id.type)
     code = bindparam("code", type_=INSTITUTIONS.c.code.type)
     joined = (
-        one.outerjoin(IDEMPOTENCY, IDEMPOTENCY.c.msgid == bindparam("msgid"))
+        one.outerjoin(
+            IDEMPOTENCY,
+            and_(
+                IDEMPOTENCY.c.caller == bindparam("caller", type_=IDEMPOTENCY.c.caller.type),
+                IDEMPOTENCY.c.msgid == bindparam("msgid"),
+            ),
+        )
         .outerjoin(INSTITUTIONS, INSTITUTIONS.c.code == code)
         .outerjoin(PERSONS, PERSONS.c.id == psn)
         .outerjoin(
@@ -192,15 +198,23 @@ CONTEXT = _context_query()
 
 def read_context(
     conn: Connection,
+    caller: str,
     msgid: str | None,
     code: str | None,
     psn_no: str,
     day: dt.date,
     claim_key: str | None = None,
 ) -> Context:
-    """The stored answer to `msgid`, the institution (status, region, level, kind), the
-    person on `day`, and the settlement of `claim_key` there not reversed, if any."""
-    params = {"msgid": msgid, "code": code, "psn_no": psn_no, "day": day, "claim_key": claim_key}
+    """The stored answer to the caller's `msgid`, the institution (status, region, level,
+    kind), the person on `day`, and the settlement of `claim_key` there not reversed, if any."""
+    params = {
+        "caller": caller,
+        "msgid": msgid,
+        "code": code,
+        "psn_no": psn_no,
+        "day": day,
+        "claim_key": claim_key,
+    }
     rows = _rows(conn, CONTEXT, params)
     first = rows[0]
     stored = None

@@ -264,11 +264,12 @@ class SettlementFund(Base):
 
 
 class Idempotency(Base):
-    """The first answer to a message id (msgid); a retry gets it back unchanged."""
+    """The first answer to a caller's message id (msgid); a retry gets it back unchanged.
+    Each caller's msgids are its own: another caller's same msgid is another message."""
 
     __tablename__ = "idempotency"
+    caller: Mapped[str] = mapped_column(String(100), primary_key=True)
     msgid: Mapped[str] = mapped_column(String(60), primary_key=True)
-    caller: Mapped[str] = mapped_column(String(100))
     infno: Mapped[str] = mapped_column(String(10))
     response: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = _now()
