@@ -33,6 +33,17 @@ def test_an_in_region_stay_is_unchanged(db):
     assert Decimal(str(info["hifp_pay"])) == Decimal("3080.00")
 
 
+@pytest.mark.parametrize("referral", [True, False])
+def test_at_home_the_hospital_cannot_make_a_stay_out_of_region(db, referral):
+    world = build(db)
+    claim = inpatient("S2", "2021-06-01", "2021-06-05", "5000.00")
+    claim.update(out_of_region=True, referral=referral)
+    info = settle_at(world, "TL1", "T3", claim)["setlinfo"]
+    # a Tongliao institution: at home, level 3, as above, not the 转外 1000 and 60% / 40%
+    assert Decimal(str(info["act_pay_dedc"])) == Decimal("600.00")
+    assert Decimal(str(info["hifp_pay"])) == Decimal("3080.00")
+
+
 @pytest.mark.parametrize(
     ("filed", "sent", "paid"),
     [

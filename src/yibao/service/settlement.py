@@ -132,10 +132,13 @@ def _referred_as_filed(
 ) -> tuple[Claim, list[dict]]:
     """Treatment outside the insured region counts as referred by the person's filing in
     force on the day (备案, docs/cross-region.md), never by the hospital's `referral`: a
-    referral pays more, and an unfiled visit pays what the rules give it, and says so."""
+    referral pays more, and an unfiled visit pays what the rules give it, and says so.
+    At home neither flag is the hospital's to set: out of region pays by other rules."""
     treating = ctx.institution_region
-    if treating is None or ctx.person is None or treating == ctx.person.region:
+    if treating is None or ctx.person is None:
         return claim, []
+    if treating == ctx.person.region:
+        return claim.model_copy(update={"out_of_region": False, "referral": False}), []
     rules = load_rules()
     filing = filing_in_force(conn, psn_no, treating, claim.settle_date)
     referral, flags = referral_of(filing, rules)
