@@ -89,8 +89,11 @@ def _claim_files_in(text: str, by_line: bool, file: str) -> Iterator[tuple[int, 
 
 def _once_per_person(found: Iterator[tuple[int, ClaimFile]]) -> Iterator[tuple[int, ClaimFile]]:
     """`found`, refused at the second line of a person (by id: the batch's persons table
-    holds one row per id)."""
+    holds one row per id), and at the second line of a personal account: a relative's
+    account (`family_accounts`) on two lines, or of a person who has a line, would be spent
+    once in each history — more than it holds."""
     first: dict[str, int] = {}
+    accounts: dict[str, int] = {}  # holder → line naming the account
     for i, claim_file in found:
         pid = claim_file.person.id
         if (earlier := first.setdefault(pid, i)) != i:
@@ -98,6 +101,14 @@ def _once_per_person(found: Iterator[tuple[int, ClaimFile]]) -> Iterator[tuple[i
                 f"person {pid} is on lines {earlier} and {i}: one line per person, their "
                 "claims settle as one history"
             )
+        for holder in [pid, *(a.holder for a in claim_file.person.family_accounts)]:
+            if (earlier := accounts.setdefault(holder, i)) != i:
+                raise InputError(
+                    f"the personal account of {holder} is on lines {earlier} and {i}: each "
+                    "line settles as a history of its own and would spend it again (settle "
+                    "a family sharing an account through the online service, which keeps "
+                    "one balance)"
+                )
         yield i, claim_file
 
 

@@ -239,6 +239,27 @@ def test_a_person_on_two_lines_of_a_jsonl_is_refused_naming_the_lines(tmp_path):
     )
 
 
+def test_an_account_on_two_lines_of_a_jsonl_is_refused(tmp_path):
+    # QA: two relatives each listing SH0's 300.00 account, and SH0 on a line of its own, were
+    # paid 900.00 from it: each line is a history of its own, with the balance it was given
+    def employee(pid: str, **person) -> dict:
+        claim = {"id": "O1", "date": "2023-03-01", "med_type": "11", "hospital_level": 1}
+        claim["items"] = [{"code": "A1", "name": "甲类", "category": "A", "price": "300.00"}]
+        base = {"id": pid, "scheme": "employee", "employment": "in_service"}
+        return {"region": "erenhot", "person": {**base, **person}, "claims": [claim]}
+
+    relative = {"family_accounts": [{"holder": "SH0", "relation": "parent", "balance": "300.00"}]}
+    for lines in (
+        [employee("SH1", **relative), employee("SH2", **relative)],
+        [employee("SH1", **relative), employee("SH0", account_balance="300.00")],
+    ):
+        path = tmp_path / "family.jsonl"
+        path.write_text("\n".join(json.dumps(f) for f in lines) + "\n", "utf-8")
+        done = run("settle", str(path))
+        assert (done.returncode, done.stdout) == (2, ""), done.stdout
+        assert done.stderr.startswith("error: the personal account of SH0 is on lines 1 and 2")
+
+
 def test_a_file_that_is_not_json_is_named(tmp_path):
     # QA: "error: not valid JSON: …" did not say which file
     notes = tmp_path / "README.md"
