@@ -1,8 +1,11 @@
 """Operations over HTTP: revoked, rotated and suspended keys stop within the key cache's
-ttl; key names are unique across roles; enrollment checks the ID number; credits are
-bounded; a backwards range and a too-deep body are refused with what is wrong."""
+ttl; key names are unique across roles and not the command line's; enrollment checks the ID
+number; credits are bounded; a backwards range and a too-deep body are refused with what is
+wrong."""
 
 from __future__ import annotations
+
+import pytest
 
 from tests.api.conftest import Api
 from tests.service.world import outpatient
@@ -67,6 +70,14 @@ def test_an_institution_code_may_not_be_a_users_key_name(api: Api):
     taken = api.client.post("/institutions", json=body, headers=api.key("bureau"))
     assert taken.status_code == 409
     assert taken.json()["err_msg"] == "a key named clerk already exists (role bureau)"
+
+
+@pytest.mark.parametrize("code", ["system", "cli", "SYSTEM"])
+def test_an_institution_may_not_take_a_name_the_command_line_audits_as(api: Api, code):
+    body = {"code": code, "name": "某诊所", "level": 1, "kind": "hospital", "region": "erenhot"}
+    taken = api.client.post("/institutions", json=body, headers=api.key("bureau"))
+    assert taken.status_code == 409
+    assert taken.json()["err_msg"] == f"{code} is reserved: the audit log names the command line so"
 
 
 CERTNO = with_check_digit("15250119800101123")  # born 1980-01-01, digit 17 odd: a man

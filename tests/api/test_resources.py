@@ -82,6 +82,15 @@ def test_enrollment_and_credit_errors_name_the_field(api: Api):
         },
     }
     assert api.client.post("/persons", json=orphan, headers=bureau).status_code == 400
+    # QA: swapped dates were accepted, a 低保 period no day falls in
+    swapped = {"category": "dibao", "valid_from": "2023-10-01", "valid_to": "2023-03-01"}
+    periods = {"region": "erenhot", "person": {"id": "P8", "scheme": "resident"}}
+    periods["person"]["category_periods"] = [swapped]
+    answer = api.client.post("/persons", json=periods, headers=bureau)
+    assert answer.status_code == 422
+    assert answer.json()["err_msg"] == (
+        "person.category_periods[0]: valid_to 2023-03-01 is before valid_from 2023-10-01"
+    )
     for amount in ("0", "-5", "1.234", "abc", True):
         answer = api.client.post(
             "/persons/P1/account/credits", json={"amount": amount}, headers=bureau

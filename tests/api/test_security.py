@@ -241,3 +241,15 @@ def test_the_openapi_page_documents_the_key_and_every_resource(api: Api):
     answer = spec["components"]["schemas"]["SetlInfoOut"]["properties"]["hifp_pay"]
     assert answer["type"] == "number"
     assert api.client.get("/docs").status_code == 200
+
+
+def test_the_mask_knows_first_generation_id_numbers_and_leaves_the_services_ids():
+    from yibao.api.logmask import scrub
+
+    kept = (
+        "msgid=H37020200001202612011100000001 msgid=202612011100000000000000000001 "
+        "setl_id=S20261201A1B2C3D4E5F60718 mdtrt_id=M2026120112345678901234AB "
+        "psn_no=3702000000000002 amount=100000000000000"  # 15 digits, no birth date
+    )
+    assert scrub(kept) == kept
+    assert scrub("GET /persons/370202800101123 404") == "GET /persons/3702*********23 404"

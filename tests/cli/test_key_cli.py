@@ -1,6 +1,6 @@
 """Key and institution operations at the command line (revoke, rotate, suspend, resume),
-names unique across roles, a bad --database-url, the SQLite file's permissions, and
-`serve`'s distrust of X-Forwarded-For."""
+names unique across roles and not the command line's, a bad --database-url, the SQLite
+file's permissions, and `serve`'s distrust of X-Forwarded-For."""
 
 from __future__ import annotations
 
@@ -113,6 +113,40 @@ def test_an_institution_code_may_not_be_a_users_key_name(url):
         2,
         "error: a key named aud1 already exists (role auditor)\n",
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("user", "add", "system", "--role", "bureau"),
+        ("user", "add", "cli", "--role", "auditor"),
+        ("user", "add", "CLI", "--role", "bureau"),
+        ("institution", "add", "system", "--name", "某诊所", "--level", "1",
+         "--kind", "hospital", "--region", "erenhot"),
+        ("institution", "add", "Cli", "--name", "某诊所", "--level", "1",
+         "--kind", "hospital", "--region", "erenhot"),
+    ],
+)  # fmt: skip
+def test_a_key_may_not_take_a_name_the_command_line_audits_as(url, args):
+    done = run(*args, "--database-url", url)
+    name = args[2]
+    assert (done.exit_code, done.stdout, done.stderr) == (
+        2,
+        "",
+        f"error: {name} is reserved: the audit log names the command line so\n",
+    )
+    assert _look(url, lambda s: s.scalars(select(AuditEntry)).all()) == []
+
+
+def test_every_name_the_command_line_audits_as_is_reserved():
+    from yibao.cli import service_cmd
+    from yibao.crossregion import cli_run as crossregion_cli
+    from yibao.ltc import cli_run as ltc_cli
+    from yibao.service.institutions import RESERVED_NAMES
+    from yibao.service.principal import SYSTEM
+
+    used = {SYSTEM.name, service_cmd.CLI.name, crossregion_cli.CLI.name, ltc_cli.CLI.name}
+    assert used <= RESERVED_NAMES
 
 
 @pytest.mark.parametrize(

@@ -6,14 +6,32 @@ import logging
 import re
 from typing import Any
 
-from yibao.service.identity import mask
+from yibao.service.identity import is_first_generation, mask
 
 LOGGER = "yibao.api"
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
+# An 18-character run, or a 15-digit one (first-generation), standing alone. The ids the
+# service prints are never cut into: msgids have 30 characters, setl_ids and mdtrt_ids start
+# with a letter (S / M, the date, 16 hex), the demo's psn_nos have 16 digits.
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[0-9Xx]|\d{15})(?![0-9A-Za-z])")
 
 
 def scrub(text: str) -> str:
-    return _ID_NUMBER.sub(lambda m: mask(m.group()) or "", text)
+    return _ID_NUMBER.sub(_masked, text)
+
+
+def _masked(found: re.Match[str]) -> str:
+    """Any 18-character run is masked (a mistyped ID number is still one); a 15-digit run only
+    when it reads as a first-generation ID number (a valid YYMMDD birth date), since other
+    numbers of 15 digits are not personal."""
+    number = found.group()
+    if len(number) == 15 and not is_first_generation(_in_ascii(number)):
+        return number
+    return mask(number) or ""
+
+
+def _in_ascii(digits: str) -> str:
+    """`\\d` also matches fullwidth and other Unicode decimal digits: read them as 0-9."""
+    return "".join(str(int(d)) for d in digits)
 
 
 class MaskIdNumbers(logging.Filter):

@@ -10,13 +10,15 @@ from sqlalchemy.orm import Session
 from yibao.policy.loader import packaged_regions, unknown_region
 from yibao.service import audit
 from yibao.service.errors import Conflict, NotFound, ServiceError
-from yibao.service.principal import SYSTEM, Principal, hash_key, new_api_key
+from yibao.service.principal import CLI, SYSTEM, Principal, hash_key, new_api_key
 from yibao.store.db import Database
 from yibao.store.models import Credential, Institution
 
 # nhsa.md: fixmedins_code is 字符型 30; the codes in use are letters and digits
 INSTITUTION_CODE = re.compile(r"[A-Za-z0-9_-]{1,30}")
 USER_NAME = re.compile(r"\S{1,60}")
+# the command line's names in the audit log: a key so named would pass for it there
+RESERVED_NAMES = frozenset({SYSTEM.name, CLI.name})
 
 
 def add_institution(
@@ -71,7 +73,10 @@ def add_user(db: Database, name: str, role: str, who: Principal = SYSTEM) -> str
 
 def _name_free(session: Session, name: str) -> None:
     """The audit log and msgid ownership know a caller by name: one name, one key, whichever
-    role (an institution's key is named by its code)."""
+    role (an institution's key is named by its code); nor may a key take the command line's
+    name (`system`, `cli`, in any case: a reader could not tell them apart)."""
+    if name.lower() in RESERVED_NAMES:
+        raise Conflict(f"{name} is reserved: the audit log names the command line so")
     taken = session.scalars(select(Credential).where(Credential.name == name)).first()
     if taken is not None:
         raise Conflict(f"a key named {name} already exists (role {taken.role})")

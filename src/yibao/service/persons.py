@@ -6,7 +6,14 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
@@ -19,7 +26,7 @@ from yibao.policy.loader import admdvs_of, packaged_regions, unknown_region
 from yibao.policy.schema import Category
 from yibao.service import audit
 from yibao.service.errors import Conflict, NotFound, ServiceError
-from yibao.service.identity import certno_problem, mask
+from yibao.service.identity import certno_problem, is_id_number, mask, shown_id
 from yibao.service.output import psn_type
 from yibao.service.principal import Principal
 from yibao.store.db import Database
@@ -33,6 +40,13 @@ class CategoryPeriod(BaseModel):
     category: Category
     valid_from: dt.date = EPOCH
     valid_to: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _in_order(self) -> CategoryPeriod:
+        # swapped dates make a period no day falls in: the category silently gone
+        if self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
+        return self
 
 
 class FamilyLink(BaseModel):
@@ -105,10 +119,8 @@ def enroll(db: Database, who: Principal, region: str, person: PersonIn) -> dict:
         _lock_certno(session, f"person:{person.id}")
         row = session.get(Person, person.id)
         created = row is None
-        if created and certno_problem(person.id) is None:
-            # psn_no is shown to institutions and in the audit log, where ID numbers are
-            # masked (persons enrolled so before this rule can still be updated)
-            raise ServiceError("person.id: must not be an ID number; use certno")
+        if created:  # persons enrolled before these rules can still be updated
+            _check_new_id(person.id)
         if created or row.certno != person.certno:  # twins enrolled before stay updatable
             _certno_free(session, person)
         if not created and person.scheme != "employee":
@@ -147,6 +159,16 @@ def enroll(db: Database, who: Principal, region: str, person: PersonIn) -> dict:
             ),
         )
     return {"id": person.id, "created": created}
+
+
+def _check_new_id(person_id: str) -> None:
+    """psn_no is shown to institutions and in the audit log, where ID numbers (18 or 15
+    digits) are masked: a new person's id may not be one, nor hold digits other than 0-9 (a
+    fullwidth or Arabic-Indic copy of an ID number would pass that test and show in clear)."""
+    if is_id_number(person_id):
+        raise ServiceError("person.id: must not be an ID number; use certno")
+    if any(c.isdigit() and not c.isascii() for c in person_id):
+        raise ServiceError("person.id: digits must be 0-9")
 
 
 def certno_birth_and_sex(certno: str) -> tuple[dt.date, Literal["M", "F"]]:
@@ -195,7 +217,7 @@ def _certno_free(session: Session, person: PersonIn) -> None:
 def audit_target(person_id: str) -> str:
     """A person id for the audit log: masked like an ID number when it is one (persons
     enrolled before such ids were refused)."""
-    return str(mask(person_id)) if certno_problem(person_id) is None else person_id
+    return shown_id(person_id)
 
 
 def _open_account(session: Session, person: PersonIn) -> None:
@@ -275,7 +297,7 @@ def credit_account(db: Database, who: Principal, person_id: str, amount_fen: int
     with db.transaction() as session:
         account = session.get(Account, person_id, with_for_update=True)
         if account is None:
-            raise NotFound(f"person {person_id} is not enrolled")
+            raise NotFound(f"person {shown_id(person_id)} is not enrolled")
         if session.get(Person, person_id).scheme != "employee":
             raise ServiceError(
                 f"person {person_id} is a resident: only an employee has a personal account"
@@ -289,8 +311,8 @@ def credit_account(db: Database, who: Principal, person_id: str, amount_fen: int
 def person_view(session: Session, person_id: str, who: Principal) -> dict:
     """The person as the caller may see it: ID numbers masked for institutions."""
     row = session.get(Person, person_id)
-    if row is None:
-        raise NotFound(f"person {person_id} is not enrolled")
+    if row is None:  # the id in the URL may be the caller's ID number: masked, as 1101 does
+        raise NotFound(f"person {shown_id(person_id)} is not enrolled")
     periods = session.scalars(
         select(PersonCategory).where(PersonCategory.person_id == person_id)
     ).all()
@@ -364,8 +386,10 @@ def insured_info(db: Database, who: Principal, raw: Any, day: dt.date) -> dict[s
     """1101 人员信息获取: a person by `psn_no`, or by ID number (`certno`, or
     `mdtrt_cert_type` 02 with `mdtrt_cert_no`); ID numbers masked for institutions."""
     psn_no, certno, field = _insured_key(raw)
+    _check_not_ahead(day)
     with db.sessions() as session:
         row = _find_insured(session, psn_no, certno, field)
+        _check_born_by(row, day)
         periods = session.scalars(
             select(PersonCategory)
             .where(PersonCategory.person_id == row.id)
@@ -402,6 +426,25 @@ def insured_info(db: Database, who: Principal, raw: Any, day: dt.date) -> dict[s
     }
 
 
+def _check_not_ahead(day: dt.date) -> None:
+    """1101's `inf_time` is held to the settlements' rule (at most a day ahead of the server's
+    clock): a date of the sender's choosing would answer another year's categories and age."""
+    # imported here: settlement imports this module (engine_view)
+    from yibao.service.settlement import still_to_come
+
+    if (ahead := still_to_come(day)) is not None:
+        raise ServiceError(f"inf_time: {ahead}")
+
+
+def _check_born_by(row: Person, day: dt.date) -> None:
+    """Nobody is insured before they are born: the age would be negative (QA: -47)."""
+    if row.birth_date is not None and day < row.birth_date:
+        raise ServiceError(
+            f"inf_time: {day} is before the birth date {row.birth_date} of person "
+            f"{shown_id(row.id)}"
+        )
+
+
 def _insured_key(raw: Any) -> tuple[Any, Any, str]:
     """(psn_no, ID number, the field the ID number came in) of a 1101 query; at least one is
     given, and it is a string."""
@@ -430,13 +473,13 @@ def _find_insured(session: Session, psn_no: Any, certno: Any, field: str) -> Per
     if psn_no:
         row = session.get(Person, psn_no)
         if row is not None and certno and (row.certno or "").upper() != certno.upper():
-            raise ServiceError(f"{field}: not the ID number of person {psn_no}")
+            raise ServiceError(f"{field}: not the ID number of person {shown_id(psn_no)}")
     else:
         row = session.scalars(
             select(Person).where(Person.certno.in_({certno, certno.upper(), certno.lower()}))
         ).first()
     if row is None:
-        raise NotFound(f"person {psn_no or mask(certno)} is not enrolled")
+        raise NotFound(f"person {shown_id(psn_no) if psn_no else mask(certno)} is not enrolled")
     return row
 
 

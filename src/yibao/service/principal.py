@@ -21,7 +21,12 @@ class Principal:
         return self.role != "institution" or self.institution_code == institution_code
 
 
+# Who the audit log names for changes made at the command line: `system` (institution add,
+# user add, demo-load, the payment, accounts and contributions commands), `cli` (key revoke /
+# rotate, institution suspend / resume, the cross-region and LTC commands). No key may take
+# these names (institutions.RESERVED_NAMES).
 SYSTEM = Principal("system", "bureau")
+CLI = Principal("cli", "bureau")
 
 
 def new_api_key() -> str:
