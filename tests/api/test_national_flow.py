@@ -266,7 +266,9 @@ def test_inpatient_stay_settles_from_admission_to_discharge(api):
     )
     data = {"psn_no": "P2", "mdtrt_id": mdtrt_id, "medfee_sumamt": "750.00", "mid_setl_flag": "0"}
     pre = api.ok("2303", {"data": data}, inf_time="2023-04-06 10:00:00")
-    done = api.ok("2304", {"data": data}, inf_time="2023-04-06 10:00:00")
+    done = api.ok("2304", {"data": data}, inf_time="2023-04-06 10:00:00", msgid="STAY-1")
+    twin = api.call("2304", {"data": data}, who="bureau", msgid="STAY-1", inf_time=DAY).json()
+    assert "settles visit" in twin["err_msg"]  # not a second admission (QA)
     info = done["setlinfo"]
     assert info["setl_time"] == "2023-04-06 10:00:00"  # discharge day, at inf_time's time
     expected = settle_locally(
@@ -380,6 +382,22 @@ def test_concurrent_settlements_of_one_visit_settle_its_lines_once(api):
     assert outcomes.count("settled") == 1, outcomes
     totals = api.ok("3201", {"stmt_begndate": "2023-03-01", "stmt_enddate": "2023-03-01"})
     assert totals["setl_cnt"] == 1 and totals["medfee_sumamt"] == Decimal("225.00")
+
+
+def test_the_same_msgid_from_another_caller_settles_a_visit_once(api):
+    # msgids are each caller's own; the bureau resending the hospital's 2207 (same msgid, same
+    # input) settled the visit's lines a second time, its deductible met: 1,189.50 for 269.75
+    _, data = _registered_with_lines(api)
+    first = api.call("2207", {"data": data}, msgid="TWIN-1")
+    twin = api.call("2207", {"data": data}, who="bureau", msgid="TWIN-1").json()
+    assert twin["infcode"] == -1
+    assert (
+        twin["err_msg"].startswith("msgid TWIN-1 settles visit")
+        and "another caller" in twin["err_msg"]
+    )
+    totals = api.ok("3201", {"stmt_begndate": "2023-03-01", "stmt_enddate": "2023-03-01"})
+    assert totals["setl_cnt"] == 1
+    assert api.call("2207", {"data": data}, msgid="TWIN-1").text == first.text  # a retry replays
 
 
 def test_lines_of_a_failed_settlement_are_free_again(api, monkeypatch):

@@ -585,12 +585,14 @@ def settle_visit(
         inst = settling_institution(session, who, fixmedins_code)
         visit = _visit(session, inst, data.mdtrt_id, data.psn_no, infno in INPATIENT_TRADES)
         person = enrolled_person(session, visit.person_id)
-        lines = _lines_to_settle(visit, _states(session, visit), data.chrg_bchno, msgid)
+        states = _states(session, visit)
+        _msgid_not_anothers(visit, states, msgid, who)
+        lines = _lines_to_settle(visit, states, data.chrg_bchno, msgid)
         claim = visit_claim(visit, inst, person, lines, data, when.date())
         now = _now().isoformat()
         taken = {line["feedetl_sn"] for line in lines}
         visit.items = [
-            {**line, "reserved_by": msgid, "reserved_at": now}
+            {**line, "reserved_by": msgid, "reserved_caller": who.name, "reserved_at": now}
             if line["feedetl_sn"] in taken
             else line
             for line in visit.items
@@ -699,6 +701,25 @@ def _check_settles_after_care(
                 f"{field}: {settles_on} is before fee line {line['feedetl_sn']} "
                 f"(fee_ocur_time {line['fee_ocur_time']})"
             )
+
+
+def _msgid_not_anothers(
+    visit: Visit, states: dict[str, tuple[str, str | None]], msgid: str, who: Principal
+) -> None:
+    """A msgid is its caller's own (the stored answers are keyed by both), but a visit's
+    lines know the message that settles them by msgid: the same msgid from the bureau and
+    the hospital would resume the other's lines and settle them twice (QA). Lines reserved
+    before the caller was kept name none: refused only once settled."""
+    for line in visit.items:
+        if line.get("reserved_by") != msgid:
+            continue
+        caller = line.get("reserved_caller")
+        if caller == who.name or (caller is None and states[line["feedetl_sn"]][0] != "settled"):
+            continue
+        raise Conflict(
+            f"msgid {msgid} settles visit {visit.mdtrt_id} for another caller: a new "
+            "settlement needs a msgid of its own"
+        )
 
 
 def _lines_to_settle(
@@ -965,7 +986,7 @@ def _release(db: Database, mdtrt_id: str, msgid: str) -> None:
         if settled is not None:
             return
         visit.items = [
-            {**line, "reserved_by": None, "reserved_at": None}
+            {**line, "reserved_by": None, "reserved_caller": None, "reserved_at": None}
             if line.get("reserved_by") == msgid
             else line
             for line in visit.items
