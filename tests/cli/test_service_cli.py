@@ -55,6 +55,20 @@ def test_db_upgrade_creates_the_schema_and_is_safe_to_repeat(tmp_path, monkeypat
     assert run("db", "upgrade").exit_code == 0 and (tmp_path / "yibao.db").exists()
 
 
+def test_a_database_migrated_by_a_newer_release_is_one_line(tmp_path):
+    # QA: rolled back to an older release, `db upgrade` and `serve` printed Alembic's traceback
+    url = f"sqlite:///{tmp_path / 'newer.db'}"
+    assert run("db", "upgrade", "--database-url", url).exit_code == 0
+    db = Database(url)
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    db.dispose()
+    done = run("db", "upgrade", "--database-url", url)
+    assert done.exit_code == 1 and "Traceback" not in done.output
+    assert done.stderr.count("\n") == 1
+    assert "'9999'" in done.stderr and "migrated by another yibao release" in done.stderr
+
+
 def test_demo_load_prints_code_key_lines_that_authenticate(url):
     done = run("demo-load", "--persons", "40", "--seed", "3", "--database-url", url)
     assert done.exit_code == 0, done.output

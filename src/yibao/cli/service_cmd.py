@@ -18,14 +18,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from yibao.cli.common import fail
 from yibao.service.errors import ServiceError
-from yibao.service.principal import Principal
+from yibao.service.principal import CLI
 from yibao.store.db import BadDatabaseUrl, Database, create_private_sqlite, database_url
-from yibao.store.migrate import upgrade
+from yibao.store.migrate import UnknownRevision, upgrade
 
 # A database that cannot be reached is not bad input: exit 1, still one line on stderr.
 DATABASE_UNAVAILABLE = 1
-# Who the audit log names for key and status changes made at the command line.
-CLI = Principal("cli", "bureau")
 
 
 def shown(url: str) -> str:
@@ -53,7 +51,10 @@ def migrated(explicit_url: str | None) -> str:
         fail(str(exc))
     create_private_sqlite(url)  # before Alembic, whose engine would create it world-readable
     with reported_errors(url):
-        upgrade(url)
+        try:
+            upgrade(url)
+        except UnknownRevision as exc:
+            fail(f"database {shown(url)}: {exc}", DATABASE_UNAVAILABLE)
     return url
 
 
