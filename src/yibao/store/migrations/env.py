@@ -33,6 +33,12 @@ def run_migrations() -> None:
                 connection=connection,
                 target_metadata=target_metadata,
                 render_as_batch=connection.dialect.name == "sqlite",
+                # Alembic commits after each migration on SQLite unless told its DDL is
+                # transactional (it is): a second process then took the lock between two
+                # migrations and ran one the first had not recorded yet ("trigger
+                # audit_log_no_update already exists", 6 of 100 processes). One transaction
+                # holds BEGIN IMMEDIATE over the whole run.
+                transactional_ddl=True,
             )
             with context.begin_transaction():
                 context.run_migrations()
