@@ -17,7 +17,7 @@ import polars as pl
 
 from yibao.batch.exact import NotScalable, scaled
 from yibao.batch.matching import CATEGORY_PREFIX, MED_CODE, MED_TYPE_CODES, SEP, med_code
-from yibao.batch.tables import CLAIM_FIELDS, listed_twice
+from yibao.batch.tables import CLAIM_FIELDS, IDENTIFYING_CLAIM_FIELDS, listed_twice
 from yibao.money import MAX_CLAIM_FEN
 from yibao.policy.schema import Category, RegionPolicy
 
@@ -29,6 +29,8 @@ CONTROL_CHARACTERS = [chr(c) for c in range(0x20)] + ["\x7f"]  # U+0000–U+001F
 # what `_claims` takes from a claim's first line: the claim fields settlement reads
 CLAIM_COLUMNS = ["person_id", *(name for name in CLAIM_FIELDS if name != "institution")]
 RUN_ORDER = ["lp", "setl_date", "lk"]  # the same order when the lines are sorted (`_runs`)
+LAST_LINE_NO = 2**31 - 1  # the largest Int32: where a null line_no sorts
+CLAIM_NAMES = {"out_of_region": "oor"}  # a claim field's column in `_claims`, where renamed
 # `_claims` is a join and row-wise columns: measured ~20% less CPU in memory than streaming
 # (two partitions at once; the streaming engine is better for the bucket and chain queries)
 ENGINE = "in-memory"
@@ -57,16 +59,21 @@ def prepare(
         people = people.unique("pid", keep="first", maintain_order=True)
     lines, unknown = of_persons(lines, people.get_column("pid"))
     runs = _runs(lines)
+    # `extra`: columns the claims carry until each line has its claim key
     if runs is None:  # any order: the string keys
-        claim_key, order, extra, numbered = ["person_id", "claim_id"], ORDER, [], []
+        claim_key, order, extra, numbered = ["person_id", "claim_id"], ORDER, ["institution"], []
     else:  # sorted by person and claim: the run numbers stand for them
         lines = runs
         claim_key, order, extra, numbered = ["lk"], RUN_ORDER, ["lp", "lk"], ["lk"]
+    # lines of one claim disagreeing on its fields: found while the claim key is at hand
+    disagreeing = None if runs is None else _disagreeing_runs(lines)
     if runs is not None and _line_no_rising(lines):
         # each claim's first line has its lowest line_no; only the claim's columns are copied
         first = lines.select(*extra, *CLAIM_COLUMNS).filter(lines.get_column("lk_start"))
     else:
-        first = lines.filter(pl.col("line_no") == pl.col("line_no").min().over(claim_key)).unique(
+        # a null line_no counts as the last: every claim keeps one row (its person is refused)
+        line_no = pl.col("line_no").fill_null(LAST_LINE_NO)
+        first = lines.filter(line_no == line_no.min().over(claim_key)).unique(
             claim_key, keep="first"
         )
     if runs is None:
@@ -94,6 +101,8 @@ def prepare(
     )
     line_rows, odd_ratio = _item_ratios(line_rows)
     line_rows = _with_claim_key(line_rows, claims, numbered)
+    if disagreeing is None:
+        disagreeing = _disagreeing(lines, claims, line_rows.get_column("ck"))
     claims = claims.drop(extra)
     suspects = {
         REFUSED: pl.concat(
@@ -102,6 +111,8 @@ def prepare(
                 _bad_persons(people),
                 claims.filter(_bad_claim()).get_column("pid"),
                 line_rows.filter(_bad_line()).get_column("pid"),
+                _unnumbered(lines),
+                disagreeing,
             ]
         ).unique(),
         "an item self-pay ratio the columnar engine does not hold (invalid or > 6 decimals)": (
@@ -163,6 +174,38 @@ def _runs(lines: pl.DataFrame) -> pl.DataFrame | None:
         (new_person.fill_null(True).cast(pl.UInt32).cum_sum() - 1).alias("lp"),
         new_claim.fill_null(True).alias("lk_start"),
     ).with_columns((pl.col("lk_start").cast(pl.UInt32).cum_sum() - 1).alias("lk"))
+
+
+def _unnumbered(lines: pl.DataFrame) -> pl.Series:
+    """The persons with a line without a `line_no`: a claim's fields are read from its
+    lowest-numbered line, and the claim-file conversion refuses such a line by name (as the
+    per-claim engine does a null code). A column's null count costs nothing."""
+    if not lines.get_column("line_no").null_count():
+        return pl.Series("pid", [], dtype=pl.String)
+    return lines.filter(pl.col("line_no").is_null()).get_column("person_id").alias("pid")
+
+
+def _disagreeing_runs(lines: pl.DataFrame) -> pl.Series:
+    """The persons of a claim (a run numbered by `_runs`) whose lines disagree on a field
+    that identifies it (`IDENTIFYING_CLAIM_FIELDS`, null differing from a value): most
+    likely two claims given one claim_id, which would settle as one. A claim's lines are
+    adjacent, so each is compared with the line before it — a shift, no grouping."""
+    later = ~pl.col("lk_start")
+    differs = pl.any_horizontal(
+        pl.col(name).ne_missing(pl.col(name).shift(1)) for name in IDENTIFYING_CLAIM_FIELDS
+    )
+    return lines.filter(later & differs).get_column("person_id").alias("pid")
+
+
+def _disagreeing(lines: pl.DataFrame, claims: pl.DataFrame, ck: pl.Series) -> pl.Series:
+    """`_disagreeing_runs` for lines in any order: each line compared with its claim's row
+    (its first line's copy), gathered by the claim key `ck` of each line (`lines` order). A
+    window over the string keys per field cost ten times more."""
+    differs = pl.any_horizontal(
+        pl.col(name).ne_missing(claims.get_column(CLAIM_NAMES.get(name, name)).gather(ck))
+        for name in IDENTIFYING_CLAIM_FIELDS
+    )
+    return lines.filter(differs).get_column("person_id").alias("pid")
 
 
 def _with_claim_key(lines: pl.DataFrame, claims: pl.DataFrame, numbered: list[str]) -> pl.DataFrame:

@@ -217,16 +217,8 @@ class Tables:
         self._slices: tuple[int, tuple[list[int] | None, ...]] = (0, (None, None))
 
     def _check_columns(self) -> None:
-        for name, frame, schema in (
-            (PERSONS_FILE, self.persons, PERSONS_SCHEMA),
-            (LINES_FILE, self.lines, LINES_SCHEMA),
-        ):
-            found = frame.collect_schema()
-            missing = missing_columns(found.names(), schema)
-            if missing:
-                raise InputError(f"{name}: missing columns {missing}")
-            if (problem := _not_whole(found, schema)) is not None:
-                raise InputError(f"{name}: {problem}")
+        check_columns(PERSONS_FILE, self.persons.collect_schema(), PERSONS_SCHEMA)
+        check_columns(LINES_FILE, self.lines.collect_schema(), LINES_SCHEMA)
         self.persons = _with_optional(self.persons, PERSONS_SCHEMA)
         self.lines = _with_optional(self.lines, LINES_SCHEMA)
 
@@ -269,6 +261,17 @@ def _claim_files(path: Path) -> list[ClaimFile]:
         message = str(exc)
         located = message if message.startswith(f"{path}: ") else f"{path}: {message}"
         raise InputError(located) from None
+
+
+def check_columns(name: str, found: pl.Schema, schema: dict[str, pl.DataType]) -> None:
+    """Refuse the table `name` of columns `found` if it lacks a column of `schema` settlement
+    reads, or holds an integer one as a float or fractional Decimal (`_not_whole`). The Spark
+    engine checks its tables' schemas, as polars types, here too."""
+    missing = missing_columns(found.names(), schema)
+    if missing:
+        raise InputError(f"{name}: missing columns {missing}")
+    if (problem := _not_whole(found, schema)) is not None:
+        raise InputError(f"{name}: {problem}")
 
 
 def missing_columns(have: list[str], schema: dict[str, pl.DataType]) -> list[str]:

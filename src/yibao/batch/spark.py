@@ -21,12 +21,18 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Self, TextIO
+from typing import TYPE_CHECKING, Self, TextIO, TypeVar
 
 import polars as pl
 import pyarrow as pa
@@ -42,12 +48,13 @@ from yibao.batch.run import (
     Counts,
     RunSummary,
     Tables,
-    missing_columns,
+    check_columns,
     verify_sample,
 )
 from yibao.batch.settle import Settler
 from yibao.batch.tables import LINES_SCHEMA, PERSONS_SCHEMA
 from yibao.errors import InputError
+from yibao.policy.loader import PolicyError
 from yibao.policy.overlays import check_overlay_regions
 
 if TYPE_CHECKING:
@@ -58,6 +65,15 @@ LOCAL_MASTER = "local[2]"
 MASTER_ENV = "YIBAO_SPARK_MASTER"
 LINES_PER_GROUP = 500_000
 PARTS_SUFFIX = ".parts"
+INTERRUPTED = "interrupted: the Spark jobs were cancelled, nothing written"
+MAX_REASON = 300  # characters of a failure's reason
+SETTLE_WAIT = 30.0  # float-ok: seconds a failed run waits for its jobs to end before cleaning
+T = TypeVar("T")
+
+
+class SparkRunFailed(Exception):
+    """A Spark run that failed (a task's error, a lost executor): one line saying why; its
+    staging directory is removed."""
 
 
 # --- the session ---------------------------------------------------------------------------
@@ -111,11 +127,23 @@ appender.console.name = console
 appender.console.target = SYSTEM_ERR
 appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
+logger.executor.name = org.apache.spark.executor
+logger.executor.level = off
+logger.scheduler.name = org.apache.spark.scheduler
+logger.scheduler.level = off
+logger.writer.name = org.apache.spark.sql.execution.datasources
+logger.writer.level = off
+logger.task.name = org.apache.spark.TaskContextImpl
+logger.task.level = off
+logger.utils.name = org.apache.spark.util.Utils
+logger.utils.level = off
 """
 
 
 def _quiet_log4j() -> str:
-    """A log4j2 configuration that prints errors only (local mode; a cluster keeps its own)."""
+    """A log4j2 configuration that prints errors only (local mode; a cluster keeps its own),
+    and not those of a failed or cancelled task: each logs its whole Python and Java stack,
+    several times over, where the run says why in one line (`SparkRunFailed`)."""
     path = Path(tempfile.gettempdir()) / "yibao-spark-log4j2.properties"
     if not path.is_file() or path.read_text("utf-8") != QUIET_LOG4J:
         path.write_text(QUIET_LOG4J, "utf-8")
@@ -243,20 +271,32 @@ def read_tables(spark: SparkSession, directory: str) -> SparkTables:
     base = directory.rstrip("/")
     persons = spark.read.parquet(f"{base}/{PERSONS_FILE}")
     lines = spark.read.parquet(f"{base}/{LINES_FILE}")
-    for name, frame, schema in (
-        (PERSONS_FILE, persons, PERSONS_SCHEMA),
-        (LINES_FILE, lines, LINES_SCHEMA),
-    ):
-        missing = missing_columns(frame.columns, schema)
-        if missing:
-            raise InputError(f"{name}: missing columns {missing}")
+    check_columns(PERSONS_FILE, polars_schema(persons), PERSONS_SCHEMA)
+    check_columns(LINES_FILE, polars_schema(lines), LINES_SCHEMA)
     regions = [r.region for r in persons.select("region").distinct().collect()]
     return SparkTables(
         _with_optional(persons),
-        lines.select(list(LINES_SCHEMA)),
+        _with_optional(lines, LINES_SCHEMA),
         [r for r in regions if r is not None],
         lines.count(),
     )
+
+
+def polars_schema(frame: DataFrame) -> pl.Schema:
+    """A Spark frame's columns as polars types (through Arrow), for `check_columns`; a type
+    without an Arrow one (a map of structs...) as Null: only its name is looked at then."""
+    from pyspark.sql.pandas.types import to_arrow_type
+
+    fields = []
+    for column in frame.schema.fields:
+        try:
+            kind = to_arrow_type(column.dataType)
+        except (TypeError, ValueError, NotImplementedError):  # PySparkTypeError is a TypeError
+            kind = pa.null()
+        fields.append(pa.field(column.name, kind))
+    table = pl.from_arrow(pa.schema(fields).empty_table())
+    assert isinstance(table, pl.DataFrame)
+    return table.schema
 
 
 SPARK_TYPES = {pl.Date: "date", pl.String: "string", pl.Int64: "bigint", pl.Boolean: "boolean"}
@@ -335,22 +375,27 @@ def run_spark_batch(
         spark = SparkSession.getActiveSession()  # e.g. a notebook's or a test's session
     own = spark is None
     session = spark or spark_session(master)
+    staging = out + PARTS_SUFFIX if single_file else None
+    jobs = SparkJobs(session)
     try:
-        tables = _read(session, directory)
-        parallelism = session.sparkContext.defaultParallelism
-        groups = partitions or max(2 * parallelism, math.ceil(tables.lines_count / LINES_PER_GROUP))
-        configure(session, groups)
-        check_overlay_regions(overlays, tables.regions)
-        settler = Settler(tables.regions, overlays)
-        if progress is not None:
-            progress.write(f"spark: {session.sparkContext.master}, {groups} person group(s)\n")
-        started = time.perf_counter()
-        frame, tally = settled_frame(session, tables, settler, groups)
-        target = out + PARTS_SUFFIX if single_file else out
-        frame.write.mode("overwrite").parquet(_spark_path(target))
-        if single_file:
-            merge_parts(target, out)
-        seconds = time.perf_counter() - started
+        with _sigint_raises(), _failure_cleaned(jobs, staging):
+            tables = jobs.run(lambda: _read(session, directory))
+            parallelism = session.sparkContext.defaultParallelism
+            groups = partitions or max(
+                2 * parallelism, math.ceil(tables.lines_count / LINES_PER_GROUP)
+            )
+            configure(session, groups)
+            check_overlay_regions(overlays, tables.regions)
+            settler = Settler(tables.regions, overlays)
+            if progress is not None:
+                progress.write(f"spark: {session.sparkContext.master}, {groups} person group(s)\n")
+            started = time.perf_counter()
+            frame, tally = settled_frame(session, tables, settler, groups)
+            target = staging or out
+            jobs.run(lambda: frame.write.mode("overwrite").parquet(_spark_path(target)))
+            if staging is not None:  # no Spark job: Ctrl-C stops it here, its partial file goes
+                merge_parts(staging, out)
+            seconds = time.perf_counter() - started
     finally:
         if own:
             session.stop()
@@ -363,6 +408,135 @@ def run_spark_batch(
         found = verify_sample(tables.local, Path(out), verify, seed, overlays)
         summary.verified, summary.differences, summary.verified_unsettled = found
     return summary
+
+
+class SparkJobs:
+    """The Spark jobs of one run, in a job group of their own (cancelled together, and no
+    other job of a caller's session with them). Each call's jobs are started from a helper
+    thread while this one waits: Ctrl-C then interrupts the wait, not a Py4J call in
+    progress — PySpark's SIGINT handler calls the JVM from inside the handler, which breaks
+    the call it interrupts with screens of Py4J tracebacks."""
+
+    def __init__(self, session: SparkSession) -> None:
+        self.session = session
+        self.group = f"yibao-batch-{uuid.uuid4().hex}"
+
+    def run(self, work: Callable[[], T]) -> T:
+        """`work()`, its jobs in the group; an exception of it is raised here. Interrupted
+        (KeyboardInterrupt, SIGTERM's SystemExit), the jobs are cancelled and ended first."""
+        done: list[T] = []
+        failed: list[BaseException] = []
+
+        def start() -> None:
+            try:
+                # cancelled tasks are not interrupted (HDFS may take a Thread.interrupt for a
+                # dead node): Spark kills their Python workers
+                self.session.sparkContext.setJobGroup(self.group, "yibao batch", False)
+                done.append(work())
+            except BaseException as exc:  # handed to the waiting thread
+                failed.append(exc)
+
+        helper = threading.Thread(target=start, name="yibao-spark-jobs", daemon=True)
+        helper.start()
+        try:
+            while helper.is_alive():
+                helper.join(0.2)
+        except BaseException:
+            self.cancel()
+            helper.join()
+            raise
+        if failed:
+            raise failed[0]
+        return done[0]
+
+    def cancel(self) -> None:
+        """Cancel the group's jobs and wait (SETTLE_WAIT at most) until none runs: a task
+        still writing could put the staging directory back after it is removed."""
+        try:
+            context = self.session.sparkContext
+            context.cancelJobGroup(self.group)
+            tracker = context.statusTracker()
+            deadline = time.monotonic() + SETTLE_WAIT
+            while time.monotonic() < deadline:
+                mine = set(tracker.getJobIdsForGroup(self.group))
+                if not mine & set(tracker.getActiveJobsIds()):
+                    return
+                time.sleep(0.1)
+        except Exception:  # the JVM is gone: no job runs
+            return
+
+
+@contextmanager
+def _sigint_raises() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt during the run (`SparkJobs.run` cancels the jobs),
+    instead of PySpark's handler; only the main thread may install a handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def _failure_cleaned(jobs: SparkJobs, staging: str | None) -> Iterator[None]:
+    """On any failure or interrupt: the run's jobs cancelled, the staging directory removed,
+    and a Spark error (a task's, the JVM's) raised as one line (`SparkRunFailed`)."""
+    try:
+        yield
+    except BaseException as exc:
+        jobs.cancel()
+        if staging is not None:
+            _remove_staging(jobs.session, staging)
+        if _from_spark(exc):
+            raise SparkRunFailed(failure_line(exc)) from exc
+        raise
+
+
+def _from_spark(exc: BaseException) -> bool:
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    return isinstance(exc, PySparkException | Py4JError)
+
+
+def failure_line(exc: BaseException) -> str:
+    """Why a Spark run failed, in one line: a Python task's exception line (after its
+    traceback), else the first line of the error that says something."""
+    try:
+        text = str(exc)  # a captured Spark error asks the JVM for its message
+    except Exception:  # the JVM is gone
+        text = ""
+    lines = [line.rstrip() for line in text.splitlines()]
+    starts = [k for k, line in enumerate(lines) if line.startswith("Traceback (most recent")]
+    if starts:
+        after = lines[starts[-1] + 1 :]
+        found = next((line for line in after if line and not line[0].isspace()), None)
+        if found is not None:
+            return f"spark: a task failed: {found[:MAX_REASON]}"
+    said = (
+        line.lstrip(": ").strip()
+        for line in lines
+        if line.strip() and not line.startswith("An error occurred while calling")
+    )
+    return f"spark: {next(said, type(exc).__name__)[:MAX_REASON]}"
+
+
+def _remove_staging(session: SparkSession, path: str) -> None:
+    """Remove a failed run's staging directory, local or (through the JVM's Hadoop file
+    system, which wrote it) remote; the run's own error is what is reported, so a failure to
+    remove it is not."""
+    if not is_uri(path):
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    try:
+        jvm, context = session.sparkContext._jvm, session.sparkContext._jsc
+        where = jvm.org.apache.hadoop.fs.Path(path)
+        where.getFileSystem(context.hadoopConfiguration()).delete(where, True)
+    except Exception:  # best effort, see above
+        return
 
 
 def _spark_path(path: str) -> str:
@@ -410,7 +584,9 @@ def merge_parts(parts: str, out: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`spark-submit …/yibao/batch/spark.py DIR --out FILE.parquet` on a cluster."""
+    """`spark-submit …/yibao/batch/spark.py DIR --out FILE.parquet` on a cluster. Exits as
+    `yibao batch` does: 0 every claim settled, 1 a person or claim not settled, 2 bad input or
+    a failed run (one line), 130 interrupted."""
     parser = argparse.ArgumentParser(prog="yibao.batch.spark", description=main.__doc__)
     parser.add_argument("directory", help="folder (or hdfs:// / s3a:// URI) of the two tables")
     parser.add_argument("--out", required=True, help="result Parquet file (or URI)")
@@ -430,12 +606,15 @@ def main(argv: list[str] | None = None) -> int:
             master=args.master,
             single_file=not args.parts,
         )
-    except InputError as exc:
+    except (InputError, PolicyError, SparkRunFailed) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"error: {INTERRUPTED}", file=sys.stderr)
+        return 130
     for line in summary.report():
         print(line, file=sys.stderr)
-    return 0
+    return 0 if summary.all_settled else 1  # as `yibao batch` exits
 
 
 if __name__ == "__main__":  # pragma: no cover - run by spark-submit

@@ -75,6 +75,33 @@ CLAIM_FIELDS = (
 )
 
 
+UNNUMBERED = "must not be null (a claim's fields are read from its lowest line_no)"
+# the claim fields each line repeats that tell one claim from another: lines of one claim
+# that disagree on one are refused. Not the diagnoses: a list on every line, comparing them
+# cost the batch ~10% more; a claim takes its first line's.
+IDENTIFYING_CLAIM_FIELDS = tuple(
+    name for name in CLAIM_FIELDS if name not in ("claim_id", "diagnoses")
+)
+
+
+def claim_disagreement(claim: dict, first_line_no: int, row: dict) -> str | None:
+    """Why a line cannot belong to `claim` (built from its line `first_line_no`): the first
+    identifying claim field whose copy on this line differs — most likely two claims given one
+    claim_id, which merged would settle as one claim of the first one's date and type."""
+    for name in IDENTIFYING_CLAIM_FIELDS:
+        if row[name] != claim[name]:
+            return (
+                f"claim {claim['id']}: {name}: its lines disagree ({_shown(claim[name])} on "
+                f"line_no {first_line_no}, {_shown(row[name])} on line_no {row['line_no']}): "
+                "two claims under one claim_id? Give each claim its own"
+            )
+    return None
+
+
+def _shown(value: object) -> str:
+    return "null" if value is None else str(value)
+
+
 def listed_twice(persons: pl.DataFrame, column: str = "person_id") -> pl.Series:
     """The person ids (`column`) of more than one persons row, each once, sorted; a null id
     is no person's."""
@@ -172,9 +199,15 @@ def claim_files_to_frames(files: Iterable[ClaimFile]) -> tuple[pl.DataFrame, pl.
 
 
 def frames_to_claim_files(persons: pl.DataFrame, lines: pl.DataFrame) -> list[ClaimFile]:
-    """(persons, claim_lines) → claim files, one per person, as `yibao settle` reads them."""
+    """(persons, claim_lines) → claim files, one per person, as `yibao settle` reads them.
+    A claim takes its fields from its line with the lowest `line_no`; a line without a
+    `line_no`, or whose copy of an identifying claim field differs from that line's, is a
+    ValueError naming the claim (`claim_disagreement`)."""
     by_person: dict[str, dict[str, dict]] = defaultdict(dict)
+    first_line_no: dict[tuple[str, str], int] = {}
     for row in lines.sort(["person_id", "claim_id", "line_no"]).iter_rows(named=True):
+        if row["line_no"] is None:
+            raise ValueError(f"claim {row['claim_id']}: line_no: {UNNUMBERED}")
         claims = by_person[row["person_id"]]
         claim = claims.get(row["claim_id"])
         if claim is None:
@@ -184,6 +217,11 @@ def frames_to_claim_files(persons: pl.DataFrame, lines: pl.DataFrame) -> list[Cl
                 "hospital_level": row["hospital_level"],
                 "items": [],
             }
+            first_line_no[row["person_id"], row["claim_id"]] = row["line_no"]
+        else:
+            first = first_line_no[row["person_id"], row["claim_id"]]
+            if (problem := claim_disagreement(claim, first, row)) is not None:
+                raise ValueError(problem)
         item = {
             "code": row["code"],
             "name": row["name"],

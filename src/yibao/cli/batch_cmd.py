@@ -7,20 +7,24 @@ the typer options; the engine is imported lazily. Writes one row per claim: `per
 `pool_prop_selfpay` as decimal text with four places. The summary (what ran columnar, what
 fell back to the per-claim engine and why, claims/s) goes to stderr. Exit 0: every claim
 settled; 1: a person or claim not settled (the output holds every settled claim, the summary
-names the rest) or a `--verify` difference; 2: bad input.
+names the rest) or a `--verify` difference; 2: bad input (or a failed Spark run, one line);
+130: interrupted (Ctrl-C), nothing written.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
 from yibao.cli.common import ProgressOption, fail, sigterm_stops
 from yibao.errors import InputError
 from yibao.policy.loader import PolicyError
+
+if TYPE_CHECKING:
+    from yibao.batch.run import RunSummary
 
 ENGINES = ("polars", "spark")
 SHOWN_DIFFERENCES = 20
@@ -75,7 +79,8 @@ def batch_command(
     Exit 0: every claim settled.
     Exit 1: a person or claim not settled (the output still holds every claim that was;
     the summary on stderr names what was not, and why), or --verify found a difference.
-    Exit 2: bad input."""
+    Exit 2: bad input, or a failed Spark run (one line).
+    Exit 130: interrupted (Ctrl-C); nothing written."""
     run_batch_cmd(
         directory,
         out,
@@ -104,7 +109,7 @@ def run_batch_cmd(
     or `--verify` finds any difference."""
     import polars as pl
 
-    from yibao.batch.run import check_out, run_batch
+    from yibao.batch.run import run_batch
 
     if engine not in ENGINES:
         fail(f"--engine: must be one of {', '.join(ENGINES)}, got {engine!r}")
@@ -120,12 +125,8 @@ def run_batch_cmd(
     try:
         with sigterm_stops():
             if engine == "spark":
-                from yibao.batch.spark import is_uri, run_spark_batch
-
-                if not (remote or is_uri(out)):
-                    check_out(folder, Path(out))
-                summary = run_spark_batch(
-                    directory, out, overlays, verify, partitions, seed, stream
+                summary = _run_spark(
+                    directory, out, overlays, verify, partitions, seed, stream, remote
                 )
             else:
                 summary = run_batch(folder, Path(out), overlays, verify, partitions, seed, stream)
@@ -163,3 +164,28 @@ def run_batch_cmd(
             )
     if summary.differences or not summary.all_settled:
         raise typer.Exit(1)
+
+
+def _run_spark(
+    directory: str,
+    out: str,
+    overlays: tuple[Path, ...],
+    verify: int,
+    partitions: int | None,
+    seed: int,
+    stream: TextIO | None,
+    remote: bool,
+) -> RunSummary:
+    """`run_spark_batch`; a failed Spark run is one line (exit 2), Ctrl-C one line and exit
+    130 (as the polars engine's), the staging directory removed either way."""
+    from yibao.batch.run import check_out
+    from yibao.batch.spark import INTERRUPTED, SparkRunFailed, is_uri, run_spark_batch
+
+    if not (remote or is_uri(out)):
+        check_out(Path(directory), Path(out))
+    try:
+        return run_spark_batch(directory, out, overlays, verify, partitions, seed, stream)
+    except SparkRunFailed as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail(INTERRUPTED, 130)
