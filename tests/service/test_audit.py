@@ -23,6 +23,9 @@ def test_writes_are_audited_with_masked_ids(db):
     assert "person.enroll" in actions and "account.credit" in actions
     settle = next(e for e in entries if e.action == "settlement.settle")
     assert (settle.actor, settle.role, settle.detail["msgid"]) == ("H001", "institution", "m1")
+    # the money that moved (QA: an account debit was audited as fund_pay_sumamt 0 alone)
+    paid = settle.detail["fund_pay_sumamt"] + settle.detail["acct_pay"]
+    assert paid + settle.detail["psn_cash_pay"] == 10_000 and settle.detail["acct_pay"] > 0
     enrolled = next(e for e in entries if e.action == "person.enroll")
     assert "*" in enrolled.detail["certno"] and len(enrolled.detail["certno"]) == 18
 

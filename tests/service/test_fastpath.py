@@ -111,6 +111,9 @@ def test_every_row_of_a_settlement_is_written(world):
         "claim_id": "C1",
         "msgid": "rows-1",
         "fund_pay_sumamt": 30_000,
+        "acct_pay": 100_000,
+        "acct_mulaid_pay": 0,
+        "psn_cash_pay": 22_050,  # 152050 − 30000 − 100000
     }
     assert (acc.settlements, acc.amounts["deductible:general_outpatient"]) == (1, 100_000)
 

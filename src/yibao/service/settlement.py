@@ -353,7 +353,11 @@ def settle(
                     institution=code,
                     claim_id=claim.id,
                     msgid=msgid,
+                    # the money that moved, in fen: the fund's, the accounts', the cash
                     fund_pay_sumamt=settled.setlinfo.fund_pay_sumamt,
+                    acct_pay=settled.setlinfo.acct_pay,
+                    acct_mulaid_pay=settled.setlinfo.acct_mulaid_pay,
+                    psn_cash_pay=settled.setlinfo.psn_cash_pay,
                 ),
             )
             _write_settlement(writes, settled, setl_id, code, msgid, mdtrt_id, delta)
@@ -453,6 +457,9 @@ def reverse(
                 psn_no=psn_no,
                 reversal=answer["setlinfo"]["setl_id"],
                 msgid=msgid,
+                fund_pay_sumamt=row.fund_pay_sumamt,  # given back, in fen
+                acct_pay=row.acct_pay,
+                acct_mulaid_pay=row.acct_mulaid_pay,
             )
             return answer
     except IntegrityError:
