@@ -316,6 +316,14 @@ def test_inpatient_stay_settles_from_admission_to_discharge(api):
             {"fee_ocur_time": "2099-01-01 09:00:00"},
             "feedetail[0].fee_ocur_time: 2099-01-01 is in the future",
         ),
+        (  # read as Unix seconds it was 1970-08-23 (QA)
+            {"fee_ocur_time": "20230301"},
+            "feedetail[0].fee_ocur_time: must be a date-time string yyyy-MM-dd HH:mm:ss",
+        ),
+        (
+            {"fee_ocur_time": "20230301093000"},
+            "feedetail[0].fee_ocur_time: must be a date-time string yyyy-MM-dd HH:mm:ss",
+        ),
     ],
 )
 def test_fee_upload_errors_name_the_line(api, line, message):
@@ -325,6 +333,32 @@ def test_fee_upload_errors_name_the_line(api, line, message):
     upload = {"feedetail": [{**fee("1", "X", "12.50", "1", "12.50", mdtrt_id=mdtrt_id), **line}]}
     answer = api.call("2204", upload).json()
     assert answer["infcode"] == -1 and answer["err_msg"].startswith(message)
+
+
+def test_a_price_limited_line_priced_finer_than_the_fen_settles(api):
+    # QA: 2204 answered M002 (limit 1500.00) at 1500.333333 × 2, then 2206 / 2207 refused the
+    # visit: "price_limit: 3000.00 is above the catalogue's 1500.00". The line settles as its
+    # total 3000.67 with the limit scaled to 2 × 1500.00, as `yibao settle` settles it.
+    mdtrt_id = api.ok("2201", {"psn_no": "P2", "begntime": DAY, "ipt_otp_no": "OP1"})["data"][
+        "mdtrt_id"
+    ]
+    line = fee("1", "M002", "1500.333333", "2", "3000.67", mdtrt_id=mdtrt_id)
+    row = api.ok("2204", {"feedetail": [line]})["result"][0]
+    assert row["overlmt_amt"] == Decimal("0.67")
+    data = {"psn_no": "P2", "mdtrt_id": mdtrt_id}
+    assert api.ok("2206", {"data": data})["setlinfo"]["overlmt_selfpay"] == Decimal("0.67")
+    info = api.ok("2207", {"data": data})["setlinfo"]
+    expected = settle_locally(
+        {"id": "P2", "scheme": "employee", "employment": "retired"},
+        {
+            "id": mdtrt_id,
+            "date": "2023-03-01",
+            "med_type": "11",
+            "hospital_level": 3,
+            "items": [{"code": "M002", "price": "3000.67", "price_limit": "3000.00"}],
+        },
+    )
+    assert {k: info[k] for k in expected} == expected
 
 
 def test_fee_lines_are_uploaded_once_and_visits_stay_with_their_institution(api):

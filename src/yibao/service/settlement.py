@@ -198,9 +198,15 @@ def _settled_before(claim_id: str, setl_id: str) -> Conflict:
 
 
 def _run(
-    ctx: fastpath.Context, claim: Claim, acc: Any, balances: dict[str, int]
+    ctx: fastpath.Context,
+    claim: Claim,
+    acc: Any,
+    balances: dict[str, int],
+    from_catalogue: bool = False,
 ) -> tuple[EngineSettlement, YearToDate, YearToDate]:
-    """The pure engine on the person's stored state (`acc`: accumulator row, or None)."""
+    """The pure engine on the person's stored state (`acc`: accumulator row, or None). A
+    claim the national flow built `from_catalogue` is not checked against it again: its
+    line with a unit price finer than the fen carries the limit scaled to its quantity."""
     person_row = ctx.person
     person = engine_view(person_row, ctx.categories, ctx.links, balances)
     before = YearToDate.for_person(person)
@@ -217,7 +223,7 @@ def _run(
         settled, after = settle_claim(policy, catalogs, person, claim, before)
     except SettlementError as exc:
         raise ServiceError(f"claim: {exc}") from None
-    if (catalog := catalogs.get(settled.policy_version)) is not None:
+    if not from_catalogue and (catalog := catalogs.get(settled.policy_version)) is not None:
         _check_catalogue(claim, catalog)
     return settled, before, after
 
@@ -256,6 +262,7 @@ def pre_settle(
     fixmedins_code: str | None,
     mdtrt_id: str | None = None,
     when: dt.datetime | None = None,
+    from_catalogue: bool = False,
 ) -> dict[str, Any]:
     """Pre-settlement (预结算): the same numbers as a settlement, and nothing is written.
     A claim-path claim already settled is refused as its settlement would be.
@@ -270,7 +277,7 @@ def pre_settle(
         )
         acc = fastpath.read_accumulator(conn, psn_no, claim.settle_date.year)
         balances = fastpath.balances(conn, [psn_no, *ctx.holders], lock=False)
-        settled, *_ = _run(ctx, claim, acc, balances)
+        settled, *_ = _run(ctx, claim, acc, balances, from_catalogue)
         answer = settlement_output(
             settled, ctx.person, None, mdtrt_id, None, ctx.categories, _message_time(when).time()
         )
@@ -291,6 +298,7 @@ def settle(
     mdtrt_id: str | None = None,
     when: dt.datetime | None = None,
     claim_once: bool | None = None,
+    from_catalogue: bool = False,
 ) -> dict[str, Any]:
     """Settle one claim for real; a repeated msgid returns the first answer unchanged.
 
@@ -320,7 +328,7 @@ def settle(
                 return _replayed(ctx.stored, msgid, who, infno)
             acc = fastpath.lock_accumulator(conn, psn_no, year)
             balances = fastpath.balances(conn, [psn_no, *ctx.holders], lock=True)
-            settled, before, after = _run(ctx, claim, acc, balances)
+            settled, before, after = _run(ctx, claim, acc, balances, from_catalogue)
             setl_id = new_setl_id(claim.settle_date)
             delta = _delta(before, after, ctx.holders, settled.groups_claimed)
             answer = settlement_output(

@@ -28,6 +28,7 @@ message that reserved it failed.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -85,12 +86,17 @@ RESERVATION_TIMEOUT = dt.timedelta(minutes=5)
 # --- inputs (national field names; the many fields yibao does not use are ignored) --------
 
 
+# nhsa.md 日期时间型: yyyy-MM-dd HH:mm:ss (a date alone: midnight). Anything else is refused:
+# pydantic's lax datetime read "20260401" as Unix seconds, 1970-08-23 (QA)
+NATIONAL_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}:[0-9]{2})?")
+
+
 def _timestamp(value: Any) -> Any:
-    if not isinstance(value, str | dt.datetime | dt.date):
+    if isinstance(value, dt.datetime | dt.date):
+        return value
+    if not isinstance(value, str) or not NATIONAL_TIMESTAMP.fullmatch(text := value.strip()):
         raise ValueError("must be a date-time string yyyy-MM-dd HH:mm:ss")
-    if isinstance(value, str) and len(value.strip()) == 10:
-        return value.strip() + " 00:00:00"
-    return value
+    return text if len(text) > 10 else text + " 00:00:00"
 
 
 MAX_COUNT = Decimal(10) ** 12  # a quantity (cnt); any real one is far below
@@ -564,7 +570,9 @@ def pre_settle_visit(
         person = enrolled_person(session, visit.person_id)
         lines = _lines_to_settle(visit, _states(session, visit), data.chrg_bchno)
         claim = visit_claim(visit, inst, person, lines, data, when.date())
-    return settlement.pre_settle(db, who, person.id, claim, inst.code, visit.mdtrt_id, when)
+    return settlement.pre_settle(
+        db, who, person.id, claim, inst.code, visit.mdtrt_id, when, from_catalogue=True
+    )
 
 
 def settle_visit(
@@ -600,7 +608,16 @@ def settle_visit(
         audit.record(session, who, "visit.reserve", visit.mdtrt_id, lines=sorted(taken))
     try:
         answer = settlement.settle(
-            db, who, person.id, claim, inst.code, msgid, infno, visit.mdtrt_id, when
+            db,
+            who,
+            person.id,
+            claim,
+            inst.code,
+            msgid,
+            infno,
+            visit.mdtrt_id,
+            when,
+            from_catalogue=True,
         )
     except ServiceError:
         _release(db, visit.mdtrt_id, msgid)
