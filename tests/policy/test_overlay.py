@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -37,8 +38,8 @@ def reform(tmp_path: Path) -> Path:
     return path
 
 
-def _rows(policy):
-    return {r.path: r for r in flatten(policy.versions[0])}
+def _rows(policy, settings: bool = False):
+    return {r.path: r for r in flatten(policy.versions[0], settings)}
 
 
 def test_overlay_changes_exactly_what_it_names(reform):
@@ -164,9 +165,136 @@ def test_an_overlay_cannot_bring_blocks_into_a_layer_the_scheme_lacks(tmp_path):
         "          - {id: dibao, ratio: 0.9}\n",
         "utf-8",
     )
-    expected = (
-        r"changes\.schemes\.employee\.medical_assistance\.programs\[id=dibao\]: "
-        "the policy has no such blocks here"
-    )
+    expected = r"changes\.schemes\.employee\.medical_assistance: the policy has no such block"
     with pytest.raises(PolicyError, match=expected):
         load_with_overlays("erenhot", (overlay,))
+
+
+def _overlay(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, "utf-8")
+    return path
+
+
+TILT_LEVELS = """
+changes:
+  schemes:
+    resident:
+      pooling:
+        benefits:
+          - id: chronic_outpatient
+            tilts:
+              - id: poverty_registered_county_and_below
+                levels: LEVELS
+"""
+
+
+@pytest.mark.parametrize(
+    ("levels", "reason"),
+    [("[4]", "Input should be 1, 2 or 3"), ("[]", "List should have at least 1 item")],
+)
+def test_a_level_list_holds_hospital_levels_and_is_not_empty(tmp_path, levels, reason):
+    # QA: level 4 switched the tilt off, an empty list switched it on at every level
+    overlay = _overlay(tmp_path, "lv.yaml", TILT_LEVELS.replace("LEVELS", levels))
+    where = r"tilts\[id=poverty_registered_county_and_below\]\.levels"
+    with pytest.raises(PolicyError, match=rf"^lv\.yaml: changes\..*{where}.*: {reason}"):
+        load_with_overlays("tongliao", (overlay,))
+
+
+@pytest.mark.parametrize("table", ["{4: 0.95}", '{"3": 0.75}'])
+def test_a_level_table_key_must_be_a_hospital_level(tmp_path, table):
+    # QA: `by_level: {4: 0.95}` was refused as "Keys should be strings"
+    overlay = _overlay(
+        tmp_path,
+        "l4.yaml",
+        "changes:\n  schemes:\n    resident:\n      pooling:\n        benefits:\n"
+        f"          - id: inpatient\n            ratio:\n              by_level: {table}\n",
+    )
+    expected = r"^l4\.yaml: .*benefits\[id=inpatient\]\.ratio\.by_level: .* is no hospital level"
+    with pytest.raises(PolicyError, match=expected):
+        load_with_overlays("tongliao", (overlay,))
+
+
+@pytest.mark.parametrize(
+    ("block", "text"),
+    [
+        ("large_expense", "name: 大额\n        med_types: ['21']\n        ratio: {value: 0.9}"),
+        ("account", "med_types: ['11']\n        family_mutual_aid: {value: true}"),
+    ],
+)
+def test_an_overlay_cannot_add_a_mapping_block(tmp_path, block, text):
+    # QA: a new layer not in layer_order did nothing, while simulate listed it as a change
+    overlay = _overlay(
+        tmp_path,
+        "add.yaml",
+        f"changes:\n  schemes:\n    resident:\n      {block}:\n        {text}\n",
+    )
+    expected = rf"^add\.yaml: changes\.schemes\.resident\.{block}: the policy has no such block"
+    with pytest.raises(PolicyError, match=expected):
+        load_with_overlays("tongliao", (overlay,))
+
+
+def test_an_overlay_sets_a_plain_value_the_version_lacks(tmp_path):
+    # Fuxin's rural_poor 大病 tilt has no ratio_floor: a plain 0.80 is cited as the overlay
+    overlay = _overlay(
+        tmp_path,
+        "floor.yaml",
+        "changes:\n  schemes:\n    resident:\n      critical_illness:\n        tilts:\n"
+        "          - id: rural_poor\n            ratio_floor: 0.80\n",
+    )
+    policy = load_with_overlays("fuxin", (overlay,))
+    for version in policy.versions:
+        tilt = next(
+            t for t in version.schemes["resident"].critical_illness.tilts if t.id == "rural_poor"
+        )
+        assert tilt.ratio_floor.value == Decimal("0.8")
+        assert tilt.ratio_floor.cite() == "reform overlay floor.yaml"
+
+
+def test_an_overlay_sets_a_plain_flag_and_factor_the_policy_lacks(tmp_path):
+    overlay = _overlay(
+        tmp_path,
+        "rep.yaml",
+        "changes:\n  schemes:\n    resident:\n      pooling:\n        benefits:\n"
+        "          - id: inpatient\n            deductible:\n"
+        "              repeat_admission_factor: 0.5\n",
+    )
+    version = load_with_overlays("tongliao", (overlay,)).versions[0]
+    inpatient = version.schemes["resident"].pooling.benefits[0]
+    assert inpatient.deductible.repeat_admission_factor.cite() == "reform overlay rep.yaml"
+
+
+@pytest.mark.parametrize("name", ["nonexistent.csv", "../../../../../etc/passwd"])
+def test_an_overlay_names_only_packaged_catalogue_files(tmp_path, name):
+    # QA: validate passed; settle then crashed (FileNotFoundError) or opened /etc/passwd
+    overlay = _overlay(tmp_path, "cat.yaml", f"changes:\n  catalog:\n    files: ['{name}']\n")
+    expected = r"^cat\.yaml: changes\.catalog\.files: .* is not a packaged catalogue file"
+    with pytest.raises(PolicyError, match=expected):
+        load_with_overlays("tongliao", (overlay,))
+
+
+@pytest.mark.parametrize(
+    "line", ["valid_from: 2023-06-01", "valid_to: 2023-03-31", "label: reformed"]
+)
+def test_an_overlay_cannot_change_a_versions_dates_or_label(tmp_path, line):
+    overlay = _overlay(tmp_path, "dates.yaml", f"changes:\n  {line}\n")
+    key = line.split(":")[0]
+    with pytest.raises(PolicyError, match=rf"^dates\.yaml: changes\.{key}: an overlay changes"):
+        load_with_overlays("tongliao", (overlay,))
+
+
+def test_a_diff_lists_a_changed_uncited_setting(tmp_path):
+    # QA: a tilt's levels are no cited number, so `policy diff` and simulate's policy_changes
+    # did not list an overlay that changed them
+    overlay = _overlay(tmp_path, "lv.yaml", TILT_LEVELS.replace("LEVELS", "[1, 2, 3]"))
+    base = _rows(load_region("tongliao"), settings=True)
+    new = _rows(load_with_overlays("tongliao", (overlay,)), settings=True)
+    path = (
+        "schemes.resident.pooling.benefits[chronic_outpatient]"
+        ".tilts[poverty_registered_county_and_below].levels"
+    )
+    assert (base[path].value, new[path].value) == ("1, 2", "1, 2, 3")
+    assert new[path].kind == "uncited"
+    assert path not in _rows(load_region("tongliao"))  # `policy show`: cited values only
+    # a cited value keeps its one row: no `.value` row beside it
+    assert not any(p.endswith(".value") for p in new)

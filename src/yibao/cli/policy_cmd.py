@@ -111,8 +111,8 @@ def run_diff(region: str, start: str, end: str, overlays: tuple[Path, ...]) -> N
     new = _load(region, overlays)
     old_v = _version(base, _date(start, "--from"))
     new_v = _version(new, _date(end, "--to"))
-    old = {r.path: r for r in flatten(old_v)}
-    cur = {r.path: r for r in flatten(new_v)}
+    old = {r.path: r for r in flatten(old_v, settings=True)}
+    cur = {r.path: r for r in flatten(new_v, settings=True)}
     typer.echo(f"{region}: {base.version_id(old_v)} → {new.version_id(new_v)}")
     changed = 0
     for path in sorted(old.keys() | cur.keys()):

@@ -1,5 +1,9 @@
 """A policy version as a flat list of (path, value, provenance) rows: for `policy show`
-and `policy diff`, so a reader sees every effective number and where it comes from."""
+and `policy diff`, so a reader sees every effective number and where it comes from.
+
+A block's plain settings (a tilt's categories, a waiver's conditions, a benefit's med_types)
+decide who is paid as much as its numbers do, so each has a row too, `uncited`: a diff that
+listed cited values only would miss a reform that changes them."""
 
 from __future__ import annotations
 
@@ -31,13 +35,15 @@ class Row:
     kind: str  # source / assumed / overlay
 
 
-def flatten(version: PolicyVersion) -> list[Row]:
+def flatten(version: PolicyVersion, settings: bool = False) -> list[Row]:
+    """Every cited value of `version`; with `settings`, its plain settings too (a diff needs
+    them; `policy show` lists what is cited, each value with its source)."""
     rows: list[Row] = []
-    _walk(version, "", rows)
+    _walk(version, "", rows, settings)
     return rows
 
 
-def _walk(node: Any, path: str, rows: list[Row]) -> None:
+def _walk(node: Any, path: str, rows: list[Row], settings: bool) -> None:
     if isinstance(node, Provenance) or (isinstance(node, Cites) and node.cite()):
         rows.append(Row(path, describe(node), node.cite(), _kind(node)))
     if isinstance(node, BaseModel):
@@ -47,15 +53,40 @@ def _walk(node: Any, path: str, rows: list[Row]) -> None:
             child = getattr(node, name)
             # `levels_cited` is the citation of `levels`: the reader sees it as `levels`
             label = name.removesuffix("_cited")
-            if isinstance(child, BaseModel | list | dict):
-                _walk(child, f"{path}.{label}" if path else label, rows)
+            where = f"{path}.{label}" if path else label
+            if _is_setting(node, name, child):
+                if settings:
+                    rows.append(Row(where, _setting(child), UNCITED, "uncited"))
+            elif isinstance(child, BaseModel | list | dict):
+                _walk(child, where, rows, settings)
     elif isinstance(node, list):
         for i, item in enumerate(node):
             key = getattr(item, "id", None) or getattr(item, "code", None) or str(i)
-            _walk(item, f"{path}[{key}]", rows)
+            _walk(item, f"{path}[{key}]", rows, settings)
     elif isinstance(node, dict):
         for key, item in node.items():
-            _walk(item, f"{path}.{key}", rows)
+            _walk(item, f"{path}.{key}", rows, settings)
+
+
+UNCITED = "uncited setting"
+# what names a block or a version rather than setting a rule
+NAMES = frozenset({"id", "name", "code", "product", "valid_from", "valid_to", "label"})
+
+
+def _is_setting(node: BaseModel, name: str, value: Any) -> bool:
+    """A plain value of a rule that is set (not a default left off, not a name); a value with
+    a citation beside it (`levels` of `levels_cited`) has its cited row instead."""
+    if name in NAMES or name.endswith("_cited") or getattr(node, f"{name}_cited", None):
+        return False
+    if isinstance(node, Provenance) and name == "value":  # the cited row describes it
+        return False
+    if isinstance(value, list):
+        return bool(value) and not any(isinstance(item, BaseModel | dict) for item in value)
+    return isinstance(value, str | int) and value is not False
+
+
+def _setting(value: Any) -> str:
+    return ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
 
 
 def _kind(node: Cites) -> str:

@@ -325,6 +325,11 @@ def _apply_overlay(
     changes = raw["changes"]
     if not isinstance(changes, dict):
         raise PolicyError(name, "changes", "must be a mapping (the parts of a version to change)")
+    dated = [key for key in VERSION_KEYS if key in changes]
+    if dated:
+        # the version's dates and label are the packaged policy's; a reform starts with `from:`
+        reason = "an overlay changes rules, not a version's dates or label (start it with from:)"
+        raise PolicyError(name, f"changes.{dated[0]}", reason)
     fill_seed(changes, seed)
     out = []
     _check_schemes(changes, versions, name, region)

@@ -3,11 +3,15 @@
 Dicts merge key by key; lists of blocks with an `id` merge by id (a version's `changes:` may
 add a block with a new id, a reform overlay may not); other lists are replaced.
 A cited value that a patch changes takes the patch's provenance — never the old quote.
+A reform overlay may set a value the policy lacks (a plain one is cited as the overlay), but
+brings no block: a block the layers do not run would change nothing, silently.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from yibao.policy.schema import CITED_FIELDS, FIELDS
 
 PROVENANCE_KEYS = frozenset({"source", "assumed", "reason", "overlay"})
 CITED_KEYS = frozenset({"value", "by_level", "bands", "in_service", "retired"})
@@ -58,8 +62,8 @@ def merge(base: Any, patch: Any, path: str = "", overlay: str | None = None) -> 
             if key in base:
                 merged[key] = merge(base[key], value, sub, overlay)
             elif overlay:
-                _refuse_new_blocks(value, sub)
-                merged[key] = stamp_overlay(value, overlay)
+                _refuse_new_blocks(key, value, sub)
+                merged[key] = _new_value(key, value, overlay)
             else:
                 merged[key] = value
         return merged
@@ -68,11 +72,22 @@ def merge(base: Any, patch: Any, path: str = "", overlay: str | None = None) -> 
     return patch
 
 
+def _new_value(key: Any, value: Any, overlay: str) -> Any:
+    """A value an overlay sets where the policy has none: a plain number of a cited field
+    (`ratio_floor: 0.80`) is cited as the overlay, as it is where the policy has one."""
+    if key in CITED_FIELDS and not isinstance(value, dict):
+        return {"value": value, "overlay": overlay}
+    return stamp_overlay(value, overlay)
+
+
 def _merge_cited(base: dict, patch: Any, path: str, overlay: str | None) -> dict:
     if not isinstance(patch, dict):
         patch = {"value": patch}
-    elif "by_level" in base and patch and all(key in (1, 2, 3) for key in patch):
+    elif "by_level" in base and patch and not (CITED_KEYS | PROVENANCE_KEYS) & patch.keys():
+        _check_levels(patch, path)
         patch = {"by_level": patch}  # `ratio.by_level: {3: 0.71}` means the level table
+    elif isinstance(patch.get("by_level"), dict):
+        _check_levels(patch["by_level"], f"{path}.by_level")
     if not PROVENANCE_KEYS & patch.keys():
         if overlay is None:
             raise MergeError(path, "changes a cited value without its own source: or assumed:")
@@ -86,13 +101,25 @@ def _merge_cited(base: dict, patch: Any, path: str, overlay: str | None) -> dict
     return merged
 
 
-def _refuse_new_blocks(value: Any, path: str) -> None:
-    """An overlay writing a part the policy lacks may set values, not bring blocks (items
-    with an `id`): those it can only change, like `_merge_by_id`'s unknown ids."""
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            _refuse_new_blocks(inner, f"{path}.{key}")
-    elif isinstance(value, list) and value and _all_have_ids(value):
+def _check_levels(table: dict, path: str) -> None:
+    """A level table's keys are hospital levels: a key 4 would be refused by the schema as
+    "Keys should be strings", which names neither the level nor the rule."""
+    for key in table:
+        if key not in (1, 2, 3):
+            raise MergeError(path, f"{key!r} is no hospital level (levels are 1, 2 and 3)")
+
+
+def _refuse_new_blocks(key: Any, value: Any, path: str) -> None:
+    """An overlay writing a part the policy lacks may set values (`ratio_floor: 0.80`,
+    `{value: …}`), not bring blocks — a mapping of settings, or items with an `id`: those it
+    can only change, like `_merge_by_id`'s unknown ids (a new layer not in `layer_order`
+    would do nothing, while the diff lists it)."""
+    # a key no block has is a typo: the schema names it ("Extra inputs are not permitted")
+    if isinstance(value, dict) and key in FIELDS and not _looks_cited(value):
+        raise MergeError(
+            path, "the policy has no such block here; an overlay changes blocks, it adds none"
+        )
+    if isinstance(value, list) and value and _all_have_ids(value):
         ids = ", ".join(str(item["id"]) for item in value)
         raise MergeError(
             f"{path}[id={ids}]", "the policy has no such blocks here; an overlay changes blocks"
@@ -109,7 +136,7 @@ def _merge_by_id(base: list, patch: list, path: str, overlay: str | None) -> lis
     for item in patch:
         if item["id"] in index:
             i = index[item["id"]]
-            merged[i] = merge(base[i], item, f"{path}[{item['id']}]", overlay)
+            merged[i] = merge(base[i], item, f"{path}[id={item['id']}]", overlay)
         elif overlay:
             # an overlay changes blocks, it does not add them: an unknown id is a typo, and
             # adding it would surface as a missing `name:` of a block the reader never wrote

@@ -6,10 +6,13 @@ block; the scheme's `layer_order` names which layers run, in which order.
 
 from __future__ import annotations
 
+import types
+import typing
 from datetime import date
+from importlib import resources
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from yibao.catalog.model import Kind
 from yibao.policy.provenance import (
@@ -26,6 +29,7 @@ from yibao.policy.provenance import (
     CitedPoints,
     CitedRatio,
     Cites,
+    Level,
     Provenance,
     Source,
     Strict,
@@ -92,7 +96,8 @@ class Tilt(Cites):
 
     id: str
     categories: list[Category] = Field(min_length=1)
-    levels: list[int] | None = None
+    # an empty list would read as "every level", a level 4 as "none": both switch a rule
+    levels: list[Level] | None = Field(default=None, min_length=1)
     in_region_only: bool = False
     deductible_factor: CitedFactor | None = None
     ratio_points: CitedPoints | None = None
@@ -104,7 +109,7 @@ class Waiver(Provenance):
     id: str
     name: str
     categories: list[Category] | None = None
-    levels: list[int] | None = None
+    levels: list[Level] | None = Field(default=None, min_length=1)
     in_region_only: bool = False
     primary_diagnosis_prefixes: list[str] | None = None
     # Counted over this year's earlier admissions: "same_level" or a diagnosis code.
@@ -155,7 +160,7 @@ class BenefitMatch(Strict):
 
     diseases: DiseaseList | None = None
     # `levels: {value: [1], assumed: true, reason: G-TL-8}`: a restriction is policy too
-    levels: list[int] | None = None
+    levels: list[Level] | None = Field(default=None, min_length=1)
     levels_cited: CitedLevels | None = None
     in_region_only: bool = False
     requires_person_flag: str | None = None
@@ -336,6 +341,25 @@ class CatalogPolicy(Strict):
     b_selfpay_ratio: CitedRatio
     waive_listed_b_selfpay: CitedFlag | None = None
 
+    @field_validator("files")
+    @classmethod
+    def _packaged(cls, files: list[str]) -> list[str]:
+        """A name is a packaged catalogue file: a missing one would fail mid-settlement, and a
+        path (`../…`) would open a file outside the package."""
+        known = packaged_catalogs()
+        for name in files:
+            if name not in known:
+                raise ValueError(
+                    f"{name!r} is not a packaged catalogue file (known: {', '.join(known)})"
+                )
+        return files
+
+
+def packaged_catalogs() -> list[str]:
+    """The catalogue files of `yibao.catalog`'s data folder, by plain file name."""
+    folder = resources.files("yibao.catalog") / "data"
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".csv"))
+
 
 class PolicyVersion(Strict):
     """Everything in force for a region between two dates."""
@@ -368,3 +392,27 @@ class RegionPolicy(Strict):
 
     def version_id(self, version: PolicyVersion) -> str:
         return f"{self.region}/{version.valid_from.isoformat()}"
+
+
+def _models() -> list[type[BaseModel]]:
+    return [m for m in globals().values() if isinstance(m, type) and issubclass(m, BaseModel)]
+
+
+def _cited_fields() -> frozenset[str]:
+    """Names of the fields that hold a cited value in some block (`ratio_floor`, `no_cap`):
+    an overlay's plain value for one the policy lacks is cited as the overlay."""
+    names = set()
+    for model in _models():
+        for name, field in model.model_fields.items():
+            kinds = (field.annotation,)
+            if typing.get_origin(field.annotation) in (typing.Union, types.UnionType):
+                kinds = typing.get_args(field.annotation)  # `CitedRatio | None`, not lists
+            cited = any(isinstance(k, type) and issubclass(k, Provenance) for k in kinds)
+            if cited and not name.endswith("_cited"):  # `levels_cited` is written `levels`
+                names.add(name)
+    return frozenset(names)
+
+
+CITED_FIELDS = _cited_fields()
+# every key a policy block may have: another is a typo, for the schema to name
+FIELDS = frozenset(name for model in _models() for name in model.model_fields)

@@ -381,8 +381,8 @@ def policy_changes(region: str, overlay: Path, versions: list[str] | None = None
         version = new.version_id(new_v)
         if versions is not None and version not in versions:
             continue
-        old = {r.path: r for r in flatten(old_v)}
-        cur = {r.path: r for r in flatten(new_v)}
+        old = {r.path: r for r in flatten(old_v, settings=True)}
+        cur = {r.path: r for r in flatten(new_v, settings=True)}
         for path in sorted(old.keys() | cur.keys()):
             a, b = old.get(path), cur.get(path)
             if a and b and (a.value, a.provenance) == (b.value, b.provenance):
