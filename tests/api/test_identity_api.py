@@ -123,3 +123,13 @@ def test_1101_refuses_an_inf_time_before_the_persons_birth(api: Api):
     assert refused == "inf_time: 1900-01-01 is before the birth date 1980-01-01 of person P1"
     born = api.ok("1101", {"psn_no": "P1"}, inf_time="1980-01-01 00:00:00")
     assert born["baseinfo"]["age"] == 0
+
+
+@pytest.mark.parametrize(
+    "inf_time", ["2023-03-01", "2023-03-01 23:30:00-05:00", "2023-03-01 23:30:00Z"]
+)
+def test_inf_time_is_the_whole_national_date_time(api: Api, inf_time):
+    # QA: an offset after the time was accepted and dropped (setl_time 23:30:00, not 04:30)
+    answer = api.call("1101", {"psn_no": "P1"}, inf_time=inf_time)
+    assert answer.status_code == 422
+    assert answer.json()["err_msg"] == "inf_time: must be a date-time yyyy-MM-dd HH:mm:ss"

@@ -206,11 +206,12 @@ TRADES: dict[str, Trade] = {
 
 # --- the envelope ---------------------------------------------------------------------------
 
-_INF_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}")
+# the whole text: a zone offset after the time (-05:00, Z) was dropped silently (QA)
+_INF_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 
 def _inf_time(value: Any) -> Any:
-    if not isinstance(value, str) or not _INF_TIME.match(value):
+    if not isinstance(value, str) or not _INF_TIME.fullmatch(value):
         raise ValueError("must be a date-time yyyy-MM-dd HH:mm:ss")
     return value
 
@@ -221,7 +222,7 @@ InfTime = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}",
+            "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}$",
             "description": "交易时间 yyyy-MM-dd HH:mm:ss (the caller's clock; its date is "
             "the outpatient settlement date of the national flow)",
             "examples": ["2023-03-01 10:00:00"],
