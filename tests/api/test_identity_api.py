@@ -133,3 +133,9 @@ def test_inf_time_is_the_whole_national_date_time(api: Api, inf_time):
     answer = api.call("1101", {"psn_no": "P1"}, inf_time=inf_time)
     assert answer.status_code == 422
     assert answer.json()["err_msg"] == "inf_time: must be a date-time yyyy-MM-dd HH:mm:ss"
+
+
+def test_a_settlement_for_an_unknown_id_number_is_answered_masked(api: Api):
+    # the psn_no a hospital sends may be an ID number: 1101 and GET /persons mask it, so must 2207
+    answer = api.call("2207", {"psn_no": CERTNO, "claim": outpatient("C1", "2023-03-01", "300")})
+    assert answer.json()["err_msg"] == f"person 1525************{CERTNO[-2:]} is not enrolled"

@@ -300,7 +300,8 @@ def credit_account(db: Database, who: Principal, person_id: str, amount_fen: int
             raise NotFound(f"person {shown_id(person_id)} is not enrolled")
         if session.get(Person, person_id).scheme != "employee":
             raise ServiceError(
-                f"person {person_id} is a resident: only an employee has a personal account"
+                f"person {shown_id(person_id)} is a resident: only an employee has a personal "
+                "account"
             )
         account.balance += amount_fen
         session.add(AccountEntry(person_id=person_id, amount=amount_fen, kind="credit", note=note))
@@ -351,7 +352,7 @@ def engine_view(
         return _engine_person(row, categories, links, balances)
     except ValidationError as exc:
         raise ServiceError(
-            f"person {row.id}: the stored enrollment is refused ({first_error(exc)}); "
+            f"person {shown_id(row.id)}: the stored enrollment is refused ({first_error(exc)}); "
             "update it with POST /persons"
         ) from None
 

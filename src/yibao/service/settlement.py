@@ -31,6 +31,7 @@ from yibao.money import fen_to_yuan
 from yibao.render.settlement_json import fund_detail_dict, line_dict
 from yibao.service import audit
 from yibao.service.errors import Conflict, Forbidden, NotFound, ServiceError
+from yibao.service.identity import shown_id
 from yibao.service.messages import fingerprint_of
 from yibao.service.output import freeze, national_time, rendered, settlement_output, thaw
 from yibao.service.persons import engine_view
@@ -95,7 +96,7 @@ def settling_institution(session: Session, who: Principal, code: str | None) -> 
 def enrolled_person(session: Session, psn_no: str) -> Person:
     person = session.get(Person, psn_no)
     if person is None:
-        raise NotFound(f"person {psn_no} is not enrolled")
+        raise NotFound(f"person {shown_id(psn_no)} is not enrolled")
     return person
 
 
@@ -119,7 +120,7 @@ def _settling_context(
     code = settling_code(who, fixmedins_code)
     check_active(code, ctx.institution_status)
     if ctx.person is None:
-        raise NotFound(f"person {psn_no} is not enrolled")
+        raise NotFound(f"person {shown_id(psn_no)} is not enrolled")
     if ctx.settled_as is not None:
         raise _settled_before(claim.id, ctx.settled_as)
     claim = at_institution(claim, code, ctx.institution_level, ctx.institution_kind)
