@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.service.world import outpatient
 from yibao.engine.inputs import ClaimFile
 from yibao.render.settlement_json import setlinfo_dict
 from yibao.settling import settle_file
@@ -432,6 +433,28 @@ def test_the_same_msgid_from_another_caller_settles_a_visit_once(api):
     totals = api.ok("3201", {"stmt_begndate": "2023-03-01", "stmt_enddate": "2023-03-01"})
     assert totals["setl_cnt"] == 1
     assert api.call("2207", {"data": data}, msgid="TWIN-1").text == first.text  # a retry replays
+
+
+@pytest.mark.parametrize(("who", "code", "level"), [("other", "H002", 1), ("bureau", "H001", 3)])
+def test_a_claim_echoing_the_visit_under_the_same_msgid_leaves_its_lines_alone(
+    api, who, code, level
+):
+    # QA: another caller's claim-path 2207 under the hospital's msgid text, echoing the
+    # visit's mdtrt_id, was taken for the settlement of the visit's lines: reversed, it freed
+    # them for a second settlement (450.00 counted for 225.00); standing, it kept them settled
+    # after the hospital reversed its own
+    _, data = _registered_with_lines(api)
+    first = api.ok("2207", {"data": data}, msgid="M-1")["setlinfo"]["setl_id"]
+    claim = {"psn_no": "P2", "claim": outpatient("Q9", "2023-03-01", "10.00", level)}
+    claim["mdtrt_id"] = data["mdtrt_id"]
+    theirs = api.ok("2207", claim, who=who, msgid="M-1", fixmedins_code=code)["setlinfo"]
+    undo = {"psn_no": "P2", "setl_id": theirs["setl_id"], "mdtrt_id": data["mdtrt_id"]}
+    api.ok("2208", undo, who=who, msgid="R-1", fixmedins_code=code)
+    again = api.call("2207", {"data": data}, msgid="M-2").json()
+    assert "has no unsettled fee lines" in again["err_msg"]  # settled once, by M-1
+    api.ok("2208", {"psn_no": "P2", "setl_id": first, "mdtrt_id": data["mdtrt_id"]})
+    resettled = api.ok("2207", {"data": data}, msgid="M-3")["setlinfo"]
+    assert resettled["medfee_sumamt"] == Decimal("225.00")
 
 
 def test_lines_of_a_failed_settlement_are_free_again(api, monkeypatch):

@@ -939,7 +939,7 @@ def _states(session: Session, visit: Visit) -> dict[str, tuple[str, str | None]]
     """Each line's state: settled (with setl_id), reserved (a message is settling it) or free."""
     rows = session.execute(
         select(Settlement.msgid, Settlement.status, Settlement.setl_id).where(
-            Settlement.person_id == visit.person_id, Settlement.mdtrt_id == visit.mdtrt_id
+            *_settlements_of_lines(visit)
         )
     ).all()
     by_msgid = {msgid: (status, setl_id) for msgid, status, setl_id in rows}
@@ -956,6 +956,20 @@ def _states(session: Session, visit: Visit) -> dict[str, tuple[str, str | None]]
             state = ("reserved", None)
         states[line["feedetl_sn"]] = state
     return states
+
+
+def _settlements_of_lines(visit: Visit) -> list[Any]:
+    """What picks the settlements that settle a visit's lines by msgid: the visit flow's own
+    at its institution, not a reversal, nor a claim-path claim that echoed the mdtrt_id (QA:
+    another caller's claim under the same msgid text, then reversed, freed settled lines for
+    a second settlement; unreversed, it kept reversed lines from settling again)."""
+    return [
+        Settlement.person_id == visit.person_id,
+        Settlement.mdtrt_id == visit.mdtrt_id,
+        Settlement.institution_code == visit.institution_code,
+        Settlement.claim_key.is_(None),
+        Settlement.reverses_setl_id.is_(None),
+    ]
 
 
 def _free_lines(
@@ -995,9 +1009,7 @@ def _release(db: Database, mdtrt_id: str, msgid: str) -> None:
         # sender reusing it), whose settlement must not keep these lines reserved (QA)
         settled = session.scalars(
             select(Settlement.setl_id).where(
-                Settlement.person_id == visit.person_id,
-                Settlement.msgid == msgid,
-                Settlement.mdtrt_id == mdtrt_id,
+                *_settlements_of_lines(visit), Settlement.msgid == msgid
             )
         ).first()
         if settled is not None:
