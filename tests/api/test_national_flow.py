@@ -269,7 +269,7 @@ def test_inpatient_stay_settles_from_admission_to_discharge(api):
     pre = api.ok("2303", {"data": data}, inf_time="2023-04-06 10:00:00")
     done = api.ok("2304", {"data": data}, inf_time="2023-04-06 10:00:00", msgid="STAY-1")
     twin = api.call("2304", {"data": data}, who="bureau", msgid="STAY-1", inf_time=DAY).json()
-    assert "settles visit" in twin["err_msg"]  # not a second admission (QA)
+    assert "for another caller" in twin["err_msg"]  # not a second admission (QA)
     info = done["setlinfo"]
     assert info["setl_time"] == "2023-04-06 10:00:00"  # discharge day, at inf_time's time
     expected = settle_locally(
@@ -427,7 +427,7 @@ def test_the_same_msgid_from_another_caller_settles_a_visit_once(api):
     twin = api.call("2207", {"data": data}, who="bureau", msgid="TWIN-1").json()
     assert twin["infcode"] == -1
     assert (
-        twin["err_msg"].startswith("msgid TWIN-1 settles visit")
+        twin["err_msg"].startswith("msgid TWIN-1 settled visit")
         and "another caller" in twin["err_msg"]
     )
     totals = api.ok("3201", {"stmt_begndate": "2023-03-01", "stmt_enddate": "2023-03-01"})
@@ -455,6 +455,22 @@ def test_a_claim_echoing_the_visit_under_the_same_msgid_leaves_its_lines_alone(
     api.ok("2208", {"psn_no": "P2", "setl_id": first, "mdtrt_id": data["mdtrt_id"]})
     resettled = api.ok("2207", {"data": data}, msgid="M-3")["setlinfo"]
     assert resettled["medfee_sumamt"] == Decimal("225.00")
+
+
+def test_a_msgid_another_caller_used_on_the_visit_stays_theirs_after_a_reversal(api):
+    # QA: the bureau's reversed M-1 on the visit made the hospital's later M-1 reservation read
+    # as free, so a second message settled the same new line while M-1 was in flight (and a
+    # stay twice). On one visit a msgid settles for one caller, reversed or not.
+    _, data = _registered_with_lines(api)
+    theirs = api.ok("2207", {"data": data}, who="bureau", msgid="M-1")["setlinfo"]["setl_id"]
+    api.ok("2208", {"psn_no": "P2", "setl_id": theirs}, who="bureau", msgid="R-1")
+    api.ok("2207", {"data": data}, msgid="M-2")  # the hospital settles the lines again
+    api.ok("2204", {"feedetail": lines(data["mdtrt_id"])[2:3]})
+    mine = api.call("2207", {"data": data}, msgid="M-1").json()
+    assert mine["err_msg"].startswith("msgid M-1 settled visit") and theirs in mine["err_msg"]
+    assert api.ok("2207", {"data": data}, msgid="M-3")["setlinfo"]["medfee_sumamt"] == Decimal(
+        "1800.00"
+    )
 
 
 def test_lines_of_a_failed_settlement_are_free_again(api, monkeypatch):

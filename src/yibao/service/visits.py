@@ -75,7 +75,7 @@ from yibao.service.settlement import (
 )
 from yibao.settling import policy_and_catalogs
 from yibao.store.db import Database
-from yibao.store.models import Institution, Person, Settlement, Visit
+from yibao.store.models import Idempotency, Institution, Person, Settlement, Visit
 
 INPATIENT_TRADES = frozenset({"2301", "2302", "2303", "2304", "2401", "2402", "2404"})
 # A line reserved by a settling message that neither finished nor failed cleanly (a crash)
@@ -594,7 +594,7 @@ def settle_visit(
         visit = _visit(session, inst, data.mdtrt_id, data.psn_no, infno in INPATIENT_TRADES)
         person = enrolled_person(session, visit.person_id)
         states = _states(session, visit)
-        _msgid_not_anothers(visit, states, msgid, who)
+        _msgid_not_anothers(session, visit, states, msgid, who)
         lines = _lines_to_settle(visit, states, data.chrg_bchno, msgid)
         claim = visit_claim(visit, inst, person, lines, data, when.date())
         now = _now().isoformat()
@@ -721,12 +721,29 @@ def _check_settles_after_care(
 
 
 def _msgid_not_anothers(
-    visit: Visit, states: dict[str, tuple[str, str | None]], msgid: str, who: Principal
+    session: Session,
+    visit: Visit,
+    states: dict[str, tuple[str, str | None]],
+    msgid: str,
+    who: Principal,
 ) -> None:
     """A msgid is its caller's own (the stored answers are keyed by both), but a visit's
     lines know the message that settles them by msgid: the same msgid from the bureau and
-    the hospital would resume the other's lines and settle them twice (QA). Lines reserved
-    before the caller was kept name none: refused only once settled."""
+    the hospital would resume the other's lines and settle them twice (QA). So on one visit
+    a msgid settles for one caller: one that already made a settlement of the visit (even a
+    reversed one) is another caller's, since this caller's own would have been replayed —
+    its reversed row would otherwise make this caller's reservation read as free (QA) —
+    unless the copy of this caller's message raced past its replay check.
+    Lines reserved before the caller was kept name none: refused only once settled."""
+    used = session.scalar(
+        select(Settlement.setl_id).where(*_settlements_of_lines(visit), Settlement.msgid == msgid)
+    )
+    # ours only when a copy raced past its replay check: the answer was stored with it
+    if used is not None and session.get(Idempotency, (who.name, msgid)) is None:
+        raise Conflict(
+            f"msgid {msgid} settled visit {visit.mdtrt_id} for another caller ({used}): a new "
+            "settlement needs a msgid of its own"
+        )
     for line in visit.items:
         if line.get("reserved_by") != msgid:
             continue
