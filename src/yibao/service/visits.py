@@ -593,8 +593,9 @@ def settle_visit(
         inst = settling_institution(session, who, fixmedins_code)
         visit = _visit(session, inst, data.mdtrt_id, data.psn_no, infno in INPATIENT_TRADES)
         person = enrolled_person(session, visit.person_id)
-        states = _states(session, visit)
-        _msgid_not_anothers(session, visit, states, msgid, who)
+        settled = _settlements_by_msgid(session, visit)
+        states = _states(session, visit, settled)
+        _msgid_not_anothers(session, visit, states, settled, msgid, who)
         lines = _lines_to_settle(visit, states, data.chrg_bchno, msgid)
         claim = visit_claim(visit, inst, person, lines, data, when.date())
         now = _now().isoformat()
@@ -724,6 +725,7 @@ def _msgid_not_anothers(
     session: Session,
     visit: Visit,
     states: dict[str, tuple[str, str | None]],
+    settled: dict[str, tuple[str, str]],
     msgid: str,
     who: Principal,
 ) -> None:
@@ -735,14 +737,11 @@ def _msgid_not_anothers(
     its reversed row would otherwise make this caller's reservation read as free (QA) —
     unless the copy of this caller's message raced past its replay check.
     Lines reserved before the caller was kept name none: refused only once settled."""
-    used = session.scalar(
-        select(Settlement.setl_id).where(*_settlements_of_lines(visit), Settlement.msgid == msgid)
-    )
     # ours only when a copy raced past its replay check: the answer was stored with it
-    if used is not None and session.get(Idempotency, (who.name, msgid)) is None:
+    if msgid in settled and session.get(Idempotency, (who.name, msgid)) is None:
         raise Conflict(
-            f"msgid {msgid} settled visit {visit.mdtrt_id} for another caller ({used}): a new "
-            "settlement needs a msgid of its own"
+            f"msgid {msgid} settled visit {visit.mdtrt_id} for another caller "
+            f"({settled[msgid][1]}): a new settlement needs a msgid of its own"
         )
     for line in visit.items:
         if line.get("reserved_by") != msgid:
@@ -952,14 +951,24 @@ def _stored_line(line: FeeLine, msgid: str) -> dict[str, Any]:
     }
 
 
-def _states(session: Session, visit: Visit) -> dict[str, tuple[str, str | None]]:
-    """Each line's state: settled (with setl_id), reserved (a message is settling it) or free."""
+def _settlements_by_msgid(session: Session, visit: Visit) -> dict[str, tuple[str, str]]:
+    """The visit flow's settlements of the visit (`_settlements_of_lines`): msgid → (status,
+    setl_id)."""
     rows = session.execute(
         select(Settlement.msgid, Settlement.status, Settlement.setl_id).where(
             *_settlements_of_lines(visit)
         )
     ).all()
-    by_msgid = {msgid: (status, setl_id) for msgid, status, setl_id in rows}
+    return {msgid: (status, setl_id) for msgid, status, setl_id in rows}
+
+
+def _states(
+    session: Session, visit: Visit, by_msgid: dict[str, tuple[str, str]] | None = None
+) -> dict[str, tuple[str, str | None]]:
+    """Each line's state: settled (with setl_id), reserved (a message is settling it) or free.
+    `by_msgid`: the visit's settlements, when the caller has read them already."""
+    if by_msgid is None:
+        by_msgid = _settlements_by_msgid(session, visit)
     now = _now()
     states: dict[str, tuple[str, str | None]] = {}
     for line in visit.items:
