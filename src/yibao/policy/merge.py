@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from yibao.policy.provenance import LEVELS
 from yibao.policy.schema import CITED_FIELDS, FIELDS
 
 PROVENANCE_KEYS = frozenset({"source", "assumed", "reason", "overlay"})
@@ -105,7 +106,7 @@ def _check_levels(table: dict, path: str) -> None:
     """A level table's keys are hospital levels: a key 4 would be refused by the schema as
     "Keys should be strings", which names neither the level nor the rule."""
     for key in table:
-        if key not in (1, 2, 3):
+        if key not in LEVELS:
             raise MergeError(path, f"{key!r} is no hospital level (levels are 1, 2 and 3)")
 
 

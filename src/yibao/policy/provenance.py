@@ -157,6 +157,7 @@ class CitedChoice(Provenance):
 
 
 Level = Literal[1, 2, 3]
+LEVELS: tuple[int, ...] = Level.__args__  # type: ignore[attr-defined]
 
 
 class CitedLevels(Provenance):
